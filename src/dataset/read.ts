@@ -89,6 +89,9 @@ export class DatasetReader {
     this.counters.rows++;
     const flowId = get('flow_id');
     if (flowId === '') throw new FtpIdsError('DATASET_ROW', 'empty flow_id', { file: this.opts.file, line });
+    // a new flow completes the previous session: hand it on before validating this row,
+    // so an error here loses nothing that was already complete
+    if (this.current && this.current.flowId !== flowId) this.flush();
     const command = get('command');
     if (command === '') throw new FtpIdsError('DATASET_ROW', 'empty command', { file: this.opts.file, line });
     const finalCode = get('final_code');
@@ -98,7 +101,6 @@ export class DatasetReader {
         line,
       });
     }
-    if (this.current && this.current.flowId !== flowId) this.flush();
     if (!this.current) {
       if (this.ended.has(flowId)) {
         throw new FtpIdsError('DATASET_ORDER', `rows of flow ${flowId} are not contiguous (its session already ended)`, {
