@@ -1,0 +1,134 @@
+import { FtpIdsError } from '../common/errors.js';
+import { DEFAULT_ITEMS, parseItemsSpec, type ItemsConfig } from '../dataset/items.js';
+import { NO_CONSTRAINTS, type TimeConstraints } from './embed.js';
+import { checkProfiles, type Profiles } from './profiles.js';
+
+/**
+ * The model as the matcher uses it: patterns (elements of item strings) per server label and
+ * global, how transactions were built (items, time), the time constraints the miner applied,
+ * and the count-aware profiles. Built from the model JSON of ftp-gsp by `toMatchModel`.
+ */
+export interface MatchPattern {
+  elements: string[][];
+  support: number;
+}
+
+export interface PatternSet {
+  /** training sessions the patterns were mined from */
+  sessions: number;
+  patterns: MatchPattern[];
+}
+
+export interface MatchModel {
+  items: ItemsConfig;
+  /** transaction times: the exchange index, or the request timestamp in seconds */
+  time: 'index' | 'seconds';
+  constraints: TimeConstraints;
+  global: PatternSet;
+  byLabel: Record<string, PatternSet>;
+  profiles: Profiles | null;
+}
+
+export const MODEL_FORMAT = 'ftp-ids-model';
+export const MODEL_VERSION = 1;
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function damaged(msg: string): never {
+  throw new FtpIdsError('MODEL_DAMAGED', `model: ${msg}`);
+}
+
+/** Parse a pattern given as `[["USER","331"],["PASS"]]`, `{"elements":[…]}` or `<{USER,331} {PASS}>`. */
+export function parsePattern(v: unknown, where: string): string[][] {
+  if (typeof v === 'string') {
+    const m = /^<(.*)>$/.exec(v.trim());
+    if (!m) damaged(`${where}: pattern text ${JSON.stringify(v)} is not <{a,b} {c}>`);
+    const elements = [...m[1]!.matchAll(/\{([^}]*)\}/g)].map((e) => e[1]!.split(',').map((x) => x.trim()).filter(Boolean));
+    if (elements.length === 0 || elements.some((e) => e.length === 0)) damaged(`${where}: empty element in ${v}`);
+    return elements;
+  }
+  const arr = isObj(v) && Array.isArray(v.elements) ? v.elements : v;
+  if (!Array.isArray(arr) || arr.length === 0) damaged(`${where}: pattern is not a non-empty list of elements`);
+  return arr.map((e, i) => {
+    if (!Array.isArray(e) || e.length === 0 || e.some((x) => typeof x !== 'string' || x === '')) {
+      damaged(`${where}: element ${i} is not a non-empty list of item strings`);
+    }
+    return [...new Set(e as string[])].sort();
+  });
+}
+
+function num(v: unknown, dflt: number, where: string): number {
+  if (v === undefined || v === null) return dflt;
+  if (typeof v !== 'number' || Number.isNaN(v) || v < 0) damaged(`${where} is not a non-negative number`);
+  return v;
+}
+
+/** Check a plain pattern-set-ish object. */
+export function toPatternSet(v: unknown, where: string): PatternSet {
+  if (!isObj(v)) damaged(`${where} is not an object`);
+  if (!Array.isArray(v.patterns)) damaged(`${where}.patterns is not a list`);
+  const patterns = v.patterns.map((p, i): MatchPattern => {
+    const w = `${where}.patterns[${i}]`;
+    const elements = parsePattern(isObj(p) ? (p.elements ?? p.pattern ?? p.sequence) : p, w);
+    const support = isObj(p) ? num(p.support ?? p.count ?? 0, 0, `${w}.support`) : 0;
+    return { elements, support };
+  });
+  return { sessions: num(v.sessions ?? v.sequences ?? 0, 0, `${where}.sessions`), patterns };
+}
+
+/**
+ * Build the matcher's view of a model JSON object. The model's `format` and `version` must be
+ * ours; anything malformed is MODEL_DAMAGED, another version MODEL_VERSION — the matcher never
+ * guesses what an unknown model means.
+ */
+export function toMatchModel(v: unknown): MatchModel {
+  if (!isObj(v)) damaged('not a JSON object');
+  if (v.format !== MODEL_FORMAT) damaged(`format is ${JSON.stringify(v.format)}, expected "${MODEL_FORMAT}" (is this an ftp-gsp model?)`);
+  if (v.version !== MODEL_VERSION) {
+    throw new FtpIdsError('MODEL_VERSION', `model: version ${JSON.stringify(v.version)} is not supported (this ftp-match reads version ${MODEL_VERSION}); mine the model again with this version of ftp-gsp`);
+  }
+  const params = isObj(v.params) ? v.params : isObj(v.parameters) ? v.parameters : {};
+  let items: ItemsConfig = DEFAULT_ITEMS;
+  const spec = params.items;
+  if (typeof spec === 'string') {
+    try {
+      items = parseItemsSpec(spec);
+    } catch (e) {
+      damaged(`params.items: ${(e as Error).message}`);
+    }
+  } else if (isObj(spec)) {
+    items = { ...DEFAULT_ITEMS, ...(spec as Partial<ItemsConfig>) };
+  }
+  const time = params.time === 'seconds' ? 'seconds' : 'index';
+  const constraints: TimeConstraints = {
+    minGap: num(params.minGap ?? params.min_gap, NO_CONSTRAINTS.minGap, 'params.minGap'),
+    maxGap: num(params.maxGap ?? params.max_gap, NO_CONSTRAINTS.maxGap, 'params.maxGap'),
+    window: num(params.window, NO_CONSTRAINTS.window, 'params.window'),
+  };
+  if (constraints.maxGap === 0) constraints.maxGap = Infinity; // 0 = no max-gap, as on the miner's command line
+  const global = v.global !== undefined ? toPatternSet(v.global, 'global') : toPatternSet({ patterns: v.patterns ?? [], sessions: v.sessions }, 'model');
+  const byLabel: Record<string, PatternSet> = {};
+  const labels = v.byLabel ?? v.labels;
+  if (labels !== undefined) {
+    if (!isObj(labels)) damaged('byLabel is not an object');
+    for (const [label, set] of Object.entries(labels)) byLabel[label] = toPatternSet(set, `byLabel["${label}"]`);
+  }
+  const profiles = v.profiles === undefined || v.profiles === null ? null : checkProfiles(v.profiles);
+  return { items, time, constraints, global, byLabel, profiles };
+}
+
+/** Parse model text; a truncated or non-JSON file is MODEL_DAMAGED with the parser's position. */
+export function parseModelText(text: string, file?: string): MatchModel {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text);
+  } catch (e) {
+    throw new FtpIdsError('MODEL_DAMAGED', `model is not valid JSON (damaged or truncated?): ${(e as Error).message}`, { file });
+  }
+  try {
+    return toMatchModel(obj);
+  } catch (e) {
+    if (e instanceof FtpIdsError && !e.where.file) throw new FtpIdsError(e.code, e.message, { file });
+    throw e;
+  }
+}
