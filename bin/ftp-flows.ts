@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { runCli } from '../src/common/cli.js';
+import { runFlowsCommand } from '../src/flows/command.js';
+
+runCli('ftp-flows', async () => {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      all: { type: 'boolean' },
+      port: { type: 'string', multiple: true },
+      'idle-timeout': { type: 'string' },
+      'max-flows': { type: 'string' },
+      'max-flow-bytes': { type: 'string' },
+      'max-buffered-bytes': { type: 'string' },
+      'detect-bytes': { type: 'string' },
+      'max-record-bytes': { type: 'string' },
+      'max-fragment-datagrams': { type: 'string' },
+      'max-fragment-bytes': { type: 'string' },
+      'fragment-timeout': { type: 'string' },
+      strict: { type: 'boolean' },
+      stats: { type: 'boolean' },
+      'stats-format': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  return runFlowsCommand(values, positionals);
+});

@@ -1,0 +1,114 @@
+import { CaptureReader, type CapturedPacket } from '../capture/reader.js';
+import { FtpIdsError } from '../common/errors.js';
+import { PacketDecoder } from '../decode/packet.js';
+import { normalizeFlowOptions, type FlowOptions } from './options.js';
+import type { FlowRecord } from './record.js';
+import { FlowTable } from './table.js';
+
+export interface FlowReaderWarning {
+  file?: string;
+  offset: number;
+  message: string;
+}
+
+export interface FlowReader {
+  /** feed capture bytes (any chunking) */
+  push(buf: Buffer): void;
+  /** a new capture file starts (several files = one capture, flows continue across them) */
+  startFile(name?: string): void;
+  /** end of all input: checks the last file for truncation, emits every open flow */
+  end(): void;
+  /** after an error: emit every open flow (end "eof") without checking the input's tail */
+  flushOpen(): void;
+  /** counters for --stats */
+  stats(): Record<string, number>;
+  readonly warnings: FlowReaderWarning[];
+}
+
+/**
+ * capture bytes -> flow records. `options` is normalised with normalizeFlowOptions (raw values
+ * or an already normalised object). Errors are FtpIdsError carrying file and byte offset; every
+ * flow completed before the error has already been passed to onFlow.
+ */
+export function createFlowReader(options: Record<string, unknown> | FlowOptions, onFlow: (flow: FlowRecord) => void): FlowReader {
+  const opts = normalizeFlowOptions(options as Record<string, unknown>);
+  const decoder = new PacketDecoder({
+    maxDatagrams: opts.maxFragmentDatagrams,
+    maxBytes: opts.maxFragmentBytes,
+    timeoutUs: Math.round(opts.fragmentTimeout * 1e6),
+  });
+  const table = new FlowTable(opts, onFlow);
+  const warnings: FlowReaderWarning[] = [];
+  let file: string | undefined;
+  let files = 0;
+  let bytesDone = 0;
+  let packetsDone = 0;
+  const onPacket = (pkt: CapturedPacket): void => {
+    if (decoder.decode(pkt)) table.segment(decoder.view);
+  };
+  const newReader = (): CaptureReader =>
+    new CaptureReader({
+      maxRecordBytes: opts.maxRecordBytes,
+      strict: opts.strict,
+      onPacket,
+      onWarning: (message, offset) => warnings.push({ file, offset, message }),
+    });
+  let reader = newReader();
+  let started = false;
+  const withWhere = (fn: () => void): void => {
+    try {
+      fn();
+    } catch (e) {
+      if (e instanceof FtpIdsError && file !== undefined && e.where.file === undefined) e.where.file = file;
+      throw e;
+    }
+  };
+  const closeReader = (): void => {
+    withWhere(() => reader.end());
+    bytesDone += reader.bytes;
+    packetsDone += reader.packets;
+    reader = newReader();
+  };
+  return {
+    warnings,
+    push(buf: Buffer): void {
+      started = true;
+      withWhere(() => reader.push(buf));
+    },
+    startFile(name?: string): void {
+      if (started) closeReader();
+      started = true;
+      files++;
+      file = name;
+    },
+    end(): void {
+      closeReader();
+      table.end();
+    },
+    flushOpen(): void {
+      table.end();
+    },
+    stats(): Record<string, number> {
+      const d = decoder.snapshot();
+      const out: Record<string, number> = {
+        files,
+        packets: packetsDone + reader.packets,
+        captured_bytes: bytesDone + reader.bytes,
+        tcp_segments: d.tcp,
+        skipped_linktype: d.skipped_linktype,
+        skipped_non_ip: d.skipped_non_ip,
+        skipped_non_tcp: d.skipped_non_tcp,
+        skipped_malformed: d.skipped_malformed,
+        ip_options: d.ip_options,
+        ipv6_ext_headers: d.ipv6_ext_headers,
+        vlan_tagged: d.vlan_tagged,
+      };
+      for (const [lt, n] of Object.entries(d.linkTypes)) out[`linktype_${lt}`] = n;
+      for (const [k, n] of Object.entries(decoder.fragments.counters)) out[`ip_${k}`] = n;
+      for (const [k, n] of Object.entries(table.counters)) out[k] = n;
+      out.flows_open = table.size;
+      out.warnings = warnings.length;
+      return out;
+    },
+  };
+}

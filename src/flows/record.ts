@@ -1,0 +1,78 @@
+import { FtpIdsError } from '../common/errors.js';
+
+/**
+ * The flow record (docs/ARCHITECTURE.md §1). In-process the payload is a Buffer; on the wire
+ * (NDJSON) it is base64. `flowToJsonLine` / `parseFlowRecord` convert between the two.
+ */
+export type FlowEnd = 'fin' | 'rst' | 'idle' | 'evicted' | 'eof';
+export type FlowFlag = 'no_syn' | 'gap' | 'truncated_c' | 'truncated_s' | 'evicted' | 'overlap_conflict';
+
+export interface FlowChunk {
+  dir: 'c' | 's';
+  /** capture time (seconds, µs precision) of the packet that completed this chunk */
+  ts: number;
+  /** payload bytes (absent for a gap) */
+  data?: Buffer;
+  /** number of missing bytes (a hole that never filled) */
+  gap?: number;
+}
+
+export interface Endpoint {
+  ip: string;
+  port: number;
+}
+
+export interface FlowRecord {
+  type: 'flow';
+  v: 1;
+  id: string;
+  community_id: string;
+  client: Endpoint;
+  server: Endpoint;
+  first_ts: number;
+  last_ts: number;
+  packets: { c: number; s: number };
+  bytes: { c: number; s: number };
+  end: FlowEnd;
+  flags: FlowFlag[];
+  chunks: FlowChunk[];
+}
+
+/** One NDJSON line (with trailing "\n"). */
+export function flowToJsonLine(f: FlowRecord): string {
+  const chunks = f.chunks.map((c) =>
+    c.data !== undefined ? { dir: c.dir, ts: c.ts, data: c.data.toString('base64') } : { dir: c.dir, ts: c.ts, gap: c.gap },
+  );
+  return JSON.stringify({ ...f, chunks }) + '\n';
+}
+
+const ENDS = new Set(['fin', 'rst', 'idle', 'evicted', 'eof']);
+
+/** Parse one NDJSON line (or parsed JSON) back into a FlowRecord with Buffer payloads. */
+export function parseFlowRecord(input: string | unknown, line?: number): FlowRecord {
+  let o: unknown = input;
+  if (typeof input === 'string') {
+    try {
+      o = JSON.parse(input);
+    } catch (e) {
+      throw new FtpIdsError('BAD_RECORD', `not JSON: ${(e as Error).message}`, { line });
+    }
+  }
+  const r = o as Record<string, unknown>;
+  if (!r || typeof r !== 'object' || r.type !== 'flow') throw new FtpIdsError('BAD_RECORD', 'not a flow record', { line });
+  if (r.v !== 1) throw new FtpIdsError('BAD_RECORD', `unsupported flow record version ${JSON.stringify(r.v)}`, { line });
+  if (!Array.isArray(r.chunks) || typeof r.end !== 'string' || !ENDS.has(r.end)) {
+    throw new FtpIdsError('BAD_RECORD', 'flow record without chunks or end', { line });
+  }
+  const chunks: FlowChunk[] = (r.chunks as Record<string, unknown>[]).map((c) => {
+    if (c.dir !== 'c' && c.dir !== 's') throw new FtpIdsError('BAD_RECORD', `chunk dir ${JSON.stringify(c.dir)}`, { line });
+    if (typeof c.data === 'string') return { dir: c.dir, ts: Number(c.ts), data: Buffer.from(c.data, 'base64') };
+    return { dir: c.dir, ts: Number(c.ts), gap: Number(c.gap) };
+  });
+  return { ...(r as unknown as FlowRecord), chunks };
+}
+
+/** Concatenation of one direction's payload (gaps left out) — what `tshark -z follow,tcp,raw` shows. */
+export function directionBytes(f: FlowRecord, dir: 'c' | 's'): Buffer {
+  return Buffer.concat(f.chunks.filter((c) => c.dir === dir && c.data).map((c) => c.data as Buffer));
+}

@@ -1,0 +1,594 @@
+import { createHash } from 'node:crypto';
+import type { TcpSegmentView } from '../decode/packet.js';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/packet.js';
+import { communityIdV1 } from './community-id.js';
+import type { FlowOptions } from './options.js';
+import type { FlowChunk, FlowEnd, FlowFlag, FlowRecord } from './record.js';
+
+/**
+ * Flow table + per-direction TCP reassembly.
+ *
+ * Sequence numbers are compared as signed 32-bit differences to the next expected byte, so wrap-
+ * around needs no special case. Data at the expected position is delivered at once; later data
+ * waits (copied) in a per-direction list; earlier data is a retransmission (compared with what was
+ * delivered: the first copy wins, a difference flags overlap_conflict). A hole is given up as a
+ * `gap` chunk when the peer acknowledges past it (the receiver got bytes the capture missed) or
+ * when the flow ends.
+ *
+ * Which flows are kept: until the server's first bytes are known a flow retains its payload (up
+ * to `detectBytes`); an FTP greeting makes it an FTP control flow, anything else makes it "other",
+ * whose payload is then only counted (not copied), unless `all` is set.
+ */
+
+const CLS_UNKNOWN = 0;
+const CLS_FTP = 1;
+const CLS_OTHER = 2;
+
+const F_NO_SYN = 1;
+const F_GAP = 2;
+const F_TRUNC_0 = 4; // truncated, side 0; side 1 is F_TRUNC_0 << 1
+const F_EVICTED = 16;
+const F_CONFLICT = 32;
+
+/** bytes of each direction's stream start kept for content detection */
+const HEAD = 8;
+
+interface Segment {
+  seq: number;
+  data: Buffer;
+  tsUs: number;
+}
+
+interface Chunk {
+  side: number;
+  tsUs: number;
+  data: Buffer | null;
+  gap: number;
+  /** stream offset of the first byte (gaps included) */
+  off: number;
+}
+
+class Side {
+  init = false;
+  next = 0;
+  /** sent a SYN without ACK (the client) */
+  syn = false;
+  /** sent a SYN+ACK (the server) */
+  synAck = false;
+  fin = false;
+  finSeq = 0;
+  pending: Segment[] = [];
+  pendingBytes = 0;
+  packets = 0;
+  bytes = 0;
+  /** stream offset of `next` (delivered bytes + gap bytes) */
+  stream = 0;
+  retained = 0;
+  truncated = false;
+  head = Buffer.alloc(HEAD);
+  headLen = 0;
+  chunks: Chunk[] = [];
+}
+
+export class Flow {
+  prev: Flow | null = null;
+  next: Flow | null = null;
+  sides: [Side, Side] = [new Side(), new Side()];
+  chunks: Chunk[] = [];
+  cls = CLS_UNKNOWN;
+  server = -1;
+  flags = 0;
+  closed = false;
+  retain = true;
+  retained = 0;
+  lastUs: number;
+  constructor(
+    readonly key: string,
+    /** side 0 = sender of the first packet seen */
+    readonly addr: [Buffer, Buffer],
+    readonly port: [number, number],
+    readonly firstUs: number,
+    /** whether side 0's (address, port) sorts first (the key's canonical order) */
+    readonly side0First: boolean,
+  ) {
+    this.lastUs = firstUs;
+  }
+}
+
+export interface FlowCounters {
+  flows: number;
+  flows_emitted: number;
+  flows_ftp: number;
+  flows_other: number;
+  flows_not_emitted: number;
+  ended_fin: number;
+  ended_rst: number;
+  ended_idle: number;
+  ended_eof: number;
+  evicted: number;
+  evicted_buffer: number;
+  truncated: number;
+  holes: number;
+  hole_bytes: number;
+  retransmitted: number;
+  overlap_conflicts: number;
+  out_of_order: number;
+  out_of_order_dropped: number;
+  port_reuse: number;
+  stray_after_close: number;
+}
+
+const REPLY = /^[0-9]{3}[ -]/;
+const GREETING = /^[12]20[ -]/;
+const COMMAND = /^[A-Za-z]{3,4}[ \r\n]/;
+
+export class FlowTable {
+  private readonly map = new Map<string, Flow>();
+  private lruHead: Flow | null = null;
+  private lruTail: Flow | null = null;
+  private retainedTotal = 0;
+  private nowUs = 0;
+  private readonly idleUs: number;
+  private readonly portSet: Set<number>;
+  readonly counters: FlowCounters = {
+    flows: 0, flows_emitted: 0, flows_ftp: 0, flows_other: 0, flows_not_emitted: 0, ended_fin: 0, ended_rst: 0,
+    ended_idle: 0, ended_eof: 0, evicted: 0, evicted_buffer: 0, truncated: 0, holes: 0, hole_bytes: 0,
+    retransmitted: 0, overlap_conflicts: 0, out_of_order: 0, out_of_order_dropped: 0, port_reuse: 0, stray_after_close: 0,
+  };
+
+  constructor(
+    private readonly opts: FlowOptions,
+    private readonly onFlow: (flow: FlowRecord) => void,
+  ) {
+    this.idleUs = Math.round(opts.idleTimeout * 1e6);
+    this.portSet = new Set(opts.ports);
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  segment(v: TcpSegmentView): void {
+    const ab = v.addrBuf;
+    const sp = v.srcPort;
+    const dp = v.dstPort;
+    let key: string;
+    let srcFirst: boolean;
+    if (v.addrLen === 4) {
+      const a = ab.readUInt32BE(v.srcOff);
+      const b = ab.readUInt32BE(v.dstOff);
+      srcFirst = a < b || (a === b && sp <= dp);
+      key = srcFirst
+        ? String.fromCharCode(a >>> 16, a & 0xffff, sp, b >>> 16, b & 0xffff, dp)
+        : String.fromCharCode(b >>> 16, b & 0xffff, dp, a >>> 16, a & 0xffff, sp);
+    } else {
+      const c = ab.compare(ab, v.dstOff, v.dstOff + 16, v.srcOff, v.srcOff + 16);
+      srcFirst = c < 0 || (c === 0 && sp <= dp);
+      const s = ab.toString('latin1', v.srcOff, v.srcOff + 16);
+      const d = ab.toString('latin1', v.dstOff, v.dstOff + 16);
+      key = srcFirst ? s + String.fromCharCode(sp) + d + String.fromCharCode(dp) : d + String.fromCharCode(dp) + s + String.fromCharCode(sp);
+    }
+    const ts = v.tsUs;
+    if (ts > this.nowUs) this.nowUs = ts;
+    const flags = v.flags;
+    let flow = this.map.get(key);
+    if (flow && flow.closed) {
+      if ((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
+        this.counters.port_reuse++;
+        this.remove(flow);
+        flow = undefined;
+      } else {
+        this.counters.stray_after_close++;
+        flow.lastUs = ts;
+        this.touch(flow);
+        this.expireIdle();
+        return;
+      }
+    }
+    if (!flow) {
+      if (this.map.size >= this.opts.maxFlows && this.lruHead) this.evict(this.lruHead, false);
+      const sa = Buffer.from(ab.subarray(v.srcOff, v.srcOff + v.addrLen));
+      const da = Buffer.from(ab.subarray(v.dstOff, v.dstOff + v.addrLen));
+      flow = new Flow(key, [sa, da], [sp, dp], ts, srcFirst);
+      this.counters.flows++;
+      this.map.set(key, flow);
+      this.append(flow);
+      if (this.portSet.size && (this.portSet.has(sp) || this.portSet.has(dp))) this.classify(flow, CLS_FTP);
+    } else {
+      if (ts > flow.lastUs) flow.lastUs = ts;
+      this.touch(flow);
+    }
+    // side 0 sent the first packet; is this packet from side 0?
+    const si = srcFirst === flow.side0First ? 0 : 1;
+    const s = flow.sides[si];
+    const o = flow.sides[1 - si];
+    s.packets++;
+    if (flags & TCP_RST) {
+      this.finish(flow, 'rst');
+      this.expireIdle();
+      return;
+    }
+    let seq = v.seq;
+    if (flags & TCP_SYN) {
+      if (flags & TCP_ACK) s.synAck = true;
+      else s.syn = true;
+      if (!s.init || (s.stream === 0 && s.pending.length === 0)) {
+        s.init = true;
+        s.next = (seq + 1) >>> 0;
+      }
+      seq = (seq + 1) >>> 0;
+    } else if (!s.init) {
+      s.init = true;
+      s.next = seq;
+    }
+    if (v.payLen > 0) this.data(flow, s, si, seq, v.payBuf, v.payOff, v.payLen, ts);
+    if (flags & TCP_ACK && o.init && o.pending.length > 0) this.ackGap(flow, o, 1 - si, v.ack);
+    if (flags & TCP_FIN) {
+      if (!s.fin) {
+        s.fin = true;
+        s.finSeq = (seq + v.payLen) >>> 0;
+      }
+      if (o.fin) {
+        this.finish(flow, 'fin');
+        this.expireIdle();
+        return;
+      }
+    }
+    if (this.retainedTotal > this.opts.maxBufferedBytes) this.shedBuffered(flow);
+    this.expireIdle();
+  }
+
+  /** End of input: every open flow is emitted with end "eof", oldest first. */
+  end(): void {
+    const open: Flow[] = [];
+    for (let f = this.lruHead; f; f = f.next) if (!f.closed) open.push(f);
+    open.sort((a, b) => a.firstUs - b.firstUs);
+    for (const f of open) this.finish(f, 'eof');
+    this.map.clear();
+    this.lruHead = this.lruTail = null;
+  }
+
+  private data(flow: Flow, s: Side, si: number, seq: number, buf: Buffer, off: number, len: number, ts: number): void {
+    let rel = (seq - s.next) | 0;
+    if (!flow.retain) {
+      // payload is only counted: no reassembly queue, the stream position just moves forward
+      if (rel + len > 0) {
+        const fresh = rel >= 0 ? len : rel + len;
+        s.bytes += fresh;
+        s.stream += fresh + (rel > 0 ? rel : 0);
+        s.next = (seq + len) >>> 0;
+      } else this.counters.retransmitted++;
+      return;
+    }
+    if (rel < 0) {
+      const overlap = Math.min(-rel, len);
+      this.compareDelivered(flow, s, s.stream + rel, buf, off, overlap);
+      if (rel + len <= 0) {
+        this.counters.retransmitted++;
+        return;
+      }
+      off += -rel;
+      len += rel;
+      rel = 0;
+    }
+    if (rel === 0) {
+      this.deliver(flow, s, si, buf.subarray(off, off + len), false, ts);
+      if (s.pending.length) this.drain(flow, s, si);
+      return;
+    }
+    // future data: wait for the hole before it to fill (bounded by maxFlowBytes per direction)
+    if (s.pendingBytes + len > this.opts.maxFlowBytes) {
+      this.counters.out_of_order_dropped++;
+      return;
+    }
+    this.counters.out_of_order++;
+    const seg: Segment = { seq, data: Buffer.from(buf.subarray(off, off + len)), tsUs: ts };
+    const p = s.pending;
+    let i = p.length;
+    while (i > 0 && ((p[i - 1].seq - seq) | 0) > 0) i--;
+    p.splice(i, 0, seg);
+    s.pendingBytes += len;
+    this.retainedTotal += len;
+  }
+
+  /** Deliver queued segments that now start at or before the next expected byte. */
+  private drain(flow: Flow, s: Side, si: number): void {
+    const p = s.pending;
+    while (p.length && ((p[0].seq - s.next) | 0) <= 0) {
+      const seg = p.shift() as Segment;
+      s.pendingBytes -= seg.data.length;
+      this.retainedTotal -= seg.data.length;
+      const rel = (seg.seq - s.next) | 0;
+      const len = seg.data.length;
+      if (rel < 0) this.compareDelivered(flow, s, s.stream + rel, seg.data, 0, Math.min(-rel, len));
+      if (rel + len <= 0) {
+        this.counters.retransmitted++;
+        continue;
+      }
+      this.deliver(flow, s, si, seg.data.subarray(-rel), true, seg.tsUs);
+    }
+  }
+
+  /** The peer acknowledged bytes beyond a hole: the capture missed them, so give the hole up. */
+  private ackGap(flow: Flow, s: Side, si: number, ack: number): void {
+    const acked = (ack - s.next) | 0;
+    if (acked <= 0) return;
+    const first = (s.pending[0].seq - s.next) | 0;
+    if (first > acked) return;
+    this.gap(flow, s, si, first, s.pending[0].tsUs);
+    this.drain(flow, s, si);
+  }
+
+  private gap(flow: Flow, s: Side, si: number, n: number, ts: number): void {
+    if (n <= 0) return;
+    flow.flags |= F_GAP;
+    this.counters.holes++;
+    this.counters.hole_bytes += n;
+    if (flow.retain) {
+      const c: Chunk = { side: si, tsUs: ts, data: null, gap: n, off: s.stream };
+      flow.chunks.push(c);
+      s.chunks.push(c);
+    }
+    s.stream += n;
+    s.next = (s.next + n) >>> 0;
+  }
+
+  private deliver(flow: Flow, s: Side, si: number, bytes: Buffer, owned: boolean, ts: number): void {
+    const len = bytes.length;
+    if (s.headLen < HEAD) {
+      const n = Math.min(HEAD - s.headLen, len);
+      bytes.copy(s.head, s.headLen, 0, n);
+      s.headLen += n;
+    }
+    if (flow.retain) {
+      let keep = len;
+      if (s.retained + len > this.opts.maxFlowBytes) {
+        keep = this.opts.maxFlowBytes - s.retained;
+        if (!s.truncated) {
+          s.truncated = true;
+          flow.flags |= F_TRUNC_0 << si;
+          this.counters.truncated++;
+        }
+      }
+      if (keep > 0) {
+        const data = owned ? bytes.subarray(0, keep) : Buffer.from(bytes.subarray(0, keep));
+        const c: Chunk = { side: si, tsUs: ts, data, gap: 0, off: s.stream };
+        flow.chunks.push(c);
+        s.chunks.push(c);
+        s.retained += keep;
+        flow.retained += keep;
+        this.retainedTotal += keep;
+      }
+    }
+    s.bytes += len;
+    s.stream += len;
+    s.next = (s.next + len) >>> 0;
+    if (flow.cls === CLS_UNKNOWN) this.detect(flow, false);
+  }
+
+  /** Retransmitted bytes at stream offset `at`: compare with what was delivered (first copy wins). */
+  private compareDelivered(flow: Flow, s: Side, at: number, buf: Buffer, off: number, len: number): void {
+    if (!flow.retain || flow.flags & F_CONFLICT) return;
+    const end = at + len;
+    const chunks = s.chunks;
+    for (let i = chunks.length - 1, walked = 0; i >= 0 && walked < 64; i--, walked++) {
+      const c = chunks[i];
+      const cEnd = c.off + (c.data ? c.data.length : c.gap);
+      if (cEnd <= at) break;
+      if (!c.data) continue;
+      const lo = Math.max(at, c.off);
+      const hi = Math.min(end, cEnd);
+      if (lo >= hi) continue;
+      if (buf.compare(c.data, lo - c.off, hi - c.off, off + (lo - at), off + (hi - at)) !== 0) {
+        flow.flags |= F_CONFLICT;
+        this.counters.overlap_conflicts++;
+        return;
+      }
+    }
+  }
+
+  /** Content detection (Zeek's DPD idea): the server's first bytes are an FTP greeting. */
+  private detect(flow: Flow, final: boolean): void {
+    const [s0, s1] = flow.sides;
+    let server = s0.synAck || s1.syn ? 0 : s1.synAck || s0.syn ? 1 : -1;
+    if (server >= 0) {
+      const srv = flow.sides[server];
+      if (srv.headLen >= 4 || (final && srv.headLen > 0)) {
+        return this.classify(flow, GREETING.test(srv.head.toString('latin1', 0, srv.headLen)) ? CLS_FTP : CLS_OTHER, server);
+      }
+    } else {
+      // picked up mid-stream: one side speaks FTP replies and the other commands (or nothing yet)
+      const h0 = s0.head.toString('latin1', 0, s0.headLen);
+      const h1 = s1.head.toString('latin1', 0, s1.headLen);
+      for (server = 0; server < 2; server++) {
+        const hs = server === 0 ? h0 : h1;
+        const hc = server === 0 ? h1 : h0;
+        if (GREETING.test(hs) && (hc.length === 0 || COMMAND.test(hc))) return this.classify(flow, CLS_FTP, server);
+        if (REPLY.test(hs) && COMMAND.test(hc)) return this.classify(flow, CLS_FTP, server);
+      }
+      if ((s0.headLen >= 5 && s1.headLen >= 5) || final) return this.classify(flow, CLS_OTHER);
+    }
+    if (final || s0.bytes + s1.bytes > this.opts.detectBytes) this.classify(flow, CLS_OTHER);
+  }
+
+  private classify(flow: Flow, cls: number, server = -1): void {
+    flow.cls = cls;
+    if (server >= 0) flow.server = server;
+    if (cls === CLS_FTP) this.counters.flows_ftp++;
+    else {
+      this.counters.flows_other++;
+      if (!this.opts.all) {
+        // not emitted: drop what was kept and only count from now on
+        flow.retain = false;
+        this.retainedTotal -= flow.retained;
+        flow.retained = 0;
+        flow.chunks = [];
+        for (const s of flow.sides) {
+          s.chunks = [];
+          this.retainedTotal -= s.pendingBytes;
+          s.pending = [];
+          s.pendingBytes = 0;
+        }
+      }
+    }
+  }
+
+  /** Flush holes (oldest queued segment first across both sides), decide, emit. */
+  private finish(flow: Flow, end: FlowEnd): void {
+    const [s0, s1] = flow.sides;
+    while (s0.pending.length || s1.pending.length) {
+      const si = !s1.pending.length || (s0.pending.length && s0.pending[0].tsUs <= s1.pending[0].tsUs) ? 0 : 1;
+      const s = flow.sides[si];
+      this.gap(flow, s, si, (s.pending[0].seq - s.next) | 0, s.pending[0].tsUs);
+      this.drain(flow, s, si);
+    }
+    for (let si = 0; si < 2; si++) {
+      const s = flow.sides[si];
+      // bytes before a FIN that never arrived are a hole too
+      if (s.fin && s.init) {
+        const missing = (s.finSeq - s.next) | 0;
+        if (missing > 0 && missing <= this.opts.maxFlowBytes) this.gap(flow, s, si, missing, flow.lastUs);
+      }
+    }
+    if (flow.cls === CLS_UNKNOWN) this.detect(flow, true);
+    if (end === 'fin') this.counters.ended_fin++;
+    else if (end === 'rst') this.counters.ended_rst++;
+    else if (end === 'idle') this.counters.ended_idle++;
+    else if (end === 'eof') this.counters.ended_eof++;
+    if (flow.cls === CLS_FTP || this.opts.all) {
+      this.counters.flows_emitted++;
+      this.onFlow(this.record(flow, end));
+    } else this.counters.flows_not_emitted++;
+    this.retainedTotal -= flow.retained;
+    flow.retained = 0;
+    flow.chunks = [];
+    flow.retain = false;
+    for (const s of flow.sides) {
+      s.chunks = [];
+      s.pending = [];
+      s.pendingBytes = 0;
+    }
+    if (end === 'fin' || end === 'rst') {
+      // keep a closed entry so the last ACKs do not start a new flow; a new SYN replaces it
+      flow.closed = true;
+    } else this.remove(flow);
+  }
+
+  private record(flow: Flow, end: FlowEnd): FlowRecord {
+    const [s0, s1] = flow.sides;
+    let client: number;
+    if (flow.server >= 0) client = 1 - flow.server;
+    else if (s0.syn || s1.synAck) client = 0;
+    else if (s1.syn || s0.synAck) client = 1;
+    else client = flow.port[1] > flow.port[0] ? 1 : 0;
+    const srv = 1 - client;
+    const cid = communityIdV1(flow.addr[0], flow.port[0], flow.addr[1], flow.port[1]);
+    const flags: FlowFlag[] = [];
+    if (!(s0.syn || s0.synAck || s1.syn || s1.synAck)) flags.push('no_syn');
+    if (flow.flags & F_GAP) flags.push('gap');
+    if (flow.flags & (F_TRUNC_0 << client)) flags.push('truncated_c');
+    if (flow.flags & (F_TRUNC_0 << srv)) flags.push('truncated_s');
+    if (flow.flags & F_EVICTED) flags.push('evicted');
+    if (flow.flags & F_CONFLICT) flags.push('overlap_conflict');
+    const chunks: FlowChunk[] = flow.chunks.map((c) =>
+      c.data ? { dir: c.side === client ? 'c' : 's', ts: c.tsUs / 1e6, data: c.data } : { dir: c.side === client ? 'c' : 's', ts: c.tsUs / 1e6, gap: c.gap },
+    );
+    const id = 'F' + createHash('sha1').update(`${cid}|${flow.firstUs}`).digest('hex').slice(0, 16);
+    return {
+      type: 'flow',
+      v: 1,
+      id,
+      community_id: cid,
+      client: { ip: ipString(flow.addr[client]), port: flow.port[client] },
+      server: { ip: ipString(flow.addr[srv]), port: flow.port[srv] },
+      first_ts: flow.firstUs / 1e6,
+      last_ts: flow.lastUs / 1e6,
+      packets: { c: flow.sides[client].packets, s: flow.sides[srv].packets },
+      bytes: { c: flow.sides[client].bytes, s: flow.sides[srv].bytes },
+      end,
+      flags,
+      chunks,
+    };
+  }
+
+  private evict(flow: Flow, forBuffer: boolean): void {
+    if (flow.closed) {
+      this.remove(flow);
+      return;
+    }
+    this.counters.evicted++;
+    if (forBuffer) this.counters.evicted_buffer++;
+    flow.flags |= F_EVICTED;
+    this.finish(flow, 'evicted');
+  }
+
+  /** Too many payload bytes held in total: evict least recently active flows (not the current one). */
+  private shedBuffered(current: Flow): void {
+    let f = this.lruHead;
+    while (f && this.retainedTotal > this.opts.maxBufferedBytes) {
+      const nxt = f.next;
+      if (f !== current && (f.retained > 0 || f.sides[0].pendingBytes > 0 || f.sides[1].pendingBytes > 0)) this.evict(f, true);
+      f = nxt;
+    }
+  }
+
+  private expireIdle(): void {
+    const limit = this.nowUs - this.idleUs;
+    while (this.lruHead && this.lruHead.lastUs < limit) {
+      const f = this.lruHead;
+      if (f.closed) this.remove(f);
+      else this.finish(f, 'idle');
+    }
+  }
+
+  private remove(flow: Flow): void {
+    if (this.map.get(flow.key) === flow) this.map.delete(flow.key);
+    this.unlink(flow);
+  }
+
+  private unlink(flow: Flow): void {
+    if (flow.prev) flow.prev.next = flow.next;
+    else if (this.lruHead === flow) this.lruHead = flow.next;
+    if (flow.next) flow.next.prev = flow.prev;
+    else if (this.lruTail === flow) this.lruTail = flow.prev;
+    flow.prev = flow.next = null;
+  }
+
+  private append(flow: Flow): void {
+    flow.prev = this.lruTail;
+    flow.next = null;
+    if (this.lruTail) this.lruTail.next = flow;
+    else this.lruHead = flow;
+    this.lruTail = flow;
+  }
+
+  private touch(flow: Flow): void {
+    if (this.lruTail === flow) return;
+    this.unlink(flow);
+    this.append(flow);
+  }
+}
+
+function ipString(b: Buffer): string {
+  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i).toString(16));
+  // RFC 5952: compress the longest run (>= 2) of zero groups
+  let best = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== '0') {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === '0') j++;
+    if (j - i > bestLen && j - i >= 2) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (best < 0) return groups.join(':');
+  return groups.slice(0, best).join(':') + '::' + groups.slice(best + bestLen).join(':');
+}
