@@ -1,0 +1,294 @@
+/**
+ * Exchange extraction (ftp-extract core): flow record in → exchange rows out, no streams.
+ *
+ *   chunks ─► LineSplitter (per direction) ─► parseRequest / ReplyAssembler ─► pairing ─► rows
+ *
+ * Pairing (as Zeek's FTP analyzer): commands wait in a FIFO; each completed reply goes to the oldest
+ * waiting command. A 1xx reply is preliminary: the command keeps waiting for its final reply, and
+ * both codes are kept (`RETR` → `150 226`). The server's first reply is the greeting (`<greeting>`,
+ * index 0) unless the flow was picked up mid-stream (`no_syn`) and that reply is not a 220. A reply
+ * with no command waiting is `<unsolicited>`. A hole (`gap` chunk) writes the waiting commands as
+ * they stand (flag `gap`) and a `<gap>` row: replies after a hole are never given to commands sent
+ * before it. `AUTH TLS`/`AUTH SSL` answered 234 ends extraction with an `<encrypted>` row.
+ */
+import { FtpIdsError } from '../common/errors.js';
+import { LineSplitter } from './lines.js';
+import { normalizeExtractOptions, type ExtractOptions } from './options.js';
+import { ReplyAssembler, type Reply } from './replies.js';
+import { parseRequest } from './requests.js';
+import { argumentTags } from './tags.js';
+import { ENCRYPTED, GAP, GREETING, UNSOLICITED, type ExchangeRow, type FlowRecord } from './types.js';
+
+const F_UNANSWERED = 1;
+const F_OVERLONG = 2;
+const F_INVALID_REPLY = 4;
+const F_MULTILINE = 8;
+const F_PIPELINED = 16;
+const F_GAP = 32;
+const F_PENDING_OVERFLOW = 64;
+const FLAG_NAMES: [number, string][] = [
+  [F_UNANSWERED, 'unanswered'],
+  [F_OVERLONG, 'overlong'],
+  [F_INVALID_REPLY, 'invalid_reply'],
+  [F_MULTILINE, 'multiline'],
+  [F_PIPELINED, 'pipelined'],
+  [F_GAP, 'gap'],
+  [F_PENDING_OVERFLOW, 'pending_overflow'],
+];
+const FLAG_STRINGS: string[] = [];
+for (let bits = 0; bits < 128; bits++) {
+  FLAG_STRINGS.push(FLAG_NAMES.filter(([b]) => bits & b).map(([, n]) => n).join(';'));
+}
+
+/** Exchange under construction. */
+interface Pending {
+  index: number;
+  command: string;
+  arg: string;
+  tags: string;
+  tsRequest: number;
+  tsReply: number | null;
+  codes: string[];
+  replies: number;
+  flags: number;
+}
+
+export type RowSink = (row: ExchangeRow) => void;
+
+export interface ExchangeExtractor {
+  /** Extract every exchange of one flow (rows go to the callback before this returns). */
+  pushFlow(flow: FlowRecord): void;
+  end(): void;
+  readonly options: ExtractOptions;
+}
+
+export function createExchangeExtractor(rawOptions: Record<string, unknown> | ExtractOptions, onRow: RowSink): ExchangeExtractor {
+  const options = normalizeExtractOptions(rawOptions as Record<string, unknown>);
+  const c = options.counters;
+  return {
+    options,
+    pushFlow(flow: FlowRecord): void {
+      const session = new FlowSession(flow, options, onRow);
+      session.run();
+      c.add('extract.flows');
+      c.add('extract.rows', session.rows);
+      if (session.stopped) c.add('extract.encrypted_flows');
+      c.add('extract.overlong_lines', session.overlongLines());
+      c.add('extract.partial_line_bytes_dropped', session.droppedBytes());
+      c.add('extract.pending_overflow', session.pendingOverflow);
+    },
+    end(): void {},
+  };
+}
+
+class FlowSession {
+  private readonly queue: Pending[] = [];
+  private head = 0;
+  private nextIndex = 1;
+  private greeting: Pending | null = null;
+  private greetingDone = false;
+  private replyLineOverlong = false;
+  stopped = false;
+  rows = 0;
+  pendingOverflow = 0;
+  private readonly client: LineSplitter;
+  private readonly server: LineSplitter;
+  private readonly replies: ReplyAssembler;
+  private readonly label: string;
+  private readonly noSyn: boolean;
+
+  constructor(private readonly flow: FlowRecord, private readonly o: ExtractOptions, private readonly onRow: RowSink) {
+    this.client = new LineSplitter(o.maxLineBytes, (line, overlong, ts) => this.clientLine(line, overlong, ts));
+    this.server = new LineSplitter(o.maxLineBytes, (line, overlong, ts) => this.serverLine(line, overlong, ts));
+    this.replies = new ReplyAssembler(o.maxReplyLines);
+    this.label = flow.label ?? o.labelOf(flow);
+    this.noSyn = !!flow.flags && flow.flags.includes('no_syn');
+  }
+
+  run(): void {
+    const chunks = this.flow.chunks;
+    if (!Array.isArray(chunks)) throw new FtpIdsError('BAD_FLOW', `flow ${this.flow.id}: chunks is not an array`);
+    for (let i = 0; i < chunks.length && !this.stopped; i++) {
+      const ch = chunks[i];
+      const split = ch.dir === 'c' ? this.client : ch.dir === 's' ? this.server : null;
+      if (!split) throw new FtpIdsError('BAD_FLOW', `flow ${this.flow.id}: chunk ${i}: dir must be "c" or "s"`);
+      if (typeof ch.gap === 'number') this.gap(ch.dir, ch.gap, ch.ts);
+      else if (typeof ch.data === 'string') split.push(Buffer.from(ch.data, 'base64'), ch.ts);
+      else throw new FtpIdsError('BAD_FLOW', `flow ${this.flow.id}: chunk ${i}: neither data nor gap`);
+    }
+    if (!this.stopped) {
+      this.client.end();
+      this.server.end();
+      if (this.greeting) this.emit(this.greeting);
+      this.flushPending(0);
+    }
+  }
+
+  overlongLines(): number {
+    return this.client.overlongLines + this.server.overlongLines;
+  }
+
+  droppedBytes(): number {
+    return this.client.droppedPartialBytes + this.server.droppedPartialBytes;
+  }
+
+  private get waiting(): number {
+    return this.queue.length - this.head;
+  }
+
+  private clientLine(line: Buffer, overlong: boolean, ts: number): void {
+    if (this.stopped || line.length === 0) return;
+    const req = parseRequest(line, this.o.maxCommandBytes);
+    let flags = overlong || req.overlongCommand ? F_OVERLONG : 0;
+    if (this.waiting > 0) flags |= F_PIPELINED;
+    if (this.waiting >= this.o.maxPendingCommands) {
+      const oldest = this.queue[this.head++];
+      oldest.flags |= F_PENDING_OVERFLOW;
+      this.pendingOverflow++;
+      this.emit(oldest);
+      this.compact();
+    }
+    const tags = argumentTags(req.command, req.arg, this.flow.client.ip);
+    this.queue.push({
+      index: this.nextIndex++,
+      command: req.command,
+      arg: req.arg,
+      tags: tags.length === 0 ? '' : tags.join(';'),
+      tsRequest: ts,
+      tsReply: null,
+      codes: [],
+      replies: 0,
+      flags,
+    });
+  }
+
+  private serverLine(line: Buffer, overlong: boolean, ts: number): void {
+    if (this.stopped) return;
+    if (overlong) this.replyLineOverlong = true;
+    const reply = this.replies.line(line);
+    if (!reply) return;
+    const extra = this.replyLineOverlong || reply.overlong ? F_OVERLONG : 0;
+    this.replyLineOverlong = false;
+    this.reply(reply, extra, ts);
+  }
+
+  private reply(r: Reply, extraFlags: number, ts: number): void {
+    const preliminary = !r.invalid && r.code.charCodeAt(0) === 0x31; // 1xx
+    if (!this.greetingDone) {
+      if (!this.greeting) {
+        if (this.noSyn && !(this.waiting === 0 && r.code === '220')) {
+          this.greetingDone = true; // picked up mid-session: this reply answers a command we did not see or one we did
+        } else {
+          this.greeting = this.pseudo(GREETING, '', ts, 0);
+        }
+      }
+      if (this.greeting) {
+        this.attach(this.greeting, r, extraFlags, ts);
+        if (!preliminary) {
+          this.emit(this.greeting);
+          this.greeting = null;
+          this.greetingDone = true;
+        }
+        return;
+      }
+    }
+    if (this.waiting === 0) {
+      const p = this.pseudo(UNSOLICITED, '', ts, this.nextIndex++);
+      this.attach(p, r, extraFlags, ts);
+      this.emit(p);
+      return;
+    }
+    const p = this.queue[this.head];
+    this.attach(p, r, extraFlags, ts);
+    if (preliminary) return;
+    this.head++;
+    this.emit(p);
+    this.compact();
+    if (p.command === 'AUTH' && r.code === '234' && /^\s*(TLS|SSL)/i.test(p.arg)) this.encrypted(ts);
+  }
+
+  private attach(p: Pending, r: Reply, extraFlags: number, ts: number): void {
+    if (r.code !== '') p.codes.push(r.code);
+    p.replies++;
+    p.tsReply = ts;
+    if (r.invalid) p.flags |= F_INVALID_REPLY;
+    if (r.multiline) p.flags |= F_MULTILINE;
+    p.flags |= extraFlags;
+  }
+
+  private gap(dir: 'c' | 's', bytes: number, ts: number): void {
+    if (dir === 'c') this.client.gap();
+    else {
+      this.server.gap();
+      this.replies.reset();
+      this.replyLineOverlong = false;
+      if (!this.greeting) this.greetingDone = true; // the greeting may be in the hole
+    }
+    if (this.greeting) {
+      this.greeting.flags |= F_GAP;
+      this.emit(this.greeting);
+      this.greeting = null;
+      this.greetingDone = true;
+    }
+    this.flushPending(F_GAP);
+    this.emit(this.pseudo(GAP, `${dir}:${bytes}`, ts, this.nextIndex++));
+  }
+
+  private encrypted(ts: number): void {
+    this.flushPending(0);
+    this.emit(this.pseudo(ENCRYPTED, '', ts, this.nextIndex++));
+    this.stopped = true;
+  }
+
+  private flushPending(flags: number): void {
+    while (this.head < this.queue.length) {
+      const p = this.queue[this.head++];
+      p.flags |= flags;
+      this.emit(p);
+    }
+    this.queue.length = 0;
+    this.head = 0;
+  }
+
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  private pseudo(command: string, arg: string, ts: number, index: number): Pending {
+    return { index, command, arg, tags: '', tsRequest: ts, tsReply: null, codes: [], replies: 0, flags: 0 };
+  }
+
+  private emit(p: Pending): void {
+    const f = this.flow;
+    let flags = p.flags;
+    const isCommand = p.command.charCodeAt(0) !== 0x3c; // '<'
+    if (isCommand && p.replies === 0) flags |= F_UNANSWERED;
+    let arg = p.arg;
+    if (isCommand) {
+      if (this.o.noArgs) arg = '';
+      else if (p.command === 'PASS' && !this.o.showPasswords && arg !== '') arg = '****';
+    }
+    this.rows++;
+    this.onRow({
+      flow_id: f.id,
+      community_id: f.community_id,
+      client_ip: f.client.ip,
+      client_port: f.client.port,
+      server_ip: f.server.ip,
+      server_port: f.server.port,
+      label: this.label,
+      index: p.index,
+      ts_request: p.tsRequest,
+      ts_reply: p.tsReply,
+      command: p.command,
+      arg,
+      reply_codes: p.codes.length === 1 ? p.codes[0] : p.codes.join(' '),
+      final_code: p.codes.length === 0 ? '' : p.codes[p.codes.length - 1],
+      flags: FLAG_STRINGS[flags],
+      tags: p.tags,
+    });
+  }
+}

@@ -1,0 +1,25 @@
+import { LineSplitter } from './lines.js';
+import { ReplyAssembler } from './replies.js';
+import type { FlowRecord } from './types.js';
+
+/**
+ * The server's first reply as text: every line up to and including the one that completes the
+ * first reply (all lines of a multi-line 220; empty lines before it kept), each ended by `\r\n`.
+ * Reading stops at the first hole in the server stream and after `maxBytes` of text.
+ */
+export function readGreeting(flow: FlowRecord, maxBytes = 4096): string {
+  let text = '';
+  let done = false;
+  const replies = new ReplyAssembler(1000);
+  const split = new LineSplitter(maxBytes, (line) => {
+    if (done) return;
+    text += line.toString('utf8') + '\r\n';
+    if (replies.line(line) || text.length >= maxBytes) done = true;
+  });
+  for (const ch of flow.chunks) {
+    if (done || ch.dir !== 's') continue;
+    if (typeof ch.gap === 'number') break;
+    if (typeof ch.data === 'string') split.push(Buffer.from(ch.data, 'base64'), ch.ts);
+  }
+  return text.length > maxBytes ? text.slice(0, maxBytes) : text;
+}

@@ -1,0 +1,42 @@
+import { Counters } from '../common/bounds.js';
+import { optBool, optInt } from '../common/options.js';
+import type { FlowRecord } from './types.js';
+
+/** Validated ftp-extract options (one normaliser: INVALID_OPTION names the option). */
+export interface ExtractOptions {
+  /** a line longer than this is cut and flagged `overlong` (bound on the per-direction line buffer) */
+  readonly maxLineBytes: number;
+  /** a command word longer than this is flagged `overlong` */
+  readonly maxCommandBytes: number;
+  /** a multi-line reply is closed after this many lines and flagged `overlong` */
+  readonly maxReplyLines: number;
+  /** commands waiting for a reply; beyond it the oldest is written unanswered (`pending_overflow`) */
+  readonly maxPendingCommands: number;
+  readonly showPasswords: boolean;
+  readonly noArgs: boolean;
+  /** label of a flow that carries none (ftp-extract passes the signature matcher here) */
+  readonly labelOf: (flow: FlowRecord) => string;
+  readonly counters: Counters;
+}
+
+export const EXTRACT_DEFAULTS = {
+  maxLineBytes: 8192,
+  maxCommandBytes: 32,
+  maxReplyLines: 10000,
+  maxPendingCommands: 1000,
+};
+
+export function normalizeExtractOptions(raw: Record<string, unknown> = {}): ExtractOptions {
+  const labelOf = raw.labelOf;
+  const counters = raw.counters;
+  return Object.freeze({
+    maxLineBytes: optInt(raw, 'maxLineBytes', EXTRACT_DEFAULTS.maxLineBytes, 16, 1 << 30),
+    maxCommandBytes: optInt(raw, 'maxCommandBytes', EXTRACT_DEFAULTS.maxCommandBytes, 1, 1 << 20),
+    maxReplyLines: optInt(raw, 'maxReplyLines', EXTRACT_DEFAULTS.maxReplyLines, 1),
+    maxPendingCommands: optInt(raw, 'maxPendingCommands', EXTRACT_DEFAULTS.maxPendingCommands, 1),
+    showPasswords: optBool(raw, 'showPasswords', false),
+    noArgs: optBool(raw, 'noArgs', false),
+    labelOf: typeof labelOf === 'function' ? (labelOf as (f: FlowRecord) => string) : (f: FlowRecord) => f.label ?? 'other',
+    counters: counters instanceof Counters ? counters : new Counters(),
+  });
+}

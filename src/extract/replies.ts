@@ -1,0 +1,97 @@
+/**
+ * Reply layer (RFC 959 §4.2, as Zeek's FTP analyzer reads it): a reply is one line `ddd text`, or a
+ * multi-line reply `ddd-text` … `ddd text` whose last line repeats the code followed by a space (or
+ * ends right after the code). Lines in between are continuation whatever they start with.
+ *
+ * Outside a multi-line reply:
+ * - an empty line is skipped (not a reply);
+ * - `ddd` followed by something other than space or `-` (`227Entering…`) is a reply with code ddd,
+ *   flagged invalid (tshark takes it as a reply; Zeek does not);
+ * - a line without three leading digits (`99 PASV invalid`, `SYST not supported`) is a reply with no
+ *   code, flagged invalid: it still answers the pending command, so later pairing stays in step.
+ */
+export interface Reply {
+  /** three digits, or '' for a line without a code */
+  code: string;
+  multiline: boolean;
+  invalid: boolean;
+  /** the multi-line reply was cut at maxReplyLines */
+  overlong: boolean;
+  /** number of lines in this reply (skipped empty lines before it included) */
+  lines: number;
+}
+
+const DIGIT0 = 0x30;
+const DIGIT9 = 0x39;
+const SPACE = 0x20;
+const DASH = 0x2d;
+
+function isDigit(b: number | undefined): boolean {
+  return b !== undefined && b >= DIGIT0 && b <= DIGIT9;
+}
+
+/** The 3-digit code at the start of `line`, or -1. */
+export function replyCodeOf(line: Buffer): number {
+  if (line.length < 3 || !isDigit(line[0]) || !isDigit(line[1]) || !isDigit(line[2])) return -1;
+  return (line[0] - DIGIT0) * 100 + (line[1] - DIGIT0) * 10 + (line[2] - DIGIT0);
+}
+
+export class ReplyAssembler {
+  /** code of the multi-line reply in progress, -1 when none */
+  private multiCode = -1;
+  private linesSoFar = 0;
+  /** empty lines skipped outside replies */
+  skippedEmptyLines = 0;
+
+  constructor(private readonly maxReplyLines: number) {}
+
+  get inMultiline(): boolean {
+    return this.multiCode >= 0;
+  }
+
+  /** Feed one server line; returns the completed reply, or null while a reply is still open. */
+  line(line: Buffer): Reply | null {
+    const code = replyCodeOf(line);
+    if (this.multiCode >= 0) {
+      this.linesSoFar++;
+      if (code === this.multiCode && (line.length === 3 || line[3] === SPACE)) {
+        return this.finish(codeString(code), true, false, false);
+      }
+      if (this.linesSoFar >= this.maxReplyLines) return this.finish(codeString(this.multiCode), true, false, true);
+      return null;
+    }
+    if (line.length === 0) {
+      this.skippedEmptyLines++;
+      this.linesSoFar++;
+      return null;
+    }
+    this.linesSoFar++;
+    if (code < 0) return this.finish('', false, true, false);
+    const sep = line[3];
+    if (sep === DASH) {
+      this.multiCode = code;
+      return null;
+    }
+    const invalid = !(line.length === 3 || sep === SPACE) || line[0] < 0x31 || line[0] > 0x35;
+    return this.finish(codeString(code), false, invalid, false);
+  }
+
+  /** A hole in the server stream: a multi-line reply in progress cannot be completed. */
+  reset(): void {
+    this.multiCode = -1;
+    this.linesSoFar = 0;
+  }
+
+  private finish(code: string, multiline: boolean, invalid: boolean, overlong: boolean): Reply {
+    const reply: Reply = { code, multiline, invalid, overlong, lines: this.linesSoFar };
+    this.multiCode = -1;
+    this.linesSoFar = 0;
+    return reply;
+  }
+}
+
+const CODE_STRINGS: string[] = [];
+for (let i = 0; i < 1000; i++) CODE_STRINGS.push(String(i).padStart(3, '0'));
+function codeString(code: number): string {
+  return CODE_STRINGS[code];
+}

@@ -1,0 +1,76 @@
+/**
+ * Records consumed and produced by ftp-extract (docs/ARCHITECTURE.md, formats 1–3).
+ * The flow types are structural copies of the contract so that this stage does not depend on
+ * the capture code; `ExchangeRow` is the CSV row, field names exactly as the CSV columns.
+ */
+import { DATASET_COLUMNS } from '../dataset/types.js';
+
+/** One piece of a flow's payload in delivery order: bytes (`data`, base64) or a hole (`gap`). */
+export interface FlowChunk {
+  dir: 'c' | 's';
+  ts: number;
+  data?: string;
+  gap?: number;
+}
+
+export interface FlowEndpoint {
+  ip: string;
+  port: number;
+}
+
+/** Flow record (format 1); `label`/`greeting` present once ftp-label has run (format 2). */
+export interface FlowRecord {
+  type: 'flow';
+  v: number;
+  id: string;
+  community_id: string;
+  client: FlowEndpoint;
+  server: FlowEndpoint;
+  first_ts: number;
+  last_ts: number;
+  packets?: { c: number; s: number };
+  bytes?: { c: number; s: number };
+  end?: string;
+  flags?: string[];
+  chunks: FlowChunk[];
+  label?: string;
+  greeting?: string;
+}
+
+export interface LabelledFlowRecord extends FlowRecord {
+  label: string;
+  greeting: string;
+}
+
+/** One exchange (format 3). Field names are the CSV column names. */
+export interface ExchangeRow {
+  flow_id: string;
+  community_id: string;
+  client_ip: string;
+  client_port: number;
+  server_ip: string;
+  server_port: number;
+  label: string;
+  index: number;
+  ts_request: number;
+  /** null when no reply came (written as an empty CSV field) */
+  ts_reply: number | null;
+  command: string;
+  arg: string;
+  /** all reply codes to this command, space-separated, in order */
+  reply_codes: string;
+  final_code: string;
+  /** `;`-separated parse facts */
+  flags: string;
+  /** `;`-separated argument features (src/extract/tags.ts) */
+  tags: string;
+}
+
+/** CSV column order of the exchange dataset (one list, shared with the dataset reader). */
+export const EXCHANGE_COLUMNS: readonly (keyof ExchangeRow)[] = DATASET_COLUMNS;
+
+/** Pseudo-commands (never collide with a command word: FTP verbs are letters only). */
+export const GREETING = '<greeting>';
+export const UNSOLICITED = '<unsolicited>';
+export const GAP = '<gap>';
+export const ENCRYPTED = '<encrypted>';

@@ -1,0 +1,227 @@
+/**
+ * Banner signatures: greeting prefix → server label. First match in file order wins.
+ *
+ * Placeholders in a prefix (the study's captures were anonymised with `<*>` and `<domain>`):
+ *   `<*>`, `<domain>`  the literal placeholder text, or one host/domain/address token
+ *                      (letters, digits, `.`, `-`, `_`, `:`, `[`, `]`)
+ *   `<n>`              the literal `<n>`, or a run of digits (written by `ftp-label --suggest`)
+ * Everything else matches literally (case-sensitive unless the file says otherwise).
+ *
+ * Files: JSON — `[{"prefix": "...", "label": "..."}, ...]` or
+ * `{"case_sensitive": false, "signatures": [...]}`; CSV — `prefix,label` rows, optional header
+ * `prefix,label`, `#` comment lines, `# case_sensitive: false` anywhere before the first row;
+ * backslash escapes `\r`, `\n`, `\t`, `\\` in CSV prefixes.
+ */
+import { parse as parseCsv } from 'csv-parse/sync';
+import { FtpIdsError } from '../common/errors.js';
+
+export interface Signature {
+  prefix: string;
+  label: string;
+}
+
+export interface SignatureSet {
+  readonly signatures: readonly Signature[];
+  readonly caseSensitive: boolean;
+  /** label of the first signature whose prefix starts the greeting, or `other` */
+  match(greeting: string): string;
+}
+
+export const OTHER = 'other';
+
+/** The 25 signatures of the original study, in its order. */
+export const STUDY_SIGNATURES: readonly Signature[] = [
+  ['\r\nYou do not have permission', 'nopermission'],
+  ['220 <*> FTP server (OEM FTPD version 1.01)', 'ftpd1.01'],
+  ['220 <*> FTP server (UNIX(r) System V Release 4.0)', 'unixsystemv'],
+  ['220 <*> FTP server (Version 4.125', 'ftp4125'],
+  ['220 <*> FTP server (WinQVT/Net v3.9)', 'ftpwinqvt'],
+  ['220 <*> Microsoft FTP Service (Version 3.0)', 'msftp3'],
+  ['220 <*> Microsoft FTP Service (Version 4.0)', 'msftp4'],
+  ['220 <*> Microsoft FTP Service (Version 5.0)', 'msftp5'],
+  ['220 <*>..<*>.<*> FTP server (Version wu-2.6.1-20)', 'wu261'],
+  ['220 <domain> FTP Server Ready', 'general2'],
+  ['220 <domain> FTP server (Compaq Tru64 UNIX Version 5.60)', 'true64'],
+  ['220 <domain> FTP server (Digital UNIX Version 5.60)', 'digitalunix'],
+  ['220 <domain> FTP server (Lawrence Berkeley National Laboratory', 'lawrence'],
+  ['220 <domain> FTP server (QVT/Net 4.0)', 'qvtnet4'],
+  ['220 <domain> FTP server (SunOS 4.1)', 'sunos41'],
+  ['220 <domain> FTP server (SunOS 5.6)', 'sunos56'],
+  ['220 <domain> FTP server (SunOS 5.7)', 'sunos57'],
+  ['220 <domain> FTP server (SunOS 5.8)', 'sunos58'],
+  ['220 <domain> FTP server (Version 1.7.212.2', 'general172122'],
+  ['220 <domain> FTP server (Version 1.7.212.5', 'general172125'],
+  ['220 <domain> FTP server (Version 6.00LS)', 'general6.00ls'],
+  ['220 <domain> FTP server (Version wu-2.6.1-0.6x.21)', 'wu2610621'],
+  ['220 <domain> FTP server (Version wu-2.6.1-16.7x.1)', 'wu2611671'],
+  ['220 <domain> FTP server (Version wu-2.6.1-20)', 'wu2616120'],
+  ['220 <domain> FTP server (Version wu-2.6.2(1)', 'wu2616121'],
+].map(([prefix, label]) => ({ prefix, label }));
+
+const HOST_TOKEN = '[A-Za-z0-9._:\\[\\]-]+';
+const PLACEHOLDERS: Record<string, string> = {
+  '<*>': `(?:<\\*>|${HOST_TOKEN})`,
+  '<domain>': `(?:<domain>|${HOST_TOKEN})`,
+  '<n>': '(?:<n>|[0-9]+)',
+};
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Compile one prefix to an anchored RegExp. */
+export function compilePrefix(prefix: string, caseSensitive: boolean): RegExp {
+  let src = '^';
+  const re = /<\*>|<domain>|<n>/g;
+  let last = 0;
+  for (let m = re.exec(prefix); m; m = re.exec(prefix)) {
+    src += escapeRegExp(prefix.slice(last, m.index)) + PLACEHOLDERS[m[0]];
+    last = m.index + m[0].length;
+  }
+  src += escapeRegExp(prefix.slice(last));
+  return new RegExp(src, caseSensitive ? '' : 'i');
+}
+
+export function createSignatureSet(signatures: readonly Signature[], caseSensitive = true): SignatureSet {
+  const compiled = signatures.map((s) => ({ re: compilePrefix(s.prefix, caseSensitive), label: s.label }));
+  return {
+    signatures,
+    caseSensitive,
+    match(greeting: string): string {
+      for (const c of compiled) if (c.re.test(greeting)) return c.label;
+      return OTHER;
+    },
+  };
+}
+
+export const DEFAULT_SIGNATURES: SignatureSet = createSignatureSet(STUDY_SIGNATURES, true);
+
+/** Parse a signature file; the format is taken from the name (.json / .csv) or, failing that, the content. */
+export function parseSignatureFile(text: string, file = 'signatures'): SignatureSet {
+  const json = /\.json$/i.test(file) || (!/\.csv$/i.test(file) && /^\s*[[{]/.test(text));
+  return json ? parseJsonSignatures(text, file) : parseCsvSignatures(text, file);
+}
+
+function bad(file: string, line: number, msg: string): FtpIdsError {
+  return new FtpIdsError('BAD_SIGNATURES', msg, { file, line });
+}
+
+function checkEntry(file: string, line: number, prefix: unknown, label: unknown): Signature {
+  if (typeof prefix !== 'string' || prefix === '') throw bad(file, line, 'signature needs a non-empty string "prefix"');
+  if (typeof label !== 'string' || !/^\S+$/.test(label)) throw bad(file, line, 'signature needs a "label" without blanks');
+  return { prefix, label };
+}
+
+function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+/** Line of the start of each element of the signature array (depth 1 for a bare array, 2 in the object form). */
+function elementLines(text: string, depth: number): number[] {
+  const lines: number[] = [];
+  let d = 0;
+  let line = 1;
+  let inString = false;
+  let expectValue = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '\n') line++;
+    if (inString) {
+      if (ch === '\\') i++;
+      else if (ch === '"') inString = false;
+      continue;
+    }
+    if (d === depth && expectValue && !/\s/.test(ch)) {
+      if (ch !== ']') lines.push(line);
+      expectValue = false;
+    }
+    if (ch === '"') inString = true;
+    else if (ch === '[' || ch === '{') {
+      d++;
+      if (d === depth && ch === '[') expectValue = true;
+    } else if (ch === ']' || ch === '}') d--;
+    else if (ch === ',' && d === depth) expectValue = true;
+  }
+  return lines;
+}
+
+function parseJsonSignatures(text: string, file: string): SignatureSet {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    const msg = (e as Error).message;
+    const pos = /position (\d+)/.exec(msg);
+    const lc = /line (\d+)/.exec(msg);
+    throw bad(file, lc ? Number(lc[1]) : pos ? lineAt(text, Number(pos[1])) : 1, `invalid JSON: ${msg}`);
+  }
+  let list: unknown;
+  let caseSensitive = true;
+  let depth = 1;
+  if (Array.isArray(doc)) list = doc;
+  else if (doc && typeof doc === 'object') {
+    const o = doc as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      if (k !== 'signatures' && k !== 'case_sensitive') throw bad(file, lineAt(text, text.indexOf(`"${k}"`)), `unknown key "${k}"`);
+    }
+    if (o.case_sensitive !== undefined && typeof o.case_sensitive !== 'boolean') {
+      throw bad(file, lineAt(text, text.indexOf('"case_sensitive"')), '"case_sensitive" must be true or false');
+    }
+    caseSensitive = o.case_sensitive !== false;
+    list = o.signatures;
+    depth = 2;
+  }
+  if (!Array.isArray(list)) throw bad(file, 1, 'expected an array of {"prefix","label"} or {"signatures": [...]}');
+  const lines = elementLines(text, depth);
+  const sigs = list.map((e: unknown, i: number) => {
+    const line = lines[i] ?? 1;
+    if (Array.isArray(e)) {
+      if (e.length !== 2) throw bad(file, line, 'signature pair must be [prefix, label]');
+      return checkEntry(file, line, e[0], e[1]);
+    }
+    if (!e || typeof e !== 'object') throw bad(file, line, 'signature must be an object {"prefix","label"}');
+    const o = e as Record<string, unknown>;
+    return checkEntry(file, line, o.prefix, o.label);
+  });
+  return createSignatureSet(sigs, caseSensitive);
+}
+
+function unescapeCsv(s: string): string {
+  return s.replace(/\\([rnt\\])/g, (_, c: string) => (c === 'r' ? '\r' : c === 'n' ? '\n' : c === 't' ? '\t' : '\\'));
+}
+
+function parseCsvSignatures(text: string, file: string): SignatureSet {
+  let caseSensitive = true;
+  const lines = text.split('\n');
+  const kept: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i];
+    const m = /^\s*#\s*case[_ -]?sensitive\s*[:=]\s*(\S+)/i.exec(l);
+    if (m) {
+      if (!/^(true|false|yes|no)$/i.test(m[1])) throw bad(file, i + 1, 'case_sensitive must be true or false');
+      caseSensitive = /^(true|yes)$/i.test(m[1]);
+    }
+    // keep line numbering: comments become empty lines
+    kept.push(/^\s*#/.test(l) ? '' : l);
+  }
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    records = parseCsv(kept.join('\n'), { info: true, skip_empty_lines: true, relax_column_count: true }) as unknown as {
+      record: string[];
+      info: { lines: number };
+    }[];
+  } catch (e) {
+    const err = e as { lines?: number; message: string };
+    throw bad(file, err.lines ?? 1, `invalid CSV: ${err.message}`);
+  }
+  const sigs: Signature[] = [];
+  for (const { record, info } of records) {
+    const line = info.lines;
+    if (sigs.length === 0 && record.length === 2 && record[0] === 'prefix' && record[1] === 'label') continue;
+    if (record.length !== 2) throw bad(file, line, `expected 2 fields prefix,label, got ${record.length}`);
+    sigs.push(checkEntry(file, line, unescapeCsv(record[0]), record[1]));
+  }
+  return createSignatureSet(sigs, caseSensitive);
+}

@@ -1,0 +1,48 @@
+/**
+ * ftp-label stage: flow records → labelled flow records (format 2), as a highland stage and as the
+ * NDJSON run used by bin/ftp-label; `--suggest` collects greetings and prints a signature file.
+ */
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { labelFlow, type LabelOptions } from '../src/label/label.js';
+import { formatSuggestions, SuggestionCollector } from '../src/label/suggest.js';
+import type { FlowRecord, LabelledFlowRecord } from '../src/extract/types.js';
+import { parseFlowLine, readLines, type InputSource } from './extract.js';
+
+export function labelStage(options: LabelOptions = {}): (s: Highland.Stream<FlowRecord>) => Highland.Stream<LabelledFlowRecord> {
+  return (s) => s.map((flow) => labelFlow(flow, options));
+}
+
+export interface LabelRunOptions extends LabelOptions {
+  suggest?: boolean;
+  maxRecordBytes?: number;
+  maxDistinctGreetings?: number;
+}
+
+/** NDJSON flows in → NDJSON labelled flows out (or, with `suggest`, a CSV signature file at the end). */
+export async function runLabel(inputs: InputSource[], output: Writable, options: LabelRunOptions = {}): Promise<void> {
+  const collector = options.suggest ? new SuggestionCollector(options.maxDistinctGreetings) : null;
+  let pending = '';
+  const flush = async (): Promise<void> => {
+    if (pending === '') return;
+    const text = pending;
+    pending = '';
+    if (!output.write(text)) await once(output, 'drain');
+  };
+  try {
+    for (const input of inputs) {
+      for await (const { text, lineNo } of readLines(input.stream, input.name, options.maxRecordBytes)) {
+        if (text.trim() === '') continue;
+        const labelled = labelFlow(parseFlowLine(text, lineNo, input.name), options);
+        if (collector) collector.add(labelled.greeting);
+        else {
+          pending += JSON.stringify(labelled) + '\n';
+          if (pending.length >= 1 << 20) await flush();
+        }
+      }
+    }
+    if (collector) pending += formatSuggestions(collector.result());
+  } finally {
+    await flush();
+  }
+}
