@@ -79,7 +79,7 @@ describe('coverage (pattern embedding under time constraints)', () => {
         fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 6, maxLength: 6 }),
         fc.array(fc.uniqueArray(item, { minLength: 1, maxLength: 2 }), { minLength: 1, maxLength: 3 }),
         fc.record({
-          minGap: fc.constantFrom(0, 1, 2),
+          minGap: fc.constantFrom(-Infinity, 0, 1, 2),
           maxGap: fc.constantFrom(Infinity, 1, 2, 4),
           window: fc.constantFrom(0, 1, 2),
         }),

@@ -19,7 +19,7 @@
  */
 
 export interface TimeConstraints {
-  /** strict lower bound on t[l_j] − t[u_{j−1}]; 0 = consecutive elements just have to be in order */
+  /** strict lower bound on t[l_j] − t[u_{j−1}]; −Infinity = none (elements just in order) */
   minGap: number;
   /** upper bound on t[u_j] − t[l_{j−1}]; Infinity = none */
   maxGap: number;
@@ -27,7 +27,7 @@ export interface TimeConstraints {
   window: number;
 }
 
-export const NO_CONSTRAINTS: TimeConstraints = Object.freeze({ minGap: 0, maxGap: Infinity, window: 0 });
+export const NO_CONSTRAINTS: TimeConstraints = Object.freeze({ minGap: -Infinity, maxGap: Infinity, window: 0 });
 
 /** A session as the embedder sees it: itemsets of integer item ids (sorted), times non-decreasing. */
 export interface EncodedSession {

@@ -35,14 +35,8 @@ export type Reason =
   | { kind: 'unexplained'; count: number; of: number; limit: number; exchanges: number[] }
   | { kind: 'no_pattern'; patterns: number };
 
-export interface Verdict {
-  flowId: string;
-  communityId: string;
-  clientIp: string;
-  clientPort: number;
-  serverIp: string;
-  serverPort: number;
-  label: string;
+export interface Verdict
+  extends Pick<Session, 'flowId' | 'communityId' | 'clientIp' | 'clientPort' | 'serverIp' | 'serverPort' | 'label'> {
   verdict: 'normal' | 'suspicious';
   score: number;
   reasons: Reason[];

@@ -58,7 +58,8 @@ export function parsePattern(v: unknown, where: string): string[][] {
 }
 
 function num(v: unknown, dflt: number, where: string): number {
-  if (v === undefined || v === null) return dflt;
+  if (v === undefined || v === null) return dflt; // JSON has no Infinity: null means "none"
+
   if (typeof v !== 'number' || Number.isNaN(v) || v < 0) damaged(`${where} is not a non-negative number`);
   return v;
 }
@@ -101,11 +102,11 @@ export function toMatchModel(v: unknown): MatchModel {
   }
   const time = params.time === 'seconds' ? 'seconds' : 'index';
   const constraints: TimeConstraints = {
+    // null / absent: no min-gap, consecutive elements only have to be in order
     minGap: num(params.minGap ?? params.min_gap, NO_CONSTRAINTS.minGap, 'params.minGap'),
     maxGap: num(params.maxGap ?? params.max_gap, NO_CONSTRAINTS.maxGap, 'params.maxGap'),
     window: num(params.window, NO_CONSTRAINTS.window, 'params.window'),
   };
-  if (constraints.maxGap === 0) constraints.maxGap = Infinity; // 0 = no max-gap, as on the miner's command line
   const global = v.global !== undefined ? toPatternSet(v.global, 'global') : toPatternSet({ patterns: v.patterns ?? [], sessions: v.sessions }, 'model');
   const byLabel: Record<string, PatternSet> = {};
   const labels = v.byLabel ?? v.labels;
