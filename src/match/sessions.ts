@@ -1,28 +1,9 @@
 import { FtpIdsError } from '../common/errors.js';
 import type { Exchange, Session } from '../dataset/types.js';
+import type { ExchangeRow } from '../extract/types.js';
 
-/**
- * ftp-extract's row objects (docs/ARCHITECTURE.md §3, `ExchangeRow` in src/extract/types.ts),
- * structurally: the in-process pipeline hands rows over without writing CSV.
- */
-export interface ExchangeRowLike {
-  flow_id: string;
-  community_id: string;
-  client_ip: string;
-  client_port: number;
-  server_ip: string;
-  server_port: number;
-  label: string;
-  index: number;
-  ts_request: number;
-  ts_reply: number | null;
-  command: string;
-  arg: string;
-  reply_codes: string;
-  final_code: string;
-  flags: string;
-  tags: string;
-}
+/** ftp-extract's row objects (docs/ARCHITECTURE.md §3): the in-process pipeline hands them over without CSV. */
+export type ExchangeRowLike = ExchangeRow;
 
 const splitList = (s: string, sep: string): string[] => (s === '' ? [] : s.split(sep).filter((x) => x !== ''));
 

@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import { FtpIdsError } from '../common/errors.js';
+import { optEnum } from '../common/options.js';
+import { normalizeMatchOptions } from '../match/matcher.js';
+import { parseModelText, type MatchModel } from '../match/model.js';
+import { parseSignatureFile } from '../label/signatures.js';
+import type { MatchRunOptions } from '../../stages/match.js';
+
+/** Options shared by ftp-match and `ftp-ids detect|eval` (one spec, one normaliser). */
+export const MATCH_OPTION_SPEC = {
+  model: { type: 'string', short: 'm' },
+  json: { type: 'boolean' },
+  all: { type: 'boolean' },
+  'fail-on-alert': { type: 'boolean' },
+  sensitivity: { type: 'string' },
+  baseline: { type: 'string' },
+  'unexplained-limit': { type: 'string' },
+  pcap: { type: 'boolean' },
+  signatures: { type: 'string' },
+  'max-clients': { type: 'string' },
+  'max-window-sessions': { type: 'string' },
+  'max-match-exchanges': { type: 'string' },
+  stats: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const MATCH_USAGE = (synopsis: string): string => `usage: ${synopsis}
+Input (detected per file, no FILE or "-": stdin): the exchange dataset CSV (ftp-extract), flow NDJSON
+(ftp-flows / ftp-label), or a capture (pcap/pcapng, .gz) — the last two go through ftp-extract in-process.
+  --model FILE              model JSON from ftp-gsp or ftp-ids train (required)
+  --json                    NDJSON verdicts (default: CSV with a header)
+  --all                     every session, not only the suspicious ones
+  --fail-on-alert           exit code 1 when any session was flagged
+  --sensitivity X           > 0 (default 1): count limits are max_train + max(1, max_train/2)/X
+  --baseline study          the study's plain matching: normal = supports at least one pattern
+  --unexplained-limit F     flag sessions with more than this fraction of unexplained exchanges (default 1: never)
+  --pcap                    the inputs are captures (default: detected from the first bytes)
+  --signatures FILE         banner signatures for flows without a label (as ftp-extract)
+  --max-clients N           client addresses with an open window (100000)
+  --max-window-sessions N   sessions remembered per client address (10000)
+  --max-match-exchanges N   exchanges of a session matched against patterns (5000)
+  --stats                   counters as JSON on stderr at the end
+`;
+
+type Values = Record<string, string | boolean | undefined>;
+
+/** argv values → the options of runMatch (validated; INVALID_OPTION names the flag). */
+export function matchCommandOptions(values: Values): MatchRunOptions {
+  const mode = optEnum(values, 'baseline', ['study', 'none'] as const, 'none') === 'study' ? 'study' : 'full';
+  const match = normalizeMatchOptions({
+    sensitivity: values.sensitivity,
+    mode,
+    unexplainedLimit: values['unexplained-limit'],
+    maxClients: values['max-clients'],
+    maxWindowSessions: values['max-window-sessions'],
+    maxMatchExchanges: values['max-match-exchanges'],
+  });
+  const signatures = typeof values.signatures === 'string' ? parseSignatureFile(readFileSync(values.signatures, 'utf8'), values.signatures) : undefined;
+  return {
+    match: { ...match },
+    format: values.json ? 'json' : 'csv',
+    all: values.all === true,
+    kind: values.pcap ? 'pcap' : undefined,
+    signatures,
+  };
+}
+
+/** Read and check a model file; a missing --model is a usage error. */
+export function readModelFile(path: unknown): MatchModel {
+  if (typeof path !== 'string' || path === '') throw new FtpIdsError('USAGE', 'option --model FILE is required');
+  return parseModelText(readFileSync(path, 'utf8'), path);
+}

@@ -1,0 +1,142 @@
+/**
+ * ftp-match stage: inputs (dataset CSV, flow NDJSON or captures; detected per file) → sessions →
+ * matcher → verdict text, in one process. `runMatch` is what bin/ftp-match and `ftp-ids detect`
+ * run; `matchStage` is the highland wrapper for chaining sessions → verdicts in other pipelines.
+ *
+ * Node's async iteration over the input drives everything; the cores are synchronous per chunk,
+ * so verdicts of the sessions completed by a chunk are written (honouring backpressure) before
+ * the next chunk is read: alerts come out while a capture is still being read.
+ */
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import _ from 'highland';
+import { captureChunks } from '../src/capture/input.js';
+import { Counters } from '../src/common/bounds.js';
+import { FtpIdsError } from '../src/common/errors.js';
+import type { Session } from '../src/dataset/types.js';
+import { detectKind, SessionSource, type InputKind, type SessionSourceOptions } from '../src/ids/source.js';
+import { createMatcher, type Verdict } from '../src/match/matcher.js';
+import type { MatchModel } from '../src/match/model.js';
+import { createVerdictWriter } from '../src/match/output.js';
+
+export interface MatchRunOptions extends SessionSourceOptions {
+  /** matcher options (sensitivity, mode, bounds) */
+  match?: Record<string, unknown>;
+  format?: 'csv' | 'json';
+  /** write every session, not only the flagged ones */
+  all?: boolean;
+  /** force the input kind instead of detecting it (`--pcap`) */
+  kind?: InputKind;
+  /** called with every verdict (eval collects them) */
+  onVerdict?: (v: Verdict) => void;
+  /** warnings (capture reader) go here; default: stderr */
+  warn?: (msg: string) => void;
+}
+
+export interface MatchRunResult {
+  sessions: number;
+  flagged: number;
+  counters: Counters;
+}
+
+/** Read every input, stream its sessions through the matcher; returns counts. */
+export async function runSessions(
+  inputs: string[],
+  opts: MatchRunOptions,
+  onSession: (s: Session) => void,
+  afterChunk: () => Promise<void> = async () => {},
+): Promise<Counters> {
+  const counters = opts.counters ?? new Counters();
+  const source = new SessionSource({ ...opts, counters }, onSession);
+  let warned = 0;
+  const warnings = (): void => {
+    const ws = source.warnings;
+    for (; warned < ws.length; warned++) {
+      const w = ws[warned]!;
+      (opts.warn ?? ((m: string) => process.stderr.write(`${m}\n`)))(`warning: ${w.file ? w.file + ': ' : ''}byte offset ${w.offset}: ${w.message}`);
+    }
+  };
+  try {
+    for (const name of inputs.length ? inputs : ['-']) {
+      const display = name === '-' ? 'stdin' : name;
+      let started = false;
+      for await (const chunk of captureChunks(name)) {
+        if (!started) {
+          started = true;
+          source.startFile(display, opts.kind ?? detectKind(chunk));
+        }
+        source.push(chunk);
+        await afterChunk();
+      }
+      if (!started) source.startFile(display, opts.kind ?? 'csv');
+      source.endFile();
+      warnings();
+    }
+    source.end();
+    warnings();
+  } catch (e) {
+    if (e instanceof FtpIdsError) source.flushAfterError();
+    await afterChunk();
+    warnings();
+    throw e;
+  }
+  await afterChunk();
+  return counters;
+}
+
+export async function runMatch(inputs: string[], model: MatchModel, output: Writable, opts: MatchRunOptions = {}): Promise<MatchRunResult> {
+  let text = '';
+  const writer = createVerdictWriter(opts.format ?? 'csv', opts.all ?? false, (t) => {
+    text += t;
+  });
+  let sessions = 0;
+  let flagged = 0;
+  const matcher = createMatcher(model, opts.match ?? {}, (v) => {
+    sessions++;
+    if (v.verdict === 'suspicious') flagged++;
+    opts.onVerdict?.(v);
+    writer(v);
+  });
+  const flush = async (): Promise<void> => {
+    if (text === '') return;
+    const t = text;
+    text = '';
+    if (!output.write(t)) await once(output, 'drain');
+  };
+  const counters = await runSessions(inputs, opts, (s) => matcher.pushSession(s), flush);
+  matcher.end();
+  await flush();
+  for (const [k, v] of Object.entries(matcher.counters.toJSON())) counters.add(`match.${k}`, v);
+  return { sessions, flagged, counters };
+}
+
+/** highland stage: sessions → verdicts (verdicts out as each session goes in). */
+export function matchStage(model: MatchModel, options: Record<string, unknown> = {}): (s: Highland.Stream<Session>) => Highland.Stream<Verdict> {
+  return (s) => {
+    let out: Verdict[] = [];
+    const matcher = createMatcher(model, options, (v) => out.push(v));
+    const drain = (push: (err: Error | null, x?: Verdict | Highland.Nil) => void): void => {
+      const v = out;
+      out = [];
+      for (const x of v) push(null, x);
+    };
+    return s.consume((err, x, push, next) => {
+      if (err) {
+        push(err);
+        next();
+      } else if (_.isNil(x)) {
+        matcher.end();
+        drain(push);
+        push(null, _.nil);
+      } else {
+        try {
+          matcher.pushSession(x as Session);
+        } catch (e) {
+          push(e as Error);
+        }
+        drain(push);
+        next();
+      }
+    });
+  };
+}
