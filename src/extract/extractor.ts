@@ -17,7 +17,7 @@ import { normalizeExtractOptions, type ExtractOptions } from './options.js';
 import { ReplyAssembler, type Reply } from './replies.js';
 import { parseRequest } from './requests.js';
 import { argumentTags } from './tags.js';
-import { ENCRYPTED, GAP, GREETING, UNSOLICITED, type ExchangeRow, type FlowRecord } from './types.js';
+import { chunkBytes, ENCRYPTED, GAP, GREETING, UNSOLICITED, type ExchangeRow, type FlowRecord } from './types.js';
 
 const F_UNANSWERED = 1;
 const F_OVERLONG = 2;
@@ -105,20 +105,45 @@ class FlowSession {
     this.noSyn = !!flow.flags && flow.flags.includes('no_syn');
   }
 
+  /**
+   * Chunks are taken in timestamp order across the two directions, each direction's own order kept
+   * (a two-way merge): ftp-flows releases bytes held behind a hole when the hole is given up, which
+   * can be after the other direction's later bytes; the packet times put them back in place.
+   */
   run(): void {
     const chunks = this.flow.chunks;
     if (!Array.isArray(chunks)) throw new FtpIdsError('BAD_FLOW', `flow ${this.flow.id}: chunks is not an array`);
-    for (let i = 0; i < chunks.length && !this.stopped; i++) {
+    let ci = 0;
+    let si = 0;
+    const n = chunks.length;
+    const nextOf = (dir: 'c' | 's', from: number): number => {
+      let i = from;
+      while (i < n && chunks[i].dir !== dir) {
+        if (chunks[i].dir !== 'c' && chunks[i].dir !== 's') throw new FtpIdsError('BAD_FLOW', `flow ${this.flow.id}: chunk ${i}: dir must be "c" or "s"`);
+        i++;
+      }
+      return i;
+    };
+    ci = nextOf('c', 0);
+    si = nextOf('s', 0);
+    while ((ci < n || si < n) && !this.stopped) {
+      let i: number;
+      if (si >= n || (ci < n && (chunks[ci].ts < chunks[si].ts || (chunks[ci].ts === chunks[si].ts && ci < si)))) {
+        i = ci;
+        ci = nextOf('c', ci + 1);
+      } else {
+        i = si;
+        si = nextOf('s', si + 1);
+      }
       const ch = chunks[i];
-      const split = ch.dir === 'c' ? this.client : ch.dir === 's' ? this.server : null;
-      if (!split) throw new FtpIdsError('BAD_FLOW', `flow ${this.flow.id}: chunk ${i}: dir must be "c" or "s"`);
       if (typeof ch.gap === 'number') this.gap(ch.dir, ch.gap, ch.ts);
-      else if (typeof ch.data === 'string') split.push(Buffer.from(ch.data, 'base64'), ch.ts);
+      else if (ch.data !== undefined) (ch.dir === 'c' ? this.client : this.server).push(chunkBytes(ch.data), ch.ts);
       else throw new FtpIdsError('BAD_FLOW', `flow ${this.flow.id}: chunk ${i}: neither data nor gap`);
     }
     if (!this.stopped) {
-      this.client.end();
-      this.server.end();
+      const flags = this.flow.flags ?? [];
+      this.client.end(flags.includes('truncated_c'), this.flow.last_ts);
+      this.server.end(flags.includes('truncated_s'), this.flow.last_ts);
       if (this.greeting) this.emit(this.greeting);
       this.flushPending(0);
     }

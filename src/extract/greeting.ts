@@ -1,6 +1,6 @@
 import { LineSplitter } from './lines.js';
 import { ReplyAssembler } from './replies.js';
-import type { FlowRecord } from './types.js';
+import { chunkBytes, type FlowRecord } from './types.js';
 
 /**
  * The server's first reply as text: every line up to and including the one that completes the
@@ -19,7 +19,7 @@ export function readGreeting(flow: FlowRecord, maxBytes = 4096): string {
   for (const ch of flow.chunks) {
     if (done || ch.dir !== 's') continue;
     if (typeof ch.gap === 'number') break;
-    if (typeof ch.data === 'string') split.push(Buffer.from(ch.data, 'base64'), ch.ts);
+    if (ch.data !== undefined) split.push(chunkBytes(ch.data), ch.ts);
   }
   return text.length > maxBytes ? text.slice(0, maxBytes) : text;
 }

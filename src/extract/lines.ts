@@ -60,8 +60,20 @@ export class LineSplitter {
     this.dropPartial();
   }
 
-  /** End of stream: an unterminated last line is not a line (counted in droppedPartialBytes). */
-  end(): void {
+  /**
+   * End of stream: an unterminated last line is not a line (counted in droppedPartialBytes), unless
+   * the stream was cut by a bound upstream (`truncated`): then it is emitted as an overlong line.
+   */
+  end(truncated = false, ts = 0): void {
+    if (truncated && this.partBytes > 0) {
+      const line = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.partBytes);
+      this.parts = [];
+      this.partBytes = 0;
+      this.overlong = false;
+      this.overlongLines++;
+      this.onLine(line.indexOf(IAC) >= 0 ? stripTelnet(line) : line, true, ts);
+      return;
+    }
     this.dropPartial();
   }
 

@@ -5,11 +5,14 @@
  */
 import { DATASET_COLUMNS } from '../dataset/types.js';
 
-/** One piece of a flow's payload in delivery order: bytes (`data`, base64) or a hole (`gap`). */
+/**
+ * One piece of a flow's payload in delivery order: bytes (`data`: base64 on the wire, a Buffer when
+ * ftp-flows hands records over in-process) or a hole (`gap`).
+ */
 export interface FlowChunk {
   dir: 'c' | 's';
   ts: number;
-  data?: string;
+  data?: string | Buffer;
   gap?: number;
 }
 
@@ -35,6 +38,11 @@ export interface FlowRecord {
   chunks: FlowChunk[];
   label?: string;
   greeting?: string;
+}
+
+/** The bytes of a data chunk, whichever form it came in. */
+export function chunkBytes(data: string | Buffer): Buffer {
+  return typeof data === 'string' ? Buffer.from(data, 'base64') : data;
 }
 
 export interface LabelledFlowRecord extends FlowRecord {
