@@ -436,6 +436,14 @@ export class FlowTable {
   /** Flush holes (oldest queued segment first across both sides), decide, emit. */
   private finish(flow: Flow, end: FlowEnd): void {
     const [s0, s1] = flow.sides;
+    for (const s of flow.sides) {
+      // queued bytes at or after the sender's FIN lie beyond the end of its stream: corrupt, dropped
+      if (!s.fin) continue;
+      const finRel = (s.finSeq - s.next) | 0;
+      const keep = s.pending.filter((seg) => ((seg.seq - s.next) | 0) < finRel);
+      for (const seg of s.pending) if (!keep.includes(seg)) this.dropPending(s, seg);
+      s.pending = keep;
+    }
     while (s0.pending.length || s1.pending.length) {
       const si = !s1.pending.length || (s0.pending.length && s0.pending[0].tsUs <= s1.pending[0].tsUs) ? 0 : 1;
       const s = flow.sides[si];
@@ -472,6 +480,12 @@ export class FlowTable {
       // keep a closed entry so the last ACKs do not start a new flow; a new SYN replaces it
       flow.closed = true;
     } else this.remove(flow);
+  }
+
+  private dropPending(s: Side, seg: Segment): void {
+    s.pendingBytes -= seg.data.length;
+    this.retainedTotal -= seg.data.length;
+    this.counters.out_of_order_dropped++;
   }
 
   private record(flow: Flow, end: FlowEnd): FlowRecord {

@@ -1,0 +1,101 @@
+/**
+ * Reference listing from tshark: for every TCP stream of a capture, the bytes per direction that
+ * `tshark -r F -q -z follow,tcp,raw,N` shows (several -z follow per tshark run to keep it quick).
+ *
+ *   node dist/scripts/tshark-follow.js capture.pcap    -> one JSON line per stream
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export interface TsharkStream {
+  stream: number;
+  /** "ip:port" (IPv6 without brackets) of node 0 / node 1 */
+  node0: string;
+  node1: string;
+  bytes0: Buffer;
+  bytes1: Buffer;
+}
+
+export function hasTshark(): boolean {
+  try {
+    execFileSync('tshark', ['-v'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const run = (args: string[]): string =>
+  execFileSync('tshark', args, { maxBuffer: 1 << 30, encoding: 'latin1', stdio: ['ignore', 'pipe', 'ignore'] });
+
+export function tsharkStreamIds(file: string): number[] {
+  const out = run(['-r', file, '-T', 'fields', '-e', 'tcp.stream', '-Y', 'tcp']);
+  return [...new Set(out.split('\n').filter((l) => l.trim() !== '').map(Number))].sort((a, b) => a - b);
+}
+
+function endpoint(s: string): string {
+  const m = /^\[(.*)\]:(\d+)$/.exec(s);
+  return m ? `${m[1]}:${m[2]}` : s;
+}
+
+export function tsharkFollow(file: string, batch = 50): TsharkStream[] {
+  const ids = tsharkStreamIds(file);
+  const result: TsharkStream[] = [];
+  for (let i = 0; i < ids.length; i += batch) {
+    const args = ['-r', file, '-q'];
+    for (const id of ids.slice(i, i + batch)) args.push('-z', `follow,tcp,raw,${id}`);
+    result.push(...parseFollow(run(args)));
+  }
+  return result.sort((a, b) => a.stream - b.stream);
+}
+
+/**
+ * One tshark run: follow streams 0..guess-1 (guess = the number of flows we found) and, in the same
+ * pass, list every packet's tcp.stream so a stream beyond the guess is still noticed (`allIds`).
+ */
+export async function tsharkFollowGuess(file: string, guess: number): Promise<{ streams: TsharkStream[]; allIds: number[] }> {
+  const args = ['-r', file, '-T', 'fields', '-e', 'tcp.stream'];
+  for (let id = 0; id < guess; id++) args.push('-z', `follow,tcp,raw,${id}`);
+  const text = await new Promise<string>((resolve, reject) =>
+    execFile('tshark', args, { maxBuffer: 1 << 30, encoding: 'latin1' }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+  );
+  const cut = text.indexOf('\n====');
+  const fieldPart = cut < 0 ? text : text.slice(0, cut);
+  const allIds = [...new Set(fieldPart.split('\n').filter((l) => /^\d+$/.test(l)).map(Number))].sort((a, b) => a - b);
+  const streams = parseFollow(cut < 0 ? '' : text.slice(cut)).filter((s) => s.node0 !== '' || s.bytes0.length || s.bytes1.length);
+  return { streams: streams.sort((a, b) => a.stream - b.stream), allIds };
+}
+
+function parseFollow(text: string): TsharkStream[] {
+  const result: TsharkStream[] = [];
+  {
+    for (const block of text.split(/^=+$/m)) {
+      const f = /Filter: tcp\.stream eq (\d+)/.exec(block);
+      if (!f) continue;
+      const n0 = /Node 0: (\S+)/.exec(block);
+      const n1 = /Node 1: (\S+)/.exec(block);
+      const h0: string[] = [];
+      const h1: string[] = [];
+      for (const line of block.split('\n')) {
+        if (/^\t[0-9a-f]+$/.test(line)) h1.push(line.slice(1));
+        else if (/^[0-9a-f]+$/.test(line)) h0.push(line);
+      }
+      result.push({
+        stream: Number(f[1]),
+        node0: n0 ? endpoint(n0[1]) : '',
+        node1: n1 ? endpoint(n1[1]) : '',
+        bytes0: Buffer.from(h0.join(''), 'hex'),
+        bytes1: Buffer.from(h1.join(''), 'hex'),
+      });
+    }
+  }
+  return result;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  for (const s of tsharkFollow(process.argv[2])) {
+    process.stdout.write(
+      JSON.stringify({ stream: s.stream, node0: s.node0, node1: s.node1, bytes0: s.bytes0.length, bytes1: s.bytes1.length }) + '\n',
+    );
+  }
+}
