@@ -1,6 +1,7 @@
 import { Counters } from '../common/bounds.js';
 import { optBool, optInt } from '../common/options.js';
 import type { FlowRecord } from './types.js';
+import { labelOf as signatureLabel } from '../label/label.js';
 
 /** Validated ftp-extract options (one normaliser: INVALID_OPTION names the option). */
 export interface ExtractOptions {
@@ -14,7 +15,7 @@ export interface ExtractOptions {
   readonly maxPendingCommands: number;
   readonly showPasswords: boolean;
   readonly noArgs: boolean;
-  /** label of a flow that carries none (ftp-extract passes the signature matcher here) */
+  /** label of a flow that carries none (default: the study's signatures on its greeting) */
   readonly labelOf: (flow: FlowRecord) => string;
   readonly counters: Counters;
 }
@@ -26,6 +27,8 @@ export const EXTRACT_DEFAULTS = {
   maxPendingCommands: 1000,
 };
 
+const DEFAULT_LABEL_OF = signatureLabel();
+
 export function normalizeExtractOptions(raw: Record<string, unknown> = {}): ExtractOptions {
   const labelOf = raw.labelOf;
   const counters = raw.counters;
@@ -36,7 +39,7 @@ export function normalizeExtractOptions(raw: Record<string, unknown> = {}): Extr
     maxPendingCommands: optInt(raw, 'maxPendingCommands', EXTRACT_DEFAULTS.maxPendingCommands, 1),
     showPasswords: optBool(raw, 'showPasswords', false),
     noArgs: optBool(raw, 'noArgs', false),
-    labelOf: typeof labelOf === 'function' ? (labelOf as (f: FlowRecord) => string) : (f: FlowRecord) => f.label ?? 'other',
+    labelOf: typeof labelOf === 'function' ? (labelOf as (f: FlowRecord) => string) : DEFAULT_LABEL_OF,
     counters: counters instanceof Counters ? counters : new Counters(),
   });
 }
