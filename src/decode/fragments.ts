@@ -24,6 +24,8 @@ interface Pending {
   /** total length once the last fragment is seen, else -1 */
   total: number;
   held: number;
+  /** IPv6: next-header value carried by the first fragment (-1 until seen) */
+  first: number;
 }
 
 export class FragmentReassembler {
@@ -37,7 +39,16 @@ export class FragmentReassembler {
    * Add one fragment (offset in bytes into the transport payload). Returns the whole transport
    * payload when this fragment completed the datagram, else null.
    */
-  add(key: string, tsUs: number, off: number, more: boolean, buf: Buffer, start: number, len: number): Buffer | null {
+  add(
+    key: string,
+    tsUs: number,
+    off: number,
+    more: boolean,
+    buf: Buffer,
+    start: number,
+    len: number,
+    first = -1,
+  ): { data: Buffer; first: number } | null {
     this.counters.fragments++;
     this.expire(tsUs);
     let p = this.table.get(key);
@@ -46,9 +57,10 @@ export class FragmentReassembler {
         this.counters.dropped_limit++;
         return null;
       }
-      p = { firstUs: tsUs, pieces: [], total: -1, held: 0 };
+      p = { firstUs: tsUs, pieces: [], total: -1, held: 0, first: -1 };
       this.table.set(key, p);
     }
+    if (off === 0 && p.first < 0) p.first = first;
     const end = off + len;
     if (!more) {
       if (p.total >= 0 && p.total !== end) {
@@ -96,7 +108,7 @@ export class FragmentReassembler {
     if (have < p.total) return null;
     this.drop(key, p);
     this.counters.reassembled++;
-    return Buffer.concat(pieces.map((x) => x.data), p.total);
+    return { data: Buffer.concat(pieces.map((x) => x.data), p.total), first: p.first };
   }
 
   get pending(): number {

@@ -194,7 +194,7 @@ export class PacketDecoder {
       const key = `4${buf.toString('latin1', off + 12, off + 20)}${buf.readUInt16BE(off + 4)}`;
       const whole = this.fragments.add(key, v.tsUs, fragOff, more, buf, off + ihl, ipEnd - off - ihl);
       if (!whole) return false;
-      return this.reassembled(buf, off + 12, 4, whole);
+      return this.reassembled(buf, off + 12, 4, whole.data);
     }
     if (proto !== 6) {
       this.counters.skipped_non_tcp++;
@@ -212,13 +212,19 @@ export class PacketDecoder {
     const plen = buf.readUInt16BE(off + 4);
     // payload length 0 = jumbogram: use what was captured
     const ipEnd = plen === 0 ? end : Math.min(end, off + 40 + plen);
-    let next = buf[off + 6];
-    let p = off + 40;
-    let fragOff = -1;
-    let more = false;
-    let fragId = 0;
+    const v = this.view;
+    v.ipVersion = 6;
+    v.addrBuf = buf;
+    v.addrLen = 16;
+    v.srcOff = off + 8;
+    v.dstOff = off + 24;
+    return this.ipv6Chain(buf[off + 6], buf, off + 40, ipEnd, true);
+  }
+
+  /** Walk IPv6 extension headers from `p` (addresses already in the view) to TCP. */
+  private ipv6Chain(next: number, buf: Buffer, p: number, ipEnd: number, mayFragment: boolean): boolean {
     for (;;) {
-      if (next === 6) break;
+      if (next === 6) return this.tcp(buf, p, ipEnd);
       if (next === 0 || next === 43 || next === 60 || next === 51) {
         // hop-by-hop, routing, destination options: (len+1)*8; AH: (len+2)*4
         if (ipEnd - p < 8) return this.malformed();
@@ -229,39 +235,33 @@ export class PacketDecoder {
         if (p > ipEnd) return this.malformed();
         continue;
       }
-      if (next === 44) {
+      if (next === 44 && mayFragment) {
         if (ipEnd - p < 8) return this.malformed();
         this.counters.ipv6_ext_headers++;
         const f = buf.readUInt16BE(p + 2);
-        fragOff = f & 0xfff8;
-        more = (f & 1) !== 0;
-        fragId = buf.readUInt32BE(p + 4);
+        const fragOff = f & 0xfff8;
+        const more = (f & 1) !== 0;
+        const fragId = buf.readUInt32BE(p + 4);
         next = buf[p];
         p += 8;
-        if (fragOff !== 0 || more) break;
-        fragOff = -1; // atomic fragment: an ordinary packet
-        continue;
+        if (fragOff === 0 && !more) continue; // atomic fragment: an ordinary packet
+        const v = this.view;
+        const ab = v.addrBuf;
+        const key = `6${ab.toString('latin1', v.srcOff, v.srcOff + 32)}${fragId}`;
+        // the first fragment's next-header field names the reassembled payload's first header
+        const whole = this.fragments.add(key, v.tsUs, fragOff, more, buf, p, ipEnd - p, fragOff === 0 ? next : -1);
+        if (!whole) return false;
+        const b = Buffer.allocUnsafe(32 + whole.data.length);
+        ab.copy(b, 0, v.srcOff, v.srcOff + 32);
+        whole.data.copy(b, 32);
+        v.addrBuf = b;
+        v.srcOff = 0;
+        v.dstOff = 16;
+        return this.ipv6Chain(whole.first, b, 32, b.length, false);
       }
       this.counters.skipped_non_tcp++;
       return false;
     }
-    const v = this.view;
-    v.ipVersion = 6;
-    if (fragOff >= 0) {
-      if (next !== 6) {
-        this.counters.skipped_non_tcp++;
-        return false;
-      }
-      const key = `6${buf.toString('latin1', off + 8, off + 40)}${fragId}`;
-      const whole = this.fragments.add(key, v.tsUs, fragOff, more, buf, p, ipEnd - p);
-      if (!whole) return false;
-      return this.reassembled(buf, off + 8, 16, whole);
-    }
-    v.addrBuf = buf;
-    v.addrLen = 16;
-    v.srcOff = off + 8;
-    v.dstOff = off + 24;
-    return this.tcp(buf, p, ipEnd);
   }
 
   /** A reassembled datagram gets its own buffer: [src][dst][transport bytes]. */
