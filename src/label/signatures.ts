@@ -147,6 +147,31 @@ function elementLines(text: string, depth: number): number[] {
   return lines;
 }
 
+/**
+ * Offset of a JSON syntax error when the engine's message gives none: the shortest prefix whose
+ * error is not merely "input ended too early" (binary search; signature files are small).
+ */
+function jsonErrorOffset(text: string): number {
+  const endedEarly = (len: number): boolean => {
+    try {
+      JSON.parse(text.slice(0, len));
+      return true;
+    } catch (e) {
+      // V8 names the offending token only as `Unexpected token …, "…" is not valid JSON`; any other
+      // message on a prefix means the prefix merely stopped early
+      return !/is not valid JSON$/.test((e as Error).message);
+    }
+  };
+  let lo = 0;
+  let hi = text.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (endedEarly(mid + 1)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 function parseJsonSignatures(text: string, file: string): SignatureSet {
   let doc: unknown;
   try {
@@ -155,7 +180,7 @@ function parseJsonSignatures(text: string, file: string): SignatureSet {
     const msg = (e as Error).message;
     const pos = /position (\d+)/.exec(msg);
     const lc = /line (\d+)/.exec(msg);
-    throw bad(file, lc ? Number(lc[1]) : pos ? lineAt(text, Number(pos[1])) : 1, `invalid JSON: ${msg}`);
+    throw bad(file, lc ? Number(lc[1]) : lineAt(text, pos ? Number(pos[1]) : jsonErrorOffset(text)), `invalid JSON: ${msg}`);
   }
   let list: unknown;
   let caseSensitive = true;

@@ -23,7 +23,7 @@ export function normalizeGreeting(greeting: string): string {
   let s = greeting.split('\r\n')[0] ?? '';
   s = s.replace(/\s+$/, '');
   if (s === '' && greeting.startsWith('\r\n')) return '\r\n' + normalizeGreeting(greeting.slice(2));
-  s = s.replace(/\[?[0-9a-fA-F]*:[0-9a-fA-F:]*:[0-9a-fA-F.]*\]?(?=[\s,)]|$)/g, (m) => (m.split(':').length > 2 ? '<domain>' : m));
+  s = s.replace(/\[?[0-9a-fA-F]*:[0-9a-fA-F:]*:[0-9a-fA-F.]*\]?(?=[\s,)]|$)/g, (m) => (m.includes('::') || m.split(':').length > 4 ? '<domain>' : m));
   s = s.replace(/\b\d{1,3}(?:\.\d{1,3}){3}\b/g, '<domain>');
   // host names: at least one dot between labels and a letter-only top label, not a version (has a letter before a dot)
   s = s.replace(/\b(?=[A-Za-z0-9-]*[A-Za-z][A-Za-z0-9-]*\.)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b/g, '<domain>');
@@ -59,8 +59,8 @@ export function proposeLabel(normalised: string): string {
     .replace(/^\d{3}[ -]?/, '')
     .replace(/<[^>]+>/g, ' ')
     .toLowerCase()
-    .match(/[a-z][a-z0-9.]*/g);
-  const slug = (words ?? []).filter((w) => !['ftp', 'server', 'service', 'ready', 'welcome', 'to', 'the'].includes(w)).slice(0, 2).join('');
+    .match(/[a-z0-9][a-z0-9.]*/g);
+  const slug = (words ?? []).filter((w) => /[a-z]/.test(w) && !['ftp', 'server', 'service', 'ready', 'welcome', 'to', 'the'].includes(w)).slice(0, 2).join('');
   return slug.replace(/\.+$/, '') || OTHER;
 }
 

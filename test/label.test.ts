@@ -1,0 +1,82 @@
+import { describe, it, expect } from 'vitest';
+import { FtpIdsError } from '../src/common/errors.js';
+import { DEFAULT_SIGNATURES, parseSignatureFile, STUDY_SIGNATURES } from '../src/label/signatures.js';
+import { labelFlow } from '../src/label/label.js';
+import { formatSuggestions, normalizeGreeting, suggestSignatures } from '../src/label/suggest.js';
+import { flowOf } from './extract-helpers.js';
+
+describe('default signatures (the study\'s 25)', () => {
+  it('has 25 entries and matches the anonymised literal text', () => {
+    expect(STUDY_SIGNATURES.length).toBe(25);
+    expect(DEFAULT_SIGNATURES.match('220 <domain> FTP server (Version wu-2.6.1-20) ready.\r\n')).toBe('wu2616120');
+    expect(DEFAULT_SIGNATURES.match('220 <*> Microsoft FTP Service (Version 5.0).\r\n')).toBe('msftp5');
+    expect(DEFAULT_SIGNATURES.match('\r\nYou do not have permission to log in\r\n')).toBe('nopermission');
+  });
+  it('placeholders also match a real host or domain token', () => {
+    expect(DEFAULT_SIGNATURES.match('220 ftp.lbl.gov FTP server (SunOS 5.8) ready.\r\n')).toBe('sunos58');
+    expect(DEFAULT_SIGNATURES.match('220 131.243.1.10 Microsoft FTP Service (Version 4.0).\r\n')).toBe('msftp4');
+    expect(DEFAULT_SIGNATURES.match('220 a..b.c FTP server (Version wu-2.6.1-20) ready\r\n')).toBe('wu261');
+    expect(DEFAULT_SIGNATURES.match('220 two words FTP server (SunOS 5.8)\r\n')).toBe('other');
+  });
+  it('is case-sensitive and anchored at the start', () => {
+    expect(DEFAULT_SIGNATURES.match('220 x ftp server (SunOS 5.8)')).toBe('other');
+    expect(DEFAULT_SIGNATURES.match('x220 x FTP server (SunOS 5.8)')).toBe('other');
+  });
+  it('labels a flow from its whole first reply (multi-line 220)', () => {
+    const f = labelFlow(flowOf([['s', '220-ftp.example.org FTP server (SunOS 5.6) ready\r\n220-more\r\n220 end\r\n'], ['c', 'QUIT\r\n']]));
+    expect(f.label).toBe('other'); // a 220- line does not start with "220 "
+    expect(f.greeting).toBe('220-ftp.example.org FTP server (SunOS 5.6) ready\r\n220-more\r\n220 end\r\n');
+    const g = labelFlow(flowOf([['s', '220 ftp.example.org FTP server (SunOS 5.6) ready\r\n']]));
+    expect([g.label, g.greeting]).toEqual(['sunos56', '220 ftp.example.org FTP server (SunOS 5.6) ready\r\n']);
+  });
+});
+
+describe('signature files', () => {
+  it('JSON: first match wins in file order; case_sensitive false', () => {
+    const s = parseSignatureFile(JSON.stringify({ case_sensitive: false, signatures: [{ prefix: '220 (vsftpd', label: 'vsftpd' }, { prefix: '220 (vsFTPd 3', label: 'vsftpd3' }] }), 's.json');
+    expect(s.match('220 (vsFTPd 3.0.3)\r\n')).toBe('vsftpd');
+    expect(s.match('221 bye')).toBe('other');
+  });
+  it('CSV: prefix,label with header, comments, escapes and case switch', () => {
+    const s = parseSignatureFile('# case_sensitive: false\nprefix,label\n"220 <domain> FTP server ready",gen\n\\r\\nNo,denied\n', 's.csv');
+    expect(s.match('220 FTP.X.ORG ftp SERVER ready')).toBe('gen');
+    expect(s.match('\r\nNo access')).toBe('denied');
+  });
+  it('a bad JSON file names the line', () => {
+    const text = '[\n  {"prefix": "220 a", "label": "a"},\n  {"prefix": "220 b"}\n]';
+    expect(() => parseSignatureFile(text, 'bad.json')).toThrow(FtpIdsError);
+    try {
+      parseSignatureFile(text, 'bad.json');
+    } catch (e) {
+      expect((e as FtpIdsError).describe()).toMatch(/^bad\.json: line 3: /);
+    }
+    try {
+      parseSignatureFile('{"signatures": [\n{"prefix": "x", "label": "y"},\n,]}', 'syntax.json');
+    } catch (e) {
+      expect((e as FtpIdsError).where.line).toBe(3);
+    }
+  });
+  it('a bad CSV file names the line', () => {
+    try {
+      parseSignatureFile('prefix,label\n220 a,a\n220 b,b,extra\n', 'bad.csv');
+      expect.unreachable();
+    } catch (e) {
+      expect((e as FtpIdsError).where.line).toBe(3);
+    }
+  });
+});
+
+describe('--suggest', () => {
+  it('normalises hosts, addresses and times; keeps versions', () => {
+    expect(normalizeGreeting('220 ftp.NetBSD.org FTP server (NetBSD-ftpd 20100320) ready.\r\n')).toBe('220 <domain> FTP server (NetBSD-ftpd 20100320) ready.');
+    expect(normalizeGreeting('220 10.1.2.3 FTP server ready at 12:01:02\r\n')).toBe('220 <domain> FTP server ready at <n>:<n>:<n>');
+    expect(normalizeGreeting('220 (vsFTPd 3.0.3)\r\n')).toBe('220 (vsFTPd 3.0.3)');
+  });
+  it('counts distinct greetings and writes a signature file that labels them back', () => {
+    const greetings = ['220 a.example.org FTP server (Version 6.00LS) ready.\r\n', '220 b.example.org FTP server (Version 6.00LS) ready.\r\n', '220 (vsFTPd 3.0.3)\r\n'];
+    const list = suggestSignatures(greetings);
+    expect(list.map((s) => [s.count, s.label])).toEqual([[2, 'version6.00ls'], [1, 'vsftpd3.0.3']]);
+    const file = parseSignatureFile(formatSuggestions(list), 'suggested.csv');
+    expect(greetings.map((g) => file.match(g))).toEqual(['version6.00ls', 'version6.00ls', 'vsftpd3.0.3']);
+  });
+});
