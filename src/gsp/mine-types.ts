@@ -1,0 +1,26 @@
+import type { Pattern, TimeConstraints } from './steps.js';
+
+/** What an engine needs besides the data. */
+export interface EngineOptions {
+  readonly minCount: number;
+  readonly constraints: TimeConstraints;
+  readonly maxLength: number;
+  /** hand the supporting sequence indices to the sink */
+  readonly wantSids: boolean;
+  /** called now and then: level (pattern length), candidates counted, frequent found so far */
+  readonly progress?: (level: number, candidates: number, frequent: number) => void;
+}
+
+/**
+ * Receives every frequent pattern once. `hasFrequentExtension` / `hasEqualExtension` are hints
+ * (true = the engine saw an extension of this pattern that is frequent / has the same support);
+ * false means "not known", never "known not to exist".
+ */
+export interface PatternSink {
+  pattern(p: Pattern, support: number, sids: Int32Array | null, hasFrequentExtension: boolean, hasEqualExtension: boolean): void;
+}
+
+export interface EngineStats {
+  /** per pattern length: candidates counted, frequent */
+  levels: { k: number; candidates: number; frequent: number }[];
+}

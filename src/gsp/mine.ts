@@ -1,0 +1,76 @@
+import { FtpIdsError } from '../common/errors.js';
+import { minSupportCount, type GspConfig } from './config.js';
+import { buildVertical, type SeqDb } from './db.js';
+import { PatternFilter, type FoundPattern } from './filter.js';
+import { mineLevelwise } from './levelwise.js';
+import type { EngineOptions, EngineStats, PatternSink } from './mine-types.js';
+import type { TimeConstraints } from './steps.js';
+import { mineVertical } from './vertical.js';
+
+export interface MineResult {
+  readonly sequences: number;
+  readonly minSupportCount: number;
+  readonly engine: 'vertical' | 'levelwise';
+  readonly stats: EngineStats;
+  /** patterns handed out */
+  readonly patterns: number;
+  /** frequent patterns seen (= patterns for output all) */
+  readonly frequent: number;
+  /** most candidates the maximal/closed filter held at once */
+  readonly filterPeak: number;
+}
+
+export type MineConfig = Pick<GspConfig, 'minSupport' | 'minGap' | 'maxGap' | 'window' | 'maxLength' | 'output' | 'sids' | 'algorithm'>;
+
+/**
+ * Mine one database: every frequent pattern (output all, streamed as found) or only the maximal
+ * or closed ones (handed out at the end; memory = the current candidates, see filter.ts).
+ */
+export function minePatterns(
+  db: SeqDb,
+  cfg: MineConfig,
+  onPattern: (fp: FoundPattern) => void,
+  progress?: (level: number, candidates: number, frequent: number) => void,
+): MineResult {
+  const minCount = minSupportCount(cfg.minSupport, db.n);
+  const constraints: TimeConstraints = { minGap: cfg.minGap, maxGap: cfg.maxGap, window: cfg.window };
+  let engine: 'vertical' | 'levelwise' = cfg.algorithm === 'levelwise' || cfg.window > 0 ? 'levelwise' : 'vertical';
+  if (cfg.algorithm === 'vertical' && cfg.window > 0) {
+    throw new FtpIdsError('INVALID_OPTION', 'option algorithm: the vertical engine needs window 0 (use auto or levelwise)');
+  }
+  if (cfg.algorithm === 'vertical') engine = 'vertical';
+  const v = buildVertical(db);
+  const eo: EngineOptions = { minCount, constraints, maxLength: cfg.maxLength, wantSids: cfg.sids, progress };
+  let frequent = 0;
+  let patterns = 0;
+  let filterPeak = 0;
+  let sink: PatternSink;
+  let filter: PatternFilter | null = null;
+  if (cfg.output === 'all') {
+    sink = {
+      pattern(p, support, sids) {
+        frequent++;
+        patterns++;
+        onPattern({ pattern: p, support, sids });
+      },
+    };
+  } else {
+    const f = new PatternFilter(cfg.output, db.ancestors);
+    filter = f;
+    sink = {
+      pattern(p, support, sids, hasFreqExt, hasEqExt) {
+        frequent++;
+        f.offer(p, support, sids, hasFreqExt, hasEqExt);
+        if (f.size > filterPeak) filterPeak = f.size;
+      },
+    };
+  }
+  const stats = engine === 'vertical' ? mineVertical(db, v, eo, sink) : mineLevelwise(db, v, eo, sink);
+  if (filter) {
+    for (const fp of filter.results()) {
+      patterns++;
+      onPattern(fp);
+    }
+  }
+  return { sequences: db.n, minSupportCount: minCount, engine, stats, patterns, frequent, filterPeak };
+}
