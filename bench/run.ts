@@ -1,0 +1,349 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: one run, one capture, every tool side by side.
+ *
+ * 1. Generates a synthetic FTP capture (bench/gen-capture.ts; default 1 GiB, --quick 50 MiB), cached
+ *    under bench/out/ by size, seed, ratio, concurrency and a hash of the generator's code.
+ * 2. Times on that same file, one after the other:
+ *      ftp-flows F > /dev/null
+ *      tshark -r F -q -z conv,tcp
+ *      tshark -r F -Y ftp -T fields -e tcp.stream -e ftp.request.command -e ftp.response.code
+ *      ftp-flows F | ftp-extract > /dev/null          (capture → CSV, two processes)
+ *      node dist/bench/inproc.js F > /dev/null        (capture → CSV, one process)
+ *    Each command runs under GNU time (`/usr/bin/time -f '%e %U %S %M'`, one per process of a
+ *    pipeline): CPU seconds and peak RSS (max resident set of that process) come from the kernel's
+ *    rusage; wall time is taken around the whole command.
+ * 3. Runs the miner's bench (bench/gsp.ts, another helper's) when it has been built.
+ *
+ * Prints a table on stdout, progress on stderr, and writes bench/out/results.json.
+ * Options: --quick (50M), --size 1G, --seed N, --skip-tshark, --skip-gsp, --skip-capture,
+ *          --concurrency N, --data-ratio R.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { runCli } from '../src/common/cli.js';
+import { optNumber, optSize, optInt } from '../src/common/options.js';
+import { generateCapture, normalizeCaptureOptions, type CaptureStats } from './gen-capture.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url)); // dist/bench
+const ROOT = resolve(HERE, '../..');
+const OUT = join(ROOT, 'bench', 'out');
+const GNU_TIME = '/usr/bin/time';
+const MB = 1e6;
+
+interface CaptureMeta extends CaptureStats {
+  file: string;
+  size: number;
+  seed: number;
+  concurrency: number;
+  dataRatio: number;
+  generator: string;
+  /** exchange rows a correct extractor writes: greeting + one per command, per control session */
+  expectedRows: number;
+  generateSeconds?: number;
+}
+
+interface StageUsage {
+  user: number;
+  sys: number;
+  rssKb: number;
+  exitCode: number;
+}
+
+interface RunResult {
+  name: string;
+  command: string;
+  wallSeconds: number;
+  cpuSeconds: number | null;
+  peakRssMb: number | null;
+  /** for pipelines: the sum of the processes' peaks (they run at the same time) */
+  sumRssMb: number | null;
+  rssSource: string;
+  mbPerSecond: number;
+  mbPerCpuSecond: number | null;
+  packetsPerSecond: number;
+  loadBefore: number;
+  output: string;
+  ok: boolean;
+  vsTsharkFtp?: number;
+  vsTsharkConv?: number;
+}
+
+function progress(msg: string): void {
+  process.stderr.write(`bench: ${msg}\n`);
+}
+
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function generatorHash(): string {
+  const h = createHash('sha1');
+  for (const f of ['gen-capture.js', 'synthetic-ftp.js']) h.update(readFileSync(join(HERE, f)));
+  return h.digest('hex').slice(0, 8);
+}
+
+/** The capture for these options, generated unless an identical one is cached. */
+function ensureCapture(size: number, seed: number, concurrency: number | undefined, dataRatio: number | undefined): CaptureMeta {
+  mkdirSync(OUT, { recursive: true });
+  const opts = normalizeCaptureOptions({ size, seed, concurrency, dataRatio });
+  const hash = generatorHash();
+  const stem = `capture-${size}-s${seed}`;
+  const name = `${stem}-r${opts.dataRatio}-c${opts.concurrency}-${hash}`;
+  const file = join(OUT, `${name}.pcap`);
+  const metaFile = join(OUT, `${name}.json`);
+  if (existsSync(file) && existsSync(metaFile)) {
+    const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as CaptureMeta;
+    if (statSync(file).size === meta.bytes) {
+      progress(`using cached capture ${file} (${(meta.bytes / MB).toFixed(0)} MB)`);
+      return meta;
+    }
+  }
+  // a capture of the same size and seed from an older generator is stale: remove it (they are large)
+  for (const f of readdirSync(OUT)) if (f.startsWith(stem + '-') && !f.startsWith(name)) unlinkSync(join(OUT, f));
+  progress(`generating ${file} (${(size / MB).toFixed(0)} MB bound, ${opts.concurrency} sessions open at once) ...`);
+  let expectedRows = 0;
+  const t = process.hrtime.bigint();
+  const stats = generateCapture(file, { ...opts, onSession: (l) => (expectedRows += 1 + l.commands.length) });
+  const secs = Number(process.hrtime.bigint() - t) / 1e9;
+  const meta: CaptureMeta = {
+    ...stats, file, size, seed, concurrency: opts.concurrency, dataRatio: opts.dataRatio, generator: hash, expectedRows, generateSeconds: secs,
+  };
+  writeFileSync(metaFile, JSON.stringify(meta, null, 2) + '\n');
+  progress(`generated in ${secs.toFixed(1)} s (${(stats.bytes / MB / secs).toFixed(0)} MB/s)`);
+  return meta;
+}
+
+/**
+ * Runs `stages` as a pipeline (`a | b | c`), stdout of the last to `stdoutFile`, each stage under GNU
+ * time when installed. Progress ticks on stderr every 30 s.
+ */
+async function timed(label: string, stages: string[][], stdoutFile: string, errFile: string): Promise<{ wall: number; usage: StageUsage[] | null; stderr: string }> {
+  const useTime = existsSync(GNU_TIME);
+  const timeFiles = stages.map((_, i) => join(OUT, `.time-${i}`));
+  for (const f of timeFiles) if (existsSync(f)) unlinkSync(f);
+  const cmd = stages
+    .map((argv, i) => (useTime ? [GNU_TIME, '-o', timeFiles[i], '-f', '%e %U %S %M', ...argv] : argv).map(shellQuote).join(' '))
+    .join(' | ') + ` > ${shellQuote(stdoutFile)} 2> ${shellQuote(errFile)}`;
+  const t0 = process.hrtime.bigint();
+  const tick = setInterval(() => progress(`  ${label}: ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(0)} s ...`), 30_000);
+  const code = await new Promise<number>((res) => spawn('sh', ['-c', cmd], { stdio: 'ignore' }).on('close', (c) => res(c ?? 1)));
+  clearInterval(tick);
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const stderr = existsSync(errFile) ? readFileSync(errFile, 'utf8') : '';
+  if (!useTime) return { wall, usage: code === 0 ? null : [{ user: 0, sys: 0, rssKb: 0, exitCode: code }], stderr };
+  const usage = timeFiles.map((f) => {
+    const lines = existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n') : ['0 0 0 0'];
+    const [, user, sys, rss] = lines[lines.length - 1].split(' ').map(Number);
+    const m = /exited with non-zero status (\d+)/.exec(lines.join('\n'));
+    const killed = /terminated by signal (\d+)/.exec(lines.join('\n'));
+    return { user, sys, rssKb: rss, exitCode: m ? Number(m[1]) : killed ? 128 + Number(killed[1]) : 0 };
+  });
+  return { wall, usage, stderr };
+}
+
+/** JSON objects printed on stderr (the --stats lines), merged. */
+function statsFrom(stderr: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of stderr.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      Object.assign(out, JSON.parse(line));
+    } catch {
+      // not a stats line
+    }
+  }
+  return out;
+}
+
+async function measure(
+  name: string, stages: string[][], meta: CaptureMeta, describeOutput: (stdoutFile: string, stderr: string) => string, keepOutput = false,
+): Promise<RunResult> {
+  const stdoutFile = keepOutput ? join(OUT, `out-${name.replace(/[^\w]+/g, '-')}.txt`) : '/dev/null';
+  const errFile = join(OUT, `err-${name.replace(/[^\w]+/g, '-')}.txt`);
+  const command = stages.map((a) => a.map(shellQuote).join(' ')).join(' | ');
+  const loadBefore = loadavg()[0];
+  progress(`running ${name}: ${command}`);
+  const { wall, usage, stderr } = await timed(name, stages, stdoutFile, errFile);
+  const ok = !usage || usage.every((u) => u.exitCode === 0);
+  const cpu = usage ? usage.reduce((s, u) => s + u.user + u.sys, 0) : null;
+  const peak = usage ? Math.max(...usage.map((u) => u.rssKb)) / 1024 : null;
+  const sum = usage && usage.length > 1 ? usage.reduce((s, u) => s + u.rssKb, 0) / 1024 : null;
+  let output = ok ? describeOutput(stdoutFile, stderr) : `FAILED (exit ${usage!.map((u) => u.exitCode).join('/')}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`;
+  if (!ok) progress(`  ${name} failed: ${stderr.trim().split('\n').slice(-5).join('\n    ')}`);
+  else progress(`  ${name}: ${wall.toFixed(1)} s wall, ${(meta.bytes / MB / wall).toFixed(1)} MB/s; ${output}`);
+  if (!existsSync(GNU_TIME)) output += ' (CPU and RSS not measured: GNU time missing, apt-get install time)';
+  return {
+    name, command, wallSeconds: wall, cpuSeconds: cpu, peakRssMb: peak, sumRssMb: sum,
+    rssSource: usage ? 'GNU time %M (ru_maxrss of each process)' : 'not measured',
+    mbPerSecond: meta.bytes / MB / wall, mbPerCpuSecond: cpu ? meta.bytes / MB / cpu : null,
+    packetsPerSecond: meta.packets / wall, loadBefore, output, ok,
+  };
+}
+
+function lineCount(file: string): number {
+  if (!existsSync(file)) return 0;
+  const b = readFileSync(file);
+  let n = 0;
+  for (let i = b.indexOf(10); i >= 0; i = b.indexOf(10, i + 1)) n++;
+  return n;
+}
+
+function fmt(n: number | null | undefined, digits = 1): string {
+  return n === null || n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits);
+}
+
+function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function toolVersion(argv: string[]): string {
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.split('\n')[0].trim() : 'not installed';
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      size: { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      concurrency: { type: 'string' },
+      'data-ratio': { type: 'string' },
+      'skip-tshark': { type: 'boolean', default: false },
+      'skip-gsp': { type: 'boolean', default: false },
+      'skip-capture': { type: 'boolean', default: false },
+    },
+  });
+  const size = optSize(values, 'size', values.quick ? 50 * 1024 * 1024 : 1024 * 1024 * 1024);
+  const seed = optInt(values, 'seed', 1, 0, 0xffffffff);
+  const dataRatio = values['data-ratio'] === undefined ? undefined : optNumber(values, 'data-ratio', 0.8, 0, 0.98);
+  const concurrency = values.concurrency === undefined ? undefined : optInt(values, 'concurrency', 2000, 1, 60000);
+  mkdirSync(OUT, { recursive: true });
+  const hasTshark = toolVersion(['tshark', '--version']) !== 'not installed';
+  const results: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    mode: values.quick ? 'quick' : 'full',
+    machine: {
+      cpus: cpus().length, model: cpus()[0]?.model ?? '?', memoryGb: +(totalmem() / 2 ** 30).toFixed(1), node: process.version,
+      tshark: toolVersion(['tshark', '--version']), gnuTime: existsSync(GNU_TIME), loadAtStart: loadavg(),
+    },
+    units: 'MB = 10^6 bytes of the capture file; MB/s = file bytes / wall seconds; MB/CPU-s = file bytes / (user+sys) seconds of all processes',
+  };
+  const resultsFile = join(OUT, 'results.json');
+  const save = () => writeFileSync(resultsFile, JSON.stringify(results, null, 2) + '\n');
+
+  if (!values['skip-capture']) {
+    const meta = ensureCapture(size, seed, concurrency, dataRatio);
+    results.capture = meta;
+    const F = meta.file;
+    // read the file once so that the first tool measured does not pay for the disk
+    progress('warming the page cache ...');
+    await timed('warm', [['cat', F]], '/dev/null', join(OUT, '.warm-err'));
+
+    const node = process.execPath;
+    const flowsBin = join(ROOT, 'dist/bin/ftp-flows.js');
+    const extractBin = join(ROOT, 'dist/bin/ftp-extract.js');
+    const inprocBin = join(HERE, 'inproc.js');
+    const runs: RunResult[] = [];
+    const notAvailable: string[] = [];
+    const flowsOut = (_f: string, err: string) => {
+      const s = statsFrom(err);
+      return `${s.flows_emitted ?? '?'} control flows (generator wrote ${meta.controlSessions})`;
+    };
+    const rowsOut = (_f: string, err: string) => {
+      const s = statsFrom(err);
+      return `${s['extract.rows'] ?? s.rows ?? '?'} exchange rows (generator: ${meta.expectedRows})`;
+    };
+
+    if (existsSync(flowsBin)) runs.push(await measure('ftp-flows', [[node, flowsBin, '--stats', F]], meta, flowsOut));
+    else notAvailable.push('ftp-flows (dist/bin/ftp-flows.js not built)');
+    if (hasTshark && !values['skip-tshark']) {
+      const est = (mbps: number) => {
+        const secs = meta.bytes / MB / mbps;
+        return secs < 120 ? `${Math.ceil(secs)} s` : `${Math.ceil(secs / 60)} min`;
+      };
+      progress(`tshark reads about 3-10 MB/s here: expect ${est(10)}-${est(3)} for each of the next two runs`);
+      runs.push(await measure('tshark conv,tcp', [['tshark', '-r', F, '-q', '-z', 'conv,tcp']], meta,
+        // 5 header lines and a closing rule around one line per conversation
+        (f) => `${Math.max(0, lineCount(f) - 6)} conversations listed`, true));
+      runs.push(await measure('tshark -Y ftp fields', [['tshark', '-r', F, '-Y', 'ftp', '-T', 'fields', '-e', 'tcp.stream', '-e', 'ftp.request.command',
+        '-e', 'ftp.response.code']], meta, (f) => `${lineCount(f)} FTP packets listed`, true));
+    } else notAvailable.push(hasTshark ? 'tshark (--skip-tshark)' : 'tshark (not installed)');
+    if (existsSync(flowsBin) && existsSync(extractBin)) {
+      runs.push(await measure('ftp-flows | ftp-extract', [[node, flowsBin, F], [node, extractBin, '--stats']], meta, rowsOut));
+    } else notAvailable.push('ftp-flows | ftp-extract (not built)');
+    if (existsSync(inprocBin)) runs.push(await measure('capture->CSV in one process', [[node, inprocBin, F]], meta, rowsOut));
+    else notAvailable.push('in-process chain (dist/bench/inproc.js not built)');
+
+    const tsharkFtp = runs.find((r) => r.name === 'tshark -Y ftp fields' && r.ok);
+    const tsharkConv = runs.find((r) => r.name === 'tshark conv,tcp' && r.ok);
+    for (const r of runs) {
+      if (tsharkFtp) r.vsTsharkFtp = tsharkFtp.wallSeconds / r.wallSeconds;
+      if (tsharkConv) r.vsTsharkConv = tsharkConv.wallSeconds / r.wallSeconds;
+    }
+    results.runs = runs;
+    results.notAvailable = notAvailable;
+    results.loadAtEnd = loadavg();
+    save();
+
+    const title = `Capture ${F.slice(ROOT.length + 1)}: ${(meta.bytes / MB).toFixed(1)} MB, ${meta.packets} packets, ` +
+      `${meta.controlSessions} FTP control sessions (${meta.concurrency} open at once), ${meta.dataConnections} data connections, ` +
+      `${((100 * meta.dataBytes) / meta.bytes).toFixed(0)}% of bytes in data connections`;
+    process.stdout.write(`\n${title}\nMachine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}, ` +
+      `${(results.machine as { tshark: string }).tshark}; load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n\n`);
+    process.stdout.write(table(
+      ['command', 'wall s', 'CPU s', 'MB/s', 'MB/CPU-s', 'kpkt/s', 'peak RSS MB', '× tshark -Y ftp', '× tshark conv', 'output'],
+      runs.map((r) => [
+        r.name, fmt(r.wallSeconds), fmt(r.cpuSeconds), fmt(r.mbPerSecond), fmt(r.mbPerCpuSecond), fmt(r.packetsPerSecond / 1000),
+        r.sumRssMb !== null ? `${fmt(r.peakRssMb, 0)} (sum ${fmt(r.sumRssMb, 0)})` : fmt(r.peakRssMb, 0),
+        fmt(r.vsTsharkFtp), fmt(r.vsTsharkConv), r.output,
+      ]),
+    ) + '\n');
+    if (meta.generateSeconds) process.stdout.write(`\ngen-capture: ${fmt(meta.generateSeconds)} s (${fmt(meta.bytes / MB / meta.generateSeconds, 0)} MB/s)\n`);
+    if (notAvailable.length) process.stdout.write(`not available: ${notAvailable.join('; ')}\n`);
+    process.stdout.write(`peak RSS: ${existsSync(GNU_TIME) ? 'GNU time %M per process (pipelines: the largest, and the sum)' : 'not measured'}\n`);
+  }
+
+  if (!values['skip-gsp']) await runGsp(results, save);
+  save();
+  progress(`results written to ${resultsFile}`);
+}
+
+/** The miner's bench (bench/gsp.ts, written by the miner's helper) when it has been built. */
+async function runGsp(results: Record<string, unknown>, save: () => void): Promise<void> {
+  const gspFile = join(HERE, 'gsp.js');
+  if (!existsSync(gspFile)) {
+    process.stdout.write('\nGSP bench: not available (bench/gsp.ts not built)\n');
+    results.gsp = 'not available';
+    return;
+  }
+  const sections: Record<string, Record<string, string | number>[]> = {};
+  results.gsp = sections;
+  const report = (section: string, rows: Record<string, string | number>[]): void => {
+    sections[section] = [...(sections[section] ?? []), ...rows];
+    save();
+    if (rows.length === 0) return;
+    const headers = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+    process.stdout.write(`\nGSP: ${section}\n${table(headers, rows.map((r) => headers.map((h) => (r[h] === undefined ? '' : String(r[h])))))}\n`);
+  };
+  try {
+    const spec = pathToFileURL(gspFile).href; // a variable: the module may not exist when this file is compiled
+    const mod = (await import(spec)) as { runGspBench?: (r: typeof report) => Promise<void> };
+    if (typeof mod.runGspBench !== 'function') throw new Error('bench/gsp.js does not export runGspBench');
+    progress('running the GSP bench (bench/gsp.ts) ...');
+    await mod.runGspBench(report);
+  } catch (e) {
+    progress(`GSP bench failed: ${(e as Error).stack ?? e}`);
+    sections.error = [{ error: String((e as Error).message ?? e) }];
+  }
+}
+
+runCli('bench', main);
