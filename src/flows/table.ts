@@ -121,6 +121,8 @@ export interface FlowCounters {
 const REPLY = /^[0-9]{3}[ -]/;
 const GREETING = /^[12]20[ -]/;
 const COMMAND = /^[A-Za-z]{3,4}[ \r\n]/;
+/** first words of clients of other protocols whose servers also greet with 220 (SMTP, LMTP) */
+const NOT_FTP_CLIENT = /^(EHLO|HELO|LHLO)[ \r\n]/i;
 
 export class FlowTable {
   private readonly map = new Map<string, Flow>();
@@ -394,7 +396,13 @@ export class FlowTable {
     if (server >= 0) {
       const srv = flow.sides[server];
       if (srv.headLen >= 4 || (final && srv.headLen > 0)) {
-        return this.classify(flow, GREETING.test(srv.head.toString('latin1', 0, srv.headLen)) ? CLS_FTP : CLS_OTHER, server);
+        if (!GREETING.test(srv.head.toString('latin1', 0, srv.headLen))) return this.classify(flow, CLS_OTHER, server);
+        // SMTP/LMTP greet with 220 too: the client's first word tells them apart
+        const cli = flow.sides[1 - server];
+        if (cli.headLen >= 5 || final) {
+          return this.classify(flow, NOT_FTP_CLIENT.test(cli.head.toString('latin1', 0, cli.headLen)) ? CLS_OTHER : CLS_FTP, server);
+        }
+        return;
       }
     } else {
       // picked up mid-stream: one side speaks FTP replies and the other commands (or nothing yet)
@@ -403,8 +411,11 @@ export class FlowTable {
       for (server = 0; server < 2; server++) {
         const hs = server === 0 ? h0 : h1;
         const hc = server === 0 ? h1 : h0;
-        if (GREETING.test(hs) && (hc.length === 0 || COMMAND.test(hc))) return this.classify(flow, CLS_FTP, server);
-        if (REPLY.test(hs) && COMMAND.test(hc)) return this.classify(flow, CLS_FTP, server);
+        if (GREETING.test(hs) && (hc.length === 0 || COMMAND.test(hc)) && !NOT_FTP_CLIENT.test(hc)) {
+          if (hc.length === 0 && !final) continue;
+          return this.classify(flow, CLS_FTP, server);
+        }
+        if (REPLY.test(hs) && COMMAND.test(hc) && !NOT_FTP_CLIENT.test(hc)) return this.classify(flow, CLS_FTP, server);
       }
       if ((s0.headLen >= 5 && s1.headLen >= 5) || final) return this.classify(flow, CLS_OTHER);
     }
