@@ -223,8 +223,9 @@ export class FlowTable {
       s.init = true;
       s.next = seq;
     }
+    // the acknowledgement speaks of bytes the peer received before this segment was sent
+    if (flags & TCP_ACK && o.init && o.pending.length > 0) this.ackGap(flow, o, 1 - si, v.ack, ts);
     if (v.payLen > 0) this.data(flow, s, si, seq, v.payBuf, v.payOff, v.payLen, ts);
-    if (flags & TCP_ACK && o.init && o.pending.length > 0) this.ackGap(flow, o, 1 - si, v.ack);
     if (flags & TCP_FIN) {
       if (!s.fin) {
         s.fin = true;
@@ -275,7 +276,7 @@ export class FlowTable {
     }
     if (rel === 0) {
       this.deliver(flow, s, si, buf.subarray(off, off + len), false, ts);
-      if (s.pending.length) this.drain(flow, s, si);
+      if (s.pending.length) this.drain(flow, s, si, ts);
       return;
     }
     // future data: wait for the hole before it to fill (bounded by maxFlowBytes per direction)
@@ -294,7 +295,7 @@ export class FlowTable {
   }
 
   /** Deliver queued segments that now start at or before the next expected byte. */
-  private drain(flow: Flow, s: Side, si: number): void {
+  private drain(flow: Flow, s: Side, si: number, ts: number): void {
     const p = s.pending;
     while (p.length && ((p[0].seq - s.next) | 0) <= 0) {
       const seg = p.shift() as Segment;
@@ -307,18 +308,19 @@ export class FlowTable {
         this.counters.retransmitted++;
         continue;
       }
-      this.deliver(flow, s, si, seg.data.subarray(-rel), true, seg.tsUs);
+      // stamped with the packet that completed it (never earlier than its own arrival)
+      this.deliver(flow, s, si, seg.data.subarray(-rel), true, Math.max(ts, seg.tsUs));
     }
   }
 
   /** The peer acknowledged bytes beyond a hole: the capture missed them, so give the hole up. */
-  private ackGap(flow: Flow, s: Side, si: number, ack: number): void {
+  private ackGap(flow: Flow, s: Side, si: number, ack: number, ts: number): void {
     const acked = (ack - s.next) | 0;
     if (acked <= 0) return;
     const first = (s.pending[0].seq - s.next) | 0;
     if (first > acked) return;
-    this.gap(flow, s, si, first, s.pending[0].tsUs);
-    this.drain(flow, s, si);
+    this.gap(flow, s, si, first, ts);
+    this.drain(flow, s, si, ts);
   }
 
   private gap(flow: Flow, s: Side, si: number, n: number, ts: number): void {
@@ -459,7 +461,7 @@ export class FlowTable {
       const si = !s1.pending.length || (s0.pending.length && s0.pending[0].tsUs <= s1.pending[0].tsUs) ? 0 : 1;
       const s = flow.sides[si];
       this.gap(flow, s, si, (s.pending[0].seq - s.next) | 0, s.pending[0].tsUs);
-      this.drain(flow, s, si);
+      this.drain(flow, s, si, s.pending[0].tsUs);
     }
     for (let si = 0; si < 2; si++) {
       const s = flow.sides[si];
