@@ -75,6 +75,10 @@ export class CaptureReader {
   private inputOffset = 0;
   private ended = false;
   format: CaptureFormat = 'unknown';
+  /** bytes of the buffer that holds a record split across chunks (bounded by maxRecordBytes) */
+  get stashCapacity(): number {
+    return this.stash.length;
+  }
   packets = 0;
   bytes = 0;
 

@@ -107,6 +107,9 @@ export function createFlowReader(options: Record<string, unknown> | FlowOptions,
       for (const [k, n] of Object.entries(decoder.fragments.counters)) out[`ip_${k}`] = n;
       for (const [k, n] of Object.entries(table.counters)) out[k] = n;
       out.flows_open = table.size;
+      out.buffered_bytes = table.buffered;
+      out.buffered_bytes_peak = table.bufferedPeak;
+      out.ip_fragments_pending = decoder.fragments.pending;
       out.warnings = warnings.length;
       return out;
     },

@@ -150,6 +150,12 @@ export class FlowTable {
     return this.map.size;
   }
 
+  /** payload bytes held right now / at most so far (delivered chunks + queued segments) */
+  get buffered(): number {
+    return this.retainedTotal;
+  }
+  bufferedPeak = 0;
+
   segment(v: TcpSegmentView): void {
     const ab = v.addrBuf;
     const sp = v.srcPort;
@@ -237,6 +243,7 @@ export class FlowTable {
         return;
       }
     }
+    if (this.retainedTotal > this.bufferedPeak) this.bufferedPeak = this.retainedTotal;
     if (this.retainedTotal > this.opts.maxBufferedBytes) this.shedBuffered(flow);
     this.expireIdle();
   }
