@@ -86,7 +86,7 @@ runCli('ftp-gsp', async () => {
     inputs.push(await readGspInput(stream, inputFormat as 'auto', config, f === '-' ? undefined : f));
   }
   const input = mergeInputs(inputs);
-  if (config.byLabel && input.sequences.every((s) => s.label === '')) {
+  if (config.byLabel && input.flat.labels.every((l) => l === '')) {
     throw new FtpIdsError('INVALID_OPTION', 'option by label: the input has no labels');
   }
   const progress = new Progress('ftp-gsp');

@@ -4,6 +4,7 @@ import type { Session } from '../src/dataset/types.js';
 import type { GspConfig } from '../src/gsp/config.js';
 import { parseJsonLines, parseSpmf, sessionsToSequences, sniffFormat, type InputFormat } from '../src/gsp/input.js';
 import type { GspInput } from '../src/gsp/run.js';
+import { flatFromRaw, mergeFlat } from '../src/gsp/db.js';
 
 /**
  * Stream side of ftp-gsp: read one input (exchange CSV, SPMF or JSON lines) into sequences.
@@ -32,7 +33,7 @@ export async function readGspInput(
   if (fmt === 'csv') {
     reader ??= new DatasetReader({ file }, (s) => sessions.push(s));
     reader.end();
-    return { sequences: sessionsToSequences(sessions, cfg.items, cfg.time, file), itemNames: new Map(), format: 'csv', sessions };
+    return { flat: flatFromRaw(sessionsToSequences(sessions, cfg.items, cfg.time, file)), itemNames: new Map(), format: 'csv', sessions };
   }
   const text = texts.join('');
   const parsed = fmt === 'spmf' ? parseSpmf(text, file) : parseJsonLines(text, file);
@@ -42,9 +43,8 @@ export async function readGspInput(
 /** Several inputs into one database (sequences appended in order; item names merged). */
 export function mergeInputs(inputs: GspInput[]): GspInput {
   if (inputs.length === 1) return inputs[0];
-  const out: GspInput = { sequences: [], itemNames: new Map(), format: inputs[0]?.format ?? 'csv', sessions: [] };
+  const out: GspInput = { flat: mergeFlat(inputs.map((i) => i.flat)), itemNames: new Map(), format: inputs[0]?.format ?? 'csv', sessions: [] };
   for (const i of inputs) {
-    out.sequences.push(...i.sequences);
     for (const [k, v] of i.itemNames) out.itemNames.set(k, v);
     if (i.sessions) out.sessions!.push(...i.sessions);
     else out.sessions = undefined;

@@ -80,15 +80,84 @@ export function ancestorsOf(tax: Taxonomy, item: string): string[] {
 }
 
 /**
- * Build the integer database from raw sequences. Item ids follow `itemOrder` over every item that
- * occurs (and every ancestor of one), so sorting ids sorts strings the printed way.
+ * Sequences with items already interned to input-local ids (parsers that care about speed fill
+ * this directly; `flatFromRaw` converts RawSequences). `finishDb` turns it into a SeqDb.
  */
+export interface FlatInput {
+  dict: string[];
+  seqStart: number[];
+  txStart: number[];
+  txTime: number[];
+  txItems: number[];
+  names: (string | number)[];
+  labels: string[];
+}
+
+export function flatFromRaw(seqs: readonly RawSequence[]): FlatInput {
+  const f: FlatInput = { dict: [], seqStart: [], txStart: [], txTime: [], txItems: [], names: [], labels: [] };
+  const local = new Map<string, number>();
+  for (const s of seqs) {
+    f.seqStart.push(f.txStart.length);
+    f.names.push(s.name);
+    f.labels.push(s.label);
+    s.itemsets.forEach((is, j) => {
+      f.txStart.push(f.txItems.length);
+      f.txTime.push(s.times[j]);
+      for (const it of is) {
+        let x = local.get(it);
+        if (x === undefined) {
+          x = f.dict.length;
+          local.set(it, x);
+          f.dict.push(it);
+        }
+        f.txItems.push(x);
+      }
+    });
+  }
+  return f;
+}
+
+/** Several inputs as one (sequences appended; items re-interned). */
+export function mergeFlat(parts: readonly FlatInput[]): FlatInput {
+  const f: FlatInput = { dict: [], seqStart: [], txStart: [], txTime: [], txItems: [], names: [], labels: [] };
+  const local = new Map<string, number>();
+  for (const p of parts) {
+    const map = p.dict.map((s) => {
+      let x = local.get(s);
+      if (x === undefined) {
+        x = f.dict.length;
+        local.set(s, x);
+        f.dict.push(s);
+      }
+      return x;
+    });
+    const txBase = f.txStart.length;
+    const itemBase = f.txItems.length;
+    for (const s of p.seqStart) f.seqStart.push(s + txBase);
+    for (const t of p.txStart) f.txStart.push(t + itemBase);
+    for (const t of p.txTime) f.txTime.push(t);
+    for (const x of p.txItems) f.txItems.push(map[x]);
+    f.names.push(...p.names);
+    f.labels.push(...p.labels);
+  }
+  return f;
+}
+
+/** Build the integer database from raw sequences (see finishDb). */
 export function buildDb(seqs: readonly RawSequence[], taxonomy?: Taxonomy): SeqDb {
+  return finishDb(flatFromRaw(seqs), taxonomy);
+}
+
+/**
+ * Final item ids follow `itemOrder` over every item that occurs (and every ancestor of one), so
+ * sorting ids sorts strings the printed way. Transactions are sorted, deduplicated and, with a
+ * taxonomy, extended by the ancestors of their items.
+ */
+export function finishDb(f: FlatInput, taxonomy?: Taxonomy): SeqDb {
+  const all = new Set<string>(f.dict);
   const ancestorNames = new Map<string, string[]>();
-  const all = new Set<string>();
-  for (const s of seqs) for (const is of s.itemsets) for (const it of is) all.add(it);
   if (taxonomy) {
-    for (const it of [...all]) {
+    for (const it of f.dict) {
       const anc = ancestorsOf(taxonomy, it);
       ancestorNames.set(it, anc);
       for (const a of anc) all.add(a);
@@ -100,53 +169,81 @@ export function buildDb(seqs: readonly RawSequence[], taxonomy?: Taxonomy): SeqD
   const ancestors: Int32Array[] = items.map((s) =>
     Int32Array.from((ancestorNames.get(s) ?? (taxonomy ? ancestorsOf(taxonomy, s) : [])).map((a) => id.get(a)!)).sort(),
   );
-  let nTx = 0;
-  let nItems = 0;
-  for (const s of seqs) {
-    nTx += s.itemsets.length;
-    for (const is of s.itemsets) nItems += is.length;
-  }
-  const seqStart = new Int32Array(seqs.length + 1);
+  const remap = Int32Array.from(f.dict, (s) => id.get(s)!);
+  const nSeq = f.seqStart.length;
+  const nTx = f.txStart.length;
+  const seqStart = new Int32Array(nSeq + 1);
   const txStart = new Int32Array(nTx + 1);
-  const txTime = new Float64Array(nTx);
-  let buf = new Int32Array(Math.max(16, nItems * (taxonomy ? 3 : 1)));
-  let t = 0;
+  const txTime = Float64Array.from(f.txTime);
+  let buf = new Int32Array(Math.max(16, f.txItems.length * (taxonomy ? 3 : 1)));
   let k = 0;
-  const scratch = new Set<number>();
-  seqs.forEach((s, si) => {
-    seqStart[si] = t;
-    s.itemsets.forEach((is, j) => {
-      scratch.clear();
-      for (const it of is) {
-        const x = id.get(it)!;
-        scratch.add(x);
-        for (const a of ancestors[x]) scratch.add(a);
+  const tmp: number[] = [];
+  for (let s = 0; s < nSeq; s++) seqStart[s] = f.seqStart[s];
+  seqStart[nSeq] = nTx;
+  for (let t = 0; t < nTx; t++) {
+    const a = f.txStart[t];
+    const b = t + 1 < nTx ? f.txStart[t + 1] : f.txItems.length;
+    tmp.length = 0;
+    for (let j = a; j < b; j++) {
+      const x = remap[f.txItems[j]];
+      tmp.push(x);
+      if (taxonomy) for (const an of ancestors[x]) tmp.push(an);
+    }
+    tmp.sort((x, y) => x - y);
+    if (k + tmp.length > buf.length) {
+      const nb = new Int32Array(Math.max(buf.length * 2, k + tmp.length));
+      nb.set(buf);
+      buf = nb;
+    }
+    txStart[t] = k;
+    for (let j = 0; j < tmp.length; j++) if (j === 0 || tmp[j] !== tmp[j - 1]) buf[k++] = tmp[j];
+  }
+  txStart[nTx] = k;
+  return { items, n: nSeq, seqStart, txStart, txTime, txItems: buf.subarray(0, k), names: f.names, labels: f.labels, ancestors };
+}
+
+/**
+ * The database without the items held by fewer than minCount sequences (and without the
+ * transactions left empty): no pattern can hold such an item, and transaction times are kept,
+ * so every constraint measures the same. Makes every scan of the miner shorter.
+ */
+export function dropInfrequent(db: SeqDb, minCount: number): SeqDb {
+  const m = db.items.length;
+  const nSeq = new Int32Array(m);
+  const last = new Int32Array(m).fill(-1);
+  for (let s = 0; s < db.n; s++) {
+    for (let k = db.txStart[db.seqStart[s]], e = db.txStart[db.seqStart[s + 1]]; k < e; k++) {
+      const x = db.txItems[k];
+      if (last[x] !== s) {
+        last[x] = s;
+        nSeq[x]++;
       }
-      const sorted = [...scratch].sort((a, b) => a - b);
-      if (k + sorted.length > buf.length) {
-        const nb = new Int32Array(Math.max(buf.length * 2, k + sorted.length));
-        nb.set(buf);
-        buf = nb;
+    }
+  }
+  const keep = new Uint8Array(m);
+  let dropped = 0;
+  for (let x = 0; x < m; x++) if (nSeq[x] >= minCount) keep[x] = 1;
+  for (let k = 0; k < db.txItems.length; k++) if (!keep[db.txItems[k]]) dropped++;
+  if (dropped === 0) return db;
+  const seqStart = new Int32Array(db.n + 1);
+  const txStart: number[] = [];
+  const txTimes: number[] = [];
+  const txItems = new Int32Array(db.txItems.length - dropped);
+  let k = 0;
+  for (let s = 0; s < db.n; s++) {
+    seqStart[s] = txStart.length;
+    for (let t = db.seqStart[s]; t < db.seqStart[s + 1]; t++) {
+      const start = k;
+      for (let j = db.txStart[t]; j < db.txStart[t + 1]; j++) if (keep[db.txItems[j]]) txItems[k++] = db.txItems[j];
+      if (k > start) {
+        txStart.push(start);
+        txTimes.push(db.txTime[t]);
       }
-      txStart[t] = k;
-      for (const x of sorted) buf[k++] = x;
-      txTime[t] = s.times[j];
-      t++;
-    });
-  });
-  seqStart[seqs.length] = t;
-  txStart[t] = k;
-  return {
-    items,
-    n: seqs.length,
-    seqStart,
-    txStart,
-    txTime,
-    txItems: buf.subarray(0, k),
-    names: seqs.map((s) => s.name),
-    labels: seqs.map((s) => s.label),
-    ancestors,
-  };
+    }
+  }
+  seqStart[db.n] = txStart.length;
+  txStart.push(k);
+  return { ...db, seqStart, txStart: Int32Array.from(txStart), txTime: Float64Array.from(txTimes), txItems };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { FtpIdsError } from '../common/errors.js';
 import { exchangeItems, type ItemsConfig } from '../dataset/items.js';
 import type { Session } from '../dataset/types.js';
-import type { RawSequence } from './db.js';
+import { flatFromRaw, type FlatInput, type RawSequence } from './db.js';
 
 /**
  * The miner's three input formats, all to RawSequence (strings outside):
@@ -16,7 +16,7 @@ import type { RawSequence } from './db.js';
 export type InputFormat = 'csv' | 'spmf' | 'jsonl';
 
 export interface ParsedInput {
-  sequences: RawSequence[];
+  flat: FlatInput;
   /** display names of items (SPMF @ITEM lines); items without an entry print as themselves */
   itemNames: Map<string, string>;
 }
@@ -68,55 +68,109 @@ export function sessionsToSequences(sessions: readonly Session[], items: ItemsCo
   });
 }
 
+/**
+ * SPMF sequences straight into a FlatInput (a char-code scanner: the benchmark files have 10^5
+ * lines and per-token strings/arrays would dominate the run time).
+ */
 export function parseSpmf(text: string, file?: string): ParsedInput {
-  const sequences: RawSequence[] = [];
+  const f: FlatInput = { dict: [], seqStart: [], txStart: [], txTime: [], txItems: [], names: [], labels: [] };
   const itemNames = new Map<string, string>();
-  const lines = text.split('\n');
-  for (let ln = 0; ln < lines.length; ln++) {
-    const line = lines[ln].replace(/\r$/, '').trim();
-    const where = { file, line: ln + 1 };
-    if (line === '' || line.startsWith('#') || line.startsWith('%')) continue;
-    if (line.startsWith('@')) {
+  const local = new Map<number, number>();
+  const n = text.length;
+  let i = 0;
+  let lineNo = 0;
+  while (i < n) {
+    lineNo++;
+    let e = text.indexOf('\n', i);
+    if (e < 0) e = n;
+    const lineStart = i;
+    const lineEnd = e > i && text.charCodeAt(e - 1) === 13 ? e - 1 : e;
+    i = e + 1;
+    let p = lineStart;
+    while (p < lineEnd && (text.charCodeAt(p) === 32 || text.charCodeAt(p) === 9)) p++;
+    if (p === lineEnd) continue;
+    const c0 = text.charCodeAt(p);
+    const where = { file, line: lineNo };
+    if (c0 === 35 /* # */ || c0 === 37 /* % */) continue;
+    if (c0 === 64 /* @ */) {
+      const line = text.slice(p, lineEnd).trim();
       const m = /^@ITEM=(-?\d+)=(.*)$/.exec(line);
       if (m) itemNames.set(String(Number(m[1])), m[2]);
       else if (!/^@CONVERTED_FROM_TEXT\b/.test(line)) throw new FtpIdsError('SPMF_LINE', `unknown directive "${line.slice(0, 40)}"`, where);
       continue;
     }
-    const tokens = line.split(/\s+/);
-    const itemsets: string[][] = [];
-    const times: number[] = [];
-    let cur: string[] = [];
-    let curTime: number | null = null;
+    const seqTx = f.txStart.length;
+    f.seqStart.push(seqTx);
+    f.names.push(f.names.length);
+    f.labels.push('');
+    let inItemset = false;
+    let curTime = NaN;
     let ended = false;
-    for (const tok of tokens) {
-      if (ended) throw new FtpIdsError('SPMF_LINE', `data after -2 ("${tok}")`, where);
-      const ts = /^<(\d+(?:\.\d+)?)>$/.exec(tok);
-      if (ts) {
-        if (cur.length > 0) throw new FtpIdsError('SPMF_LINE', `timestamp ${tok} inside an itemset`, where);
+    let lastTime = -Infinity;
+    let itemsetStart = f.txItems.length;
+    while (p < lineEnd) {
+      let c = text.charCodeAt(p);
+      if (c === 32 || c === 9) {
+        p++;
+        continue;
+      }
+      const tokStart = p;
+      while (p < lineEnd && (c = text.charCodeAt(p)) !== 32 && c !== 9) p++;
+      if (ended) throw new FtpIdsError('SPMF_LINE', `data after -2 ("${text.slice(tokStart, p).slice(0, 40)}")`, where);
+      if (text.charCodeAt(tokStart) === 60 /* < */) {
+        const tok = text.slice(tokStart, p);
+        const ts = /^<(\d+(?:\.\d+)?)>$/.exec(tok);
+        if (!ts) throw new FtpIdsError('SPMF_LINE', `bad timestamp "${tok.slice(0, 40)}"`, where);
+        if (inItemset) throw new FtpIdsError('SPMF_LINE', `timestamp ${tok} inside an itemset`, where);
         curTime = Number(ts[1]);
         continue;
       }
-      if (!/^-?\d+$/.test(tok)) throw new FtpIdsError('SPMF_LINE', `expected an integer item, -1 or -2, got "${tok.slice(0, 40)}"`, where);
-      const v = Number(tok);
-      if (v === -1) {
-        if (cur.length === 0) throw new FtpIdsError('SPMF_LINE', 'empty itemset (-1 without items)', where);
-        const t = curTime ?? itemsets.length;
-        if (times.length > 0 && t < times[times.length - 1]) throw new FtpIdsError('SPMF_LINE', `timestamp ${t} goes backwards`, where);
-        itemsets.push([...new Set(cur)]);
-        times.push(t);
-        cur = [];
-        curTime = null;
-      } else if (v === -2) {
-        if (cur.length > 0) throw new FtpIdsError('SPMF_LINE', 'itemset not closed by -1 before -2', where);
-        ended = true;
-      } else if (v < 0) {
-        throw new FtpIdsError('SPMF_LINE', `negative item ${v}`, where);
-      } else cur.push(String(v));
+      let q = tokStart;
+      let neg = false;
+      if (text.charCodeAt(q) === 45) {
+        neg = true;
+        q++;
+      }
+      let v = 0;
+      if (q === p) throw new FtpIdsError('SPMF_LINE', `expected an integer item, -1 or -2, got "${text.slice(tokStart, p)}"`, where);
+      for (; q < p; q++) {
+        const d = text.charCodeAt(q) - 48;
+        if (d < 0 || d > 9 || v > 1e14) {
+          throw new FtpIdsError('SPMF_LINE', `expected an integer item, -1 or -2, got "${text.slice(tokStart, p).slice(0, 40)}"`, where);
+        }
+        v = v * 10 + d;
+      }
+      if (neg) {
+        if (v === 1) {
+          if (!inItemset) throw new FtpIdsError('SPMF_LINE', 'empty itemset (-1 without items)', where);
+          const t = Number.isNaN(curTime) ? f.txStart.length - seqTx : curTime;
+          if (t < lastTime) throw new FtpIdsError('SPMF_LINE', `timestamp ${t} goes backwards`, where);
+          lastTime = t;
+          f.txStart.push(itemsetStart);
+          f.txTime.push(t);
+          inItemset = false;
+          curTime = NaN;
+        } else if (v === 2) {
+          if (inItemset) throw new FtpIdsError('SPMF_LINE', 'itemset not closed by -1 before -2', where);
+          ended = true;
+        } else throw new FtpIdsError('SPMF_LINE', `negative item -${v}`, where);
+        continue;
+      }
+      if (!inItemset) {
+        inItemset = true;
+        itemsetStart = f.txItems.length;
+      }
+      let x = local.get(v);
+      if (x === undefined) {
+        x = f.dict.length;
+        local.set(v, x);
+        f.dict.push(String(v));
+      }
+      f.txItems.push(x);
     }
     if (!ended) throw new FtpIdsError('SPMF_LINE', 'sequence does not end with -2', where);
-    sequences.push({ name: sequences.length, label: '', itemsets, times, lines: itemsets.map(() => ln + 1) });
   }
-  return { sequences, itemNames };
+  return { flat: f, itemNames };
 }
 
 export function parseJsonLines(text: string, file?: string): ParsedInput {
@@ -173,5 +227,5 @@ export function parseJsonLines(text: string, file?: string): ParsedInput {
     }
     sequences.push({ name, label, itemsets, times: ts, lines: itemsets.map(() => ln + 1) });
   }
-  return { sequences, itemNames: new Map() };
+  return { flat: flatFromRaw(sequences), itemNames: new Map() };
 }

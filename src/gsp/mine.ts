@@ -1,6 +1,6 @@
 import { FtpIdsError } from '../common/errors.js';
 import { minSupportCount, type GspConfig } from './config.js';
-import { buildVertical, type SeqDb } from './db.js';
+import { buildVertical, dropInfrequent, type SeqDb } from './db.js';
 import { PatternFilter, type FoundPattern } from './filter.js';
 import { mineLevelwise } from './levelwise.js';
 import type { EngineOptions, EngineStats, PatternSink } from './mine-types.js';
@@ -39,7 +39,8 @@ export function minePatterns(
     throw new FtpIdsError('INVALID_OPTION', 'option algorithm: the vertical engine needs window 0 (use auto or levelwise)');
   }
   if (cfg.algorithm === 'vertical') engine = 'vertical';
-  const v = buildVertical(db);
+  const cdb = dropInfrequent(db, minCount);
+  const v = buildVertical(cdb);
   const eo: EngineOptions = { minCount, constraints, maxLength: cfg.maxLength, wantSids: cfg.sids, progress };
   let frequent = 0;
   let patterns = 0;
@@ -65,7 +66,7 @@ export function minePatterns(
       },
     };
   }
-  const stats = engine === 'vertical' ? mineVertical(db, v, eo, sink) : mineLevelwise(db, v, eo, sink);
+  const stats = engine === 'vertical' ? mineVertical(cdb, v, eo, sink) : mineLevelwise(cdb, v, eo, sink);
   if (filter) {
     for (const fp of filter.results()) {
       patterns++;

@@ -1,6 +1,6 @@
 import type { Session } from '../dataset/types.js';
 import { configParams, minSupportCount, type GspConfig } from './config.js';
-import { buildDb, subDb, type RawSequence, type SeqDb, type Taxonomy } from './db.js';
+import { finishDb, subDb, type FlatInput, type SeqDb, type Taxonomy } from './db.js';
 import type { FoundPattern } from './filter.js';
 import type { InputFormat } from './input.js';
 import { minePatterns, type MineResult } from './mine.js';
@@ -11,7 +11,7 @@ export type OutputFormat = 'model' | 'text' | 'spmf';
 export const GENERATOR = 'ftp-gsp 0.1.0';
 
 export interface GspInput {
-  sequences: RawSequence[];
+  flat: FlatInput;
   itemNames: Map<string, string>;
   format: InputFormat;
   /** the sessions, when the input was the exchange CSV (for extraModelFields) */
@@ -47,11 +47,9 @@ export function runGsp(input: GspInput, o: RunGspOptions): RunGspSummary {
   const cfg = o.config;
   let tax: Taxonomy | undefined;
   if (cfg.taxonomy === 'ftp') {
-    const all = new Set<string>();
-    for (const s of input.sequences) for (const is of s.itemsets) for (const it of is) all.add(it);
-    tax = ftpTaxonomy(all);
+    tax = ftpTaxonomy(input.flat.dict);
   } else if (cfg.taxonomy !== 'none') tax = o.taxonomyFile;
-  const db = buildDb(input.sequences, tax);
+  const db = finishDb(input.flat, tax);
   const display = db.items.map((s) => input.itemNames.get(s) ?? s);
   const parts: { name: string; db: SeqDb }[] = [{ name: '*', db }];
   if (cfg.byLabel) {

@@ -48,6 +48,33 @@ export function mineVertical(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink
   if (taxonomy) db.ancestors.forEach((anc, x) => anc.forEach((a) => descendants[a].push(x)));
   const blocked = new Uint8Array(m);
 
+  // per sequence: its distinct items by descending last occurrence (S-extension counting)
+  const lastStart = new Int32Array(db.n + 1);
+  let lastItem_ = new Int32Array(0);
+  let lastPos = new Int32Array(0);
+  {
+    const li: number[] = [];
+    const lp: number[] = [];
+    const seen = new Int32Array(m).fill(-1);
+    for (let s = 0; s < db.n; s++) {
+      lastStart[s] = li.length;
+      for (let q = seqStart[s + 1] - 1; q >= seqStart[s]; q--) {
+        for (let t = txStart[q + 1] - 1; t >= txStart[q]; t--) {
+          const y = txItems[t];
+          if (freq[y] === 1 && seen[y] !== s) {
+            seen[y] = s;
+            li.push(y);
+            lp.push(q);
+          }
+        }
+      }
+    }
+    lastStart[db.n] = li.length;
+    lastItem_ = Int32Array.from(li);
+    lastPos = Int32Array.from(lp);
+  }
+  // with one item per transaction there are no I-extensions to count
+  const itemsets: boolean = hasItemsets(db);
   const stampS = new Int32Array(m);
   const stampI = new Int32Array(m);
   const cntS = new Int32Array(m);
@@ -129,19 +156,23 @@ export function mineVertical(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink
         }
         // S-extensions: items of transactions reachable from some end position
         if (maxGap === Infinity) {
+          // reachable = occurs after the first end position p0 (and after the min-gap): walk the
+          // sequence's items by descending last occurrence — each distinct item once, no stamps
           const p0 = pos[a];
-          let q = p0 + 1;
+          const je = lastStart[s + 1];
+          let j = lastStart[s];
           if (hasMinGap) {
             const lim = T[p0] + minGap;
-            while (q < end && T[q] <= lim) q++;
-          }
-          for (; q < end; q++) {
-            for (let t = txStart[q], te = txStart[q + 1]; t < te; t++) {
-              const y = txItems[t];
-              if (freq[y] === 1 && stampS[y] !== visit) {
-                stampS[y] = visit;
-                if (cntS[y]++ === 0) touchedS[nS++] = y;
-              }
+            for (; j < je; j++) {
+              const q = lastPos[j];
+              if (q <= p0 || T[q] <= lim) break;
+              const y = lastItem_[j];
+              if (cntS[y]++ === 0) touchedS[nS++] = y;
+            }
+          } else {
+            for (; j < je && lastPos[j] > p0; j++) {
+              const y = lastItem_[j];
+              if (cntS[y]++ === 0) touchedS[nS++] = y;
             }
           }
         } else {
@@ -163,7 +194,8 @@ export function mineVertical(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink
           }
         }
         // I-extensions: items after the last item in the transactions where the pattern ends
-        for (let j = a; j < b; j++) {
+        const iFrom: number = itemsets ? a : b;
+        for (let j = iFrom; j < b; j++) {
           const p = pos[j];
           for (let t = txStart[p + 1] - 1, ts = txStart[p]; t >= ts; t--) {
             const y = txItems[t];
@@ -231,11 +263,14 @@ export function mineVertical(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink
         const b = off[k + 1];
         if (maxGap === Infinity) {
           const p0 = pos[a];
-          const lim = hasMinGap ? T[p0] + minGap : -Infinity;
-          for (let t = ya; t < yb; t++) {
-            const q = yp[t];
-            if (q > p0 && T[q] > lim) outP[np++] = q;
+          let t = ya;
+          while (t < yb && yp[t] <= p0) t++;
+          if (hasMinGap) {
+            const lim = T[p0] + minGap;
+            while (t < yb && T[yp[t]] <= lim) t++;
           }
+          // positions are sorted: everything from here on qualifies
+          for (; t < yb; t++) outP[np++] = yp[t];
         } else {
           let pa = a;
           for (let t = ya; t < yb; t++) {
@@ -320,4 +355,9 @@ export function mineVertical(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink
   }
   levelStat(1).frequent = f1.length;
   return stats;
+}
+
+function hasItemsets(db: SeqDb): boolean {
+  for (let t = 0; t < db.txStart.length - 1; t++) if (db.txStart[t + 1] - db.txStart[t] > 1) return true;
+  return false;
 }
