@@ -4,13 +4,34 @@
  * stream (tshark-follow-lines.tsv), and every Zeek baseline ftp.log row is among our exchanges.
  */
 import { describe, it, expect } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { relative } from 'node:path';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { ExchangeRow, FlowRecord } from '../src/extract/types.js';
 import {
-  CORPUS, SAMPLES, capturesUnder, flowsOfCapture, flowKey, referenceFromFollowLines, rowsOf, stepsOf,
+  CORPUS, SAMPLES, capturesUnder, flowsOfCapture, flowKey, followLinesViaTshark, haveTshark, readZeekFtpLog, referenceFromFollowLines, rowsOf, stepsOf,
 } from './extract-helpers.js';
 
-const captures = [...capturesUnder(CORPUS), ...capturesUnder(SAMPLES)];
+const captures = capturesUnder(CORPUS);
+const samples = existsSync(SAMPLES) ? readdirSync(SAMPLES).filter((n) => /\.pcap(ng)?(\.gz)?$/.test(n)).map((n) => join(SAMPLES, n)) : [];
+const HAVE_TSHARK = haveTshark();
+
+type Steps = ReturnType<typeof stepsOf>;
+function compareWithReference(flows: FlowRecord[], tsv: string): void {
+  const noSyn = new Map(flows.map((f) => [flowKey(f), !!f.flags?.includes('no_syn')]));
+  const ref = referenceFromFollowLines(tsv, (k) => noSyn.get(k) ?? false);
+  const ours = new Map<string, Steps[]>();
+  for (const f of flows) {
+    const k = flowKey(f);
+    if (!ours.has(k)) ours.set(k, []);
+    ours.get(k)!.push(stepsOf(rowsOf(f, { showPasswords: true })));
+  }
+  for (const [key, streams] of ref) {
+    expect(ours.get(key)?.map((s) => s.map((x) => `${x.command} ${x.codes}`)), key).toEqual(
+      streams.map((s) => s.steps.map((x) => `${x.command} ${x.codes}`)),
+    );
+  }
+  expect(ref.size).toBeGreaterThan(0);
+}
 
 describe('extract vs tshark follow-lines', () => {
   it('finds the corpus', () => {
@@ -19,34 +40,30 @@ describe('extract vs tshark follow-lines', () => {
   for (const cap of captures) {
     it(relative(CORPUS, cap), () => {
       const flows = flowsOfCapture(cap);
-      const noSyn = new Map(flows.map((f) => [flowKey(f), !!f.flags?.includes('no_syn')]));
-      const ref = referenceFromFollowLines(readFileSync(`${cap}.tshark-follow-lines.tsv`, 'utf8'), (k) => noSyn.get(k) ?? false);
-      const ours = new Map<string, ReturnType<typeof stepsOf>[]>();
+      const tsv = readFileSync(`${cap}.tshark-follow-lines.tsv`, 'utf8');
+      if (!cap.includes('fuzz-2006-06-26-2594')) {
+        compareWithReference(flows, tsv);
+        return;
+      }
+      // Deliberate difference: a bit-flipped capture (corpus README: "no trustworthy truth").
+      // ftp-flows and tshark cut its corrupted packets into different connections and holes, so
+      // only the command words of connections both see are compared.
+      const ref = referenceFromFollowLines(tsv, () => false);
+      const ours = new Map<string, Steps[]>();
       for (const f of flows) {
         const k = flowKey(f);
         if (!ours.has(k)) ours.set(k, []);
-        ours.get(k)!.push(stepsOf(rowsOf(f, { showPasswords: true })));
+        ours.get(k)!.push(stepsOf(rowsOf(f)));
       }
-      if (cap.includes('fuzz-2006-06-26-2594')) {
-        // Deliberate difference: a bit-flipped capture (corpus README: "no trustworthy truth").
-        // ftp-flows and tshark cut its corrupted packets into different connections and holes, so
-        // only the command words of connections both see are compared.
-        let common = 0;
-        for (const [key, streams] of ref) {
-          const mine = ours.get(key);
-          if (!mine) continue;
-          common++;
-          const words = (steps: { command: string }[]) => steps.map((x) => x.command).filter((c) => !c.startsWith('<')).sort();
-          expect(words(mine.flat()), key).toEqual(words(streams.flatMap((s) => s.steps)));
-        }
-        expect(common).toBeGreaterThan(0);
-        return;
-      }
+      let common = 0;
       for (const [key, streams] of ref) {
-        expect(ours.get(key)?.map((s) => s.map((x) => `${x.command} ${x.codes}`)), key).toEqual(
-          streams.map((s) => s.steps.map((x) => `${x.command} ${x.codes}`)),
-        );
+        const mine = ours.get(key);
+        if (!mine) continue;
+        common++;
+        const words = (steps: { command: string }[]) => steps.map((x) => x.command).filter((c) => !c.startsWith('<')).sort();
+        expect(words(mine.flat()), key).toEqual(words(streams.flatMap((s) => s.steps)));
       }
+      expect(common).toBeGreaterThan(0);
     });
   }
 });
@@ -55,10 +72,6 @@ describe('extract vs tshark follow-lines', () => {
  * Zeek baselines: every ftp.log row is found among our exchanges of the same connection with the
  * same command, argument and reply code — except the deliberate differences named below.
  */
-import { readZeekFtpLog } from './extract-helpers.js';
-import { readdirSync, existsSync as exists } from 'node:fs';
-import { join } from 'node:path';
-import type { ExchangeRow } from '../src/extract/types.js';
 
 /** Zeek logs `<init>` for the greeting, and rewrites file arguments as URLs `ftp://server/dir/file`. */
 function zeekMatches(z: Record<string, string>, r: ExchangeRow): boolean {
@@ -93,13 +106,32 @@ const ZEEK_STALE: { capture: string; command: string; zeekCode: string; reason: 
   { capture: 'ipv6-multiline-reply', command: 'RETR', zeekCode: '221', reason: 'RETR is answered 550 (tshark follow-lines agrees); Zeek logs it with the 221 of the following QUIT' },
 ];
 
+describe.runIf(HAVE_TSHARK)('extract vs tshark follow on captures without a stored listing (samples/)', () => {
+  it('the tshark-built listing gives the stored reference on corpus captures (generator check)', () => {
+    for (const p of ['zeek/ipv4/ipv4.pcap', 'suricata-verify/ftp-too-long-response/ftp-too-long-response.pcap']) {
+      const cap = join(CORPUS, p);
+      const flows = flowsOfCapture(cap);
+      const stored = referenceFromFollowLines(readFileSync(`${cap}.tshark-follow-lines.tsv`, 'utf8'), () => false);
+      const built = referenceFromFollowLines(followLinesViaTshark(cap, flows)!, () => false);
+      expect([...built.entries()], p).toEqual([...stored.entries()]);
+    }
+  });
+  for (const cap of samples) {
+    it(relative(SAMPLES, cap), () => {
+      const flows = flowsOfCapture(cap);
+      expect(flows.length).toBeGreaterThan(0);
+      compareWithReference(flows, followLinesViaTshark(cap, flows, 24)!);
+    });
+  }
+});
+
 describe('extract vs Zeek ftp.log baselines', () => {
   const zeekDir = join(CORPUS, 'zeek');
-  for (const name of exists(zeekDir) ? readdirSync(zeekDir).sort() : []) {
+  for (const name of existsSync(zeekDir) ? readdirSync(zeekDir).sort() : []) {
     const dir = join(zeekDir, name);
     const cap = capturesUnder(dir)[0];
     if (!cap) continue;
-    const logs = readdirSync(dir).filter((b) => exists(join(dir, b, 'ftp.log')));
+    const logs = readdirSync(dir).filter((b) => existsSync(join(dir, b, 'ftp.log')));
     if (logs.length === 0) continue;
     it(name, () => {
       const rows = flowsOfCapture(cap).flatMap((f) => rowsOf(f, { showPasswords: true }));

@@ -5,6 +5,7 @@
  */
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createFlowReader } from '../src/flows/index.js';
@@ -225,4 +226,88 @@ export function readZeekFtpLog(path: string): Record<string, string>[] {
     rows.push(Object.fromEntries(fields.map((f, i) => [f, v[i]])));
   }
   return rows;
+}
+
+/**
+ * For a capture without a stored `.tshark-follow-lines.tsv` (samples/): build the same per-line
+ * listing from tshark's reassembled streams (`tshark -q -z follow,tcp,raw,N`, one run for all
+ * streams), for the connections ftp-flows found. Lines split on LF, one CR before it dropped, in
+ * the order their LF arrived; `[N bytes missing …]` markers become `gap` lines. Null without tshark.
+ * `maxStreams` bounds the test time on big captures (an evenly spread subset of connections).
+ */
+let tsharkPresent: boolean | undefined;
+export function haveTshark(): boolean {
+  tsharkPresent ??= spawnSync('tshark', ['-v']).status === 0;
+  return tsharkPresent;
+}
+
+export function followLinesViaTshark(capture: string, flows: FlowRecord[], maxStreams = Infinity): string | null {
+  if (!haveTshark()) return null;
+  const wanted = new Set(flows.map((f) => flowKey(f)));
+  const fields = spawnSync('tshark', ['-r', capture, '-T', 'fields', '-E', 'separator=\t', '-e', 'tcp.stream', '-e', 'ip.src', '-e', 'ipv6.src', '-e', 'tcp.srcport', '-e', 'ip.dst', '-e', 'ipv6.dst', '-e', 'tcp.dstport', '-Y', 'tcp.flags.syn == 1 && tcp.flags.ack == 0'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const streams = new Map<string, string>(); // stream -> flow key (client|server)
+  for (const line of fields.stdout.split('\n')) {
+    const [st, s4, s6, sp, d4, d6, dp] = line.split('\t');
+    if (!st || streams.has(st)) continue;
+    const a = endpointKey(s4 || s6, Number(sp));
+    const b = endpointKey(d4 || d6, Number(dp));
+    if (wanted.has(`${a}|${b}`)) streams.set(st, `${a}|${b}`);
+    else if (wanted.has(`${b}|${a}`)) streams.set(st, `${b}|${a}`);
+  }
+  // one tshark tap per stream costs a pass over the capture each: take every k-th stream when asked
+  const all = [...streams.keys()];
+  const step = Math.max(1, Math.ceil(all.length / maxStreams));
+  const ids = all.filter((_, i) => i % step === 0);
+  if (ids.length === 0) return 'header\n';
+  const follow = spawnSync('tshark', ['-r', capture, '-q', ...ids.flatMap((id) => ['-z', `follow,tcp,raw,${id}`])], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  let out = 'tcp.stream\tclient\tserver\tseq\tdir\tkind\tverb_or_code\targ_or_text\n';
+  const blocks = follow.stdout.split(/^=+\n/m);
+  for (const block of blocks) {
+    const m = /^Filter: tcp\.stream eq (\d+)\nNode 0: (.*)\nNode 1: (.*)\n/m.exec(block);
+    if (!m) continue;
+    const key = streams.get(m[1])!;
+    const [client, server] = key.split('|');
+    const node0IsClient = m[2] === client;
+    const pending: Record<'C' | 'S', Buffer> = { C: Buffer.alloc(0), S: Buffer.alloc(0) };
+    let seq = 0;
+    const emit = (dir: 'C' | 'S', kind: string, verb: string, text: string): void => {
+      out += `${m[1]}\t${client}\t${server}\t${++seq}\t${dir}\t${kind}\t${verb}\t${text}\n`;
+    };
+    for (const raw of block.split('\n').slice(4)) {
+      if (raw === '') continue;
+      const node1 = raw.startsWith('\t');
+      const dir: 'C' | 'S' = node1 === node0IsClient ? 'S' : 'C';
+      const body = raw.trim();
+      if (body.startsWith('[')) {
+        pending[dir] = Buffer.alloc(0);
+        emit(dir, 'gap', '', body);
+        continue;
+      }
+      let buf = Buffer.concat([pending[dir], Buffer.from(body, 'hex')]);
+      for (let lf = buf.indexOf(10); lf >= 0; lf = buf.indexOf(10)) {
+        let line = buf.subarray(0, lf);
+        if (line.length && line[line.length - 1] === 13) line = line.subarray(0, line.length - 1);
+        buf = buf.subarray(lf + 1);
+        // tshark does not interpret Telnet commands inside FTP; remove them as RFC 854 says (and as
+        // the extractor does): IAC IAC is 0xFF, IAC WILL/WONT/DO/DONT x, IAC SB … IAC SE, IAC x
+        const text = line
+          .toString('latin1')
+          .replace(/\xff(\xff|[\xfb-\xfe][\s\S]?|\xfa[\s\S]*?\xff\xf0|[\s\S]?)/g, (_m, g: string) => (g === '\xff' ? '\xff' : ''))
+          .replace(/[\t\n]/g, ' ');
+        if (dir === 'C') {
+          if (text === '') emit(dir, 'cmd-empty', '', '');
+          else {
+            const sp = text.search(/[ \t]/);
+            emit(dir, 'cmd', sp < 0 ? text : text.slice(0, sp), sp < 0 ? '' : text.slice(sp + 1));
+          }
+        } else {
+          const c = /^(\d{3})(-?)/.exec(text);
+          if (c) emit(dir, c[2] ? 'reply-multi' : 'reply', c[1], text.slice(4));
+          else emit(dir, 'reply-cont', '', text);
+        }
+      }
+      pending[dir] = buf;
+    }
+  }
+  return out;
 }

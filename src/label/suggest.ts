@@ -38,7 +38,7 @@ export function normalizeGreeting(greeting: string): string {
 
 const PRODUCTS: [RegExp, string][] = [
   [/vsFTPd\s+([\d.]+)/i, 'vsftpd'],
-  [/ProFTPD\s+([\d.]+\w*)/i, 'proftpd'],
+  [/ProFTPD(?:\s+([\d.]+\w*))?/i, 'proftpd'],
   [/Pure-FTPd/i, 'pureftpd'],
   [/FileZilla Server(?: version)?\s*([\d.]+\w*)?/i, 'filezilla'],
   [/Microsoft FTP Service(?: \(Version ([\d.]+)\))?/i, 'msftp'],
