@@ -80,3 +80,30 @@ describe('--suggest', () => {
     expect(greetings.map((g) => file.match(g))).toEqual(['version6.00ls', 'version6.00ls', 'vsftpd3.0.3']);
   });
 });
+
+describe('labels on samples/ against the capture script\'s records (labels.csv server column)', () => {
+  it('a three-line signature file labels every control connection with its server', async () => {
+    const { existsSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { SAMPLES, flowsOfCapture } = await import('./extract-helpers.js');
+    const sigs = parseSignatureFile('prefix,label\n220 (vsFTPd,vsftpd\n220 ProFTPD,proftpd\n220---------- Welcome to Pure-FTPd,pure-ftpd\n', 'servers.csv');
+    let checked = 0;
+    for (const [pcap, csv] of [['benign.pcap', 'labels.csv'], ['attacks.pcap', 'labels.csv'], ['ipv6.pcap', 'labels-small.csv']]) {
+      if (!existsSync(join(SAMPLES, pcap))) continue;
+      const truth = new Map<string, string>();
+      for (const line of readFileSync(join(SAMPLES, csv), 'utf8').trim().split('\n').slice(1)) {
+        const f = line.split(',');
+        truth.set(`${f[0]}|${f[1]}`, f[6]);
+      }
+      for (const flow of flowsOfCapture(join(SAMPLES, pcap))) {
+        const want = truth.get(`${flow.client.ip}|${flow.client.port}`);
+        if (!want) continue;
+        const labelled = labelFlow(flow, { signatures: sigs });
+        // a connection closed before the server spoke (connect-flood) has no greeting to go by
+        expect(labelled.label, `${pcap} ${flow.client.ip}:${flow.client.port}`).toBe(labelled.greeting === '' ? 'other' : want);
+        checked++;
+      }
+    }
+    if (existsSync(join(SAMPLES, 'benign.pcap'))) expect(checked).toBeGreaterThan(300);
+  });
+});
