@@ -283,6 +283,19 @@ describe('which flows are emitted', () => {
   it('default: FTP control connections by content, on any port; not HTTP, SMTP or data connections', () => {
     expect(ports({})).toEqual([2811]);
   });
+  it('a silent connection (reset before any byte) counts as FTP only to a server that greeted as FTP before', () => {
+    const silent = (conn: Conn, t: number): Packet[] =>
+      pk(conn, [
+        { from: 'c', seq: 1, flags: 'S', t },
+        { from: 's', seq: 9, ack: 2, flags: 'SA', t: t + 0.001 },
+        { from: 'c', seq: 2, flags: 'R', t: t + 0.002 },
+      ]);
+    const flood = [...packets, ...silent({ ...ftpOdd, cp: 41000 }, 20), ...silent({ ...http, cp: 41001 }, 21)];
+    expect(run(flood).flows.map((f) => [f.server.port, f.client.port, f.end])).toEqual([
+      [2811, 40200, 'fin'],
+      [2811, 41000, 'rst'],
+    ]);
+  });
   it('--port adds every connection on that port', () => {
     expect(ports({ port: ['80'] })).toEqual([80, 2811]);
   });

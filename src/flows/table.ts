@@ -132,6 +132,8 @@ export class FlowTable {
   private nowUs = 0;
   private readonly idleUs: number;
   private readonly portSet: Set<number>;
+  /** server endpoints (address, port) that greeted as FTP, oldest dropped beyond MAX_KNOWN_SERVERS */
+  private readonly knownServers = new Set<string>();
   readonly counters: FlowCounters = {
     flows: 0, flows_emitted: 0, flows_ftp: 0, flows_other: 0, flows_not_emitted: 0, ended_fin: 0, ended_rst: 0,
     ended_idle: 0, ended_eof: 0, evicted: 0, evicted_buffer: 0, truncated: 0, holes: 0, hole_bytes: 0,
@@ -404,6 +406,10 @@ export class FlowTable {
     let server = s0.synAck || s1.syn ? 0 : s1.synAck || s0.syn ? 1 : -1;
     if (server >= 0) {
       const srv = flow.sides[server];
+      if (final && srv.headLen === 0 && this.knownServers.has(endpointKey(flow, server))) {
+        // silent (e.g. reset at once: a connection flood) but to a server already seen greeting as FTP
+        return this.classify(flow, CLS_FTP, server);
+      }
       if (srv.headLen >= 4 || (final && srv.headLen > 0)) {
         if (!GREETING.test(srv.head.toString('latin1', 0, srv.headLen))) return this.classify(flow, CLS_OTHER, server);
         // SMTP/LMTP greet with 220 too: the client's first word tells them apart
@@ -434,6 +440,13 @@ export class FlowTable {
   private classify(flow: Flow, cls: number, server = -1): void {
     flow.cls = cls;
     if (server >= 0) flow.server = server;
+    if (cls === CLS_FTP && server >= 0) {
+      const k = endpointKey(flow, server);
+      if (!this.knownServers.has(k)) {
+        if (this.knownServers.size >= MAX_KNOWN_SERVERS) this.knownServers.delete(this.knownServers.values().next().value as string);
+        this.knownServers.add(k);
+      }
+    }
     if (cls === CLS_FTP) this.counters.flows_ftp++;
     else {
       this.counters.flows_other++;
@@ -601,6 +614,13 @@ export class FlowTable {
     this.unlink(flow);
     this.append(flow);
   }
+}
+
+/** bound on remembered FTP server endpoints (a few MB at most) */
+const MAX_KNOWN_SERVERS = 65536;
+
+function endpointKey(flow: Flow, side: number): string {
+  return `${flow.addr[side].toString('hex')}:${flow.port[side]}`;
 }
 
 function ipString(b: Buffer): string {
