@@ -168,6 +168,9 @@ anon_mkdir_write_enable=NO
 local_enable=YES
 write_enable=YES
 local_umask=022
+# Every user is locked into their home: traversal and SITE attacks must not reach the rest of the machine.
+chroot_local_user=YES
+allow_writeable_chroot=YES
 dirmessage_enable=NO
 xferlog_enable=YES
 vsftpd_log_file=$WORK/log/vsftpd.log
@@ -215,6 +218,8 @@ TimeoutIdle 20
 TimeoutLogin 20
 TimeoutNoTransfer 60
 Umask 022
+# Every user is locked into their home: traversal and SITE attacks must not reach the rest of the machine.
+DefaultRoot ~
 AllowOverwrite on
 AllowStoreRestart on
 # A misconfiguration on purpose: this server accepts PORT/EPRT to foreign addresses, so bounce attempts

@@ -95,6 +95,40 @@ class Ctx:
 
 
 # ------------------------------------------------------------------------------------------ clients
+_used_ports: set = set()
+_used_lock = threading.Lock()
+
+
+def bound_socket(family: int, src: str) -> socket.socket:
+    """A TCP socket bound to src on a port this run has not used before from src.  The kernel may hand out a
+    port again once its connection is gone (at once after an RST), and labels are keyed by endpoints."""
+    held = []
+    try:
+        while True:
+            s = socket.socket(family, socket.SOCK_STREAM)
+            s.bind((src, 0))
+            key = (src, s.getsockname()[1])
+            with _used_lock:
+                if key not in _used_ports:
+                    _used_ports.add(key)
+                    return s
+            held.append(s)  # keep it bound so the next bind gets another port
+    finally:
+        for h in held:
+            h.close()
+
+
+def connect_from(ctx: "Ctx", timeout: float) -> socket.socket:
+    """A control connection from ctx.src to the server, recorded in the session log (even if it fails)."""
+    sock = bound_socket(ctx.family(), ctx.src)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(ctx.addr)
+    finally:
+        ctx.record(sock)
+    return sock
+
+
 class Client(ftplib.FTP):
     """ftplib with the data-connection mode chosen per session (PASV, EPSV, PORT, EPRT), a bound source
     address, and every control connection recorded."""
@@ -105,19 +139,10 @@ class Client(ftplib.FTP):
         self.set_pasv(mode in ("pasv", "epsv"))
 
     def open(self) -> str:
-        host, port = self.ctx.addr
-        try:
-            return self.connect(host, port, source_address=(self.ctx.src, 0))
-        finally:
-            if self.sock is not None:
-                self.ctx.record(self.sock)
-
-    def connect(self, host="", port=0, timeout=-999, source_address=None):
-        # ftplib records the connection only after reading the greeting; record it even when that fails
-        if timeout != -999:
-            self.timeout = timeout
-        self.host, self.port, self.source_address = host, port, source_address
-        self.sock = socket.create_connection((host, port), self.timeout, source_address=source_address)
+        """ftplib's connect(), on a socket from connect_from()."""
+        self.host, self.port = self.ctx.addr
+        self.source_address = (self.ctx.src, 0)  # ftplib binds passive-mode data connections here
+        self.sock = connect_from(self.ctx, self.timeout)
         self.af = self.sock.family
         self.file = self.sock.makefile("r", encoding=self.encoding)
         self.welcome = self.getresp()
@@ -154,16 +179,9 @@ class Raw:
 
     def __init__(self, ctx: Ctx, timeout: float = 10.0):
         self.ctx = ctx
-        self.sock = socket.socket(ctx.family(), socket.SOCK_STREAM)
-        self.sock.settimeout(timeout)
-        self.sock.bind((ctx.src, 0))
         self.buf = b""
         self.closed = False
-        try:
-            self.sock.connect(ctx.addr)
-        finally:
-            if self.sock.getsockname()[1]:
-                ctx.record(self.sock)
+        self.sock = connect_from(ctx, timeout)
 
     def reply(self, timeout: float | None = None) -> str:
         """One complete reply (multi-line aware); '' when the server closed or stayed silent."""
@@ -837,7 +855,7 @@ def a_never_quit(ctx: Ctx) -> None:
     if rng.random() < 0.6:
         _login_raw(r, rng)
     if rng.random() < 0.5:
-        for _ in range(rng.randint(60, 120)):
+        for _ in range(rng.randint(80, 160)):
             time.sleep(0.25)
             r.cmd("NOOP", timeout=10)
             if r.closed:
