@@ -441,6 +441,53 @@ def b_keepalive(ctx: Ctx, c: Client) -> None:
             pass
 
 
+def b_mixed(ctx: Ctx, c: Client) -> None:
+    """A user wandering about: a random walk over everyday operations."""
+    rng = ctx.rng
+    feats = server_feats(c) if rng.random() < 0.5 else set()
+    who = login_any(c, rng, 0.25)
+    files = [f.split("/", 1)[1] for f in ANON_FILES] if who == "anonymous" else ["notes.txt", "report.csv"]
+    if who == "anonymous":
+        c.cwd("pub")
+    made = []
+    for step in range(rng.randint(3, 12)):
+        op = rng.choice(["list", "list", "get", "pwd", "noop", "cwd", "size", "type", "put", "mkd", "stat"])
+        try:
+            if op == "list":
+                listing(c, rng, feats)
+            elif op == "get":
+                download(c, rng, files, feats)
+            elif op == "pwd":
+                c.pwd()
+            elif op == "noop":
+                time.sleep(rng.uniform(0.1, 0.8))
+                c.voidcmd("NOOP")
+            elif op == "cwd":
+                sub = "docs" if who == "anonymous" else rng.choice(["projects", "backup"])
+                c.cwd(sub)
+                listing(c, rng, feats)
+                c.sendcmd("CDUP")
+            elif op == "size":
+                c.sendcmd("TYPE I")
+                c.sendcmd(f"{rng.choice(['SIZE', 'MDTM'])} {rng.choice(files)}")
+            elif op == "type":
+                c.sendcmd(rng.choice(["TYPE A", "TYPE I"]))
+            elif op == "stat":
+                c.sendcmd("STAT")
+            elif op == "put" and who != "anonymous":
+                name = f"mix-{ctx.sid}-{step}.txt"
+                c.storbinary(f"STOR {name}", io.BytesIO(small_payload(rng)))
+                made.append(name)
+            elif op == "mkd" and who != "anonymous":
+                name = f"mixdir-{ctx.sid}-{step}"
+                c.mkd(name)
+                c.rmd(name)
+        except ftplib.error_perm:
+            pass  # a missing file or a refused command is part of everyday use
+    for name in made:
+        c.delete(name)
+
+
 BENIGN_KINDS = {  # name: (function, weight)
     "anon-browse": (b_anon_browse, 3),
     "user-download": (b_user_download, 3),
@@ -449,6 +496,7 @@ BENIGN_KINDS = {  # name: (function, weight)
     "failed-then-login": (b_failed_login, 2),
     "feature-probe": (b_feature_probe, 2),
     "keepalive": (b_keepalive, 1),
+    "mixed": (b_mixed, 3),
 }
 
 
@@ -458,7 +506,10 @@ def run_ftplib_session(ctx: Ctx, fn) -> None:
     try:
         c.open()
         fn(ctx, c)
-        c.safe_quit()
+        if ctx.rng.random() < 0.1:
+            c.close()  # some clients just hang up without QUIT
+        else:
+            c.safe_quit()
     except Exception as e:  # noqa: BLE001 - a failed session is logged; the capture goes on
         log(f"{ctx.scenario} {ctx.server} {ctx.sid} ({mode}): {type(e).__name__}: {e}")
         c.close()
@@ -975,7 +1026,7 @@ def session_rng(seed: int, phase: str, sid: str) -> random.Random:
     return random.Random(f"{seed}/{phase}/{sid}")
 
 
-def run_benign(slog: SessionLog, seed: int, n_ftplib: int = 330, n_tools: int = 54,
+def run_benign(slog: SessionLog, seed: int, n_ftplib: int = 390, n_tools: int = 54,
                servers: dict = SERVERS, phase: str = "benign") -> None:
     plan_rng = random.Random(f"{seed}/{phase}/plan")
     kinds = [k for k, (_, w) in BENIGN_KINDS.items() for _ in range(w)]
