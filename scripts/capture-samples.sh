@@ -250,6 +250,15 @@ start_server() { # name logfile cmd...: start in its own session (PID = process 
   log "started $name (pid $pid)"
 }
 
+port_free() { # addr port...: refuse to start when something (not ours) already listens there
+  local addr=$1; shift
+  local port
+  for port in "$@"; do
+    if python3 -c "import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 1).close()" "$addr" "$port" 2>/dev/null
+    then die "$addr port $port is already in use (a server left from another run? stop it first)"; fi
+  done
+}
+
 wait_port() { # addr port: until something accepts there
   local addr=$1 port=$2 i
   for i in $(seq 100); do
@@ -260,6 +269,9 @@ wait_port() { # addr port: until something accepts there
 }
 
 start_servers_v4() {
+  port_free "$VSFTPD_ADDR" "$VSFTPD_PORT"
+  port_free "$PROFTPD_ADDR" "$PROFTPD_PORT"
+  port_free "$PUREFTPD_ADDR" "$PUREFTPD_PORT"
   start_server vsftpd "$WORK/log/vsftpd.out" "$ROOT/usr/sbin/vsftpd" "$WORK/conf/vsftpd.conf"
   start_server proftpd "$WORK/log/proftpd.out" "$ROOT/usr/sbin/proftpd" -n -q -c "$WORK/conf/proftpd.conf"
   start_server pure-ftpd "$WORK/log/pure-ftpd.out" "$ROOT/usr/sbin/pure-ftpd" -S "$PUREFTPD_ADDR,$PUREFTPD_PORT" \
@@ -270,6 +282,7 @@ start_servers_v4() {
 }
 
 start_servers_v6() {
+  port_free "$IPV6_ADDR" "$VSFTPD6_PORT" "$PUREFTPD6_PORT"
   start_server vsftpd6 "$WORK/log/vsftpd6.out" "$ROOT/usr/sbin/vsftpd" "$WORK/conf/vsftpd6.conf"
   start_server pure-ftpd6 "$WORK/log/pure-ftpd6.out" "$ROOT/usr/sbin/pure-ftpd" -S "$IPV6_ADDR,$PUREFTPD6_PORT" \
     -l unix -i -H -A -I 1 -c 200 -C 200 -u 1000
