@@ -39,14 +39,46 @@ interface Segment {
   tsUs: number;
 }
 
-interface Chunk {
-  side: number;
-  tsUs: number;
-  data: Buffer | null;
-  gap: number;
-  /** stream offset of the first byte (gaps included) */
-  off: number;
+/**
+ * A flow's payload: one growing byte arena plus parallel arrays describing the chunks, so a
+ * delivered segment costs a copy into the arena and a few array slots — no object per packet
+ * that would live (and be promoted by the GC) until the flow ends.
+ */
+class ChunkStore {
+  bytes: Buffer = EMPTY;
+  used = 0;
+  side: number[] = [];
+  tsUs: number[] = [];
+  /** offset in `bytes`, or -1 for a gap */
+  at: number[] = [];
+  /** bytes, or the gap size */
+  len: number[] = [];
+  /** stream offset of the chunk's first byte in its direction */
+  stream: number[] = [];
+
+  add(side: number, tsUs: number, src: Buffer | null, off: number, len: number, stream: number): void {
+    if (src) {
+      if (this.used + len > this.bytes.length) {
+        const grown = Buffer.allocUnsafe(Math.max(this.used + len, this.bytes.length * 2, 512));
+        this.bytes.copy(grown, 0, 0, this.used);
+        this.bytes = grown;
+      }
+      src.copy(this.bytes, this.used, off, off + len);
+      this.at.push(this.used);
+      this.used += len;
+    } else this.at.push(-1);
+    this.side.push(side);
+    this.tsUs.push(tsUs);
+    this.len.push(len);
+    this.stream.push(stream);
+  }
+
+  get count(): number {
+    return this.side.length;
+  }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 class Side {
   init = false;
@@ -67,14 +99,15 @@ class Side {
   truncated = false;
   head = Buffer.alloc(HEAD);
   headLen = 0;
-  chunks: Chunk[] = [];
 }
 
 export class Flow {
+  /** next flow with the same hash */
+  chain: Flow | null = null;
   prev: Flow | null = null;
   next: Flow | null = null;
   sides: [Side, Side] = [new Side(), new Side()];
-  chunks: Chunk[] = [];
+  chunks = new ChunkStore();
   cls = CLS_UNKNOWN;
   server = -1;
   flags = 0;
@@ -83,7 +116,12 @@ export class Flow {
   retained = 0;
   lastUs: number;
   constructor(
-    readonly key: string,
+    readonly hash: number,
+    readonly ka: number,
+    readonly kb: number,
+    readonly kp: number,
+    /** IPv6 only: both addresses (latin1), '' for IPv4 */
+    readonly key6: string,
     /** side 0 = sender of the first packet seen */
     readonly addr: [Buffer, Buffer],
     readonly port: [number, number],
@@ -125,7 +163,8 @@ const COMMAND = /^[A-Za-z]{3,4}[ \r\n]/;
 const NOT_FTP_CLIENT = /^(EHLO|HELO|LHLO)[ \r\n]/i;
 
 export class FlowTable {
-  private readonly map = new Map<string, Flow>();
+  private readonly map = new Map<number, Flow>();
+  private count = 0;
   private lruHead: Flow | null = null;
   private lruTail: Flow | null = null;
   private retainedTotal = 0;
@@ -149,7 +188,7 @@ export class FlowTable {
   }
 
   get size(): number {
-    return this.map.size;
+    return this.count;
   }
 
   /** payload bytes held right now / at most so far (delivered chunks + queued segments) */
@@ -162,26 +201,35 @@ export class FlowTable {
     const ab = v.addrBuf;
     const sp = v.srcPort;
     const dp = v.dstPort;
-    let key: string;
+    // canonical (direction-free) key: numbers for IPv4, a short string only for IPv6; the Map is
+    // keyed by a 30-bit hash (a small integer, cheap to look up) with a collision chain
+    let ka: number;
+    let kb: number;
+    let key6 = '';
     let srcFirst: boolean;
     if (v.addrLen === 4) {
       const a = ab.readUInt32BE(v.srcOff);
       const b = ab.readUInt32BE(v.dstOff);
       srcFirst = a < b || (a === b && sp <= dp);
-      key = srcFirst
-        ? String.fromCharCode(a >>> 16, a & 0xffff, sp, b >>> 16, b & 0xffff, dp)
-        : String.fromCharCode(b >>> 16, b & 0xffff, dp, a >>> 16, a & 0xffff, sp);
+      ka = srcFirst ? a : b;
+      kb = srcFirst ? b : a;
     } else {
       const c = ab.compare(ab, v.dstOff, v.dstOff + 16, v.srcOff, v.srcOff + 16);
       srcFirst = c < 0 || (c === 0 && sp <= dp);
-      const s = ab.toString('latin1', v.srcOff, v.srcOff + 16);
-      const d = ab.toString('latin1', v.dstOff, v.dstOff + 16);
-      key = srcFirst ? s + String.fromCharCode(sp) + d + String.fromCharCode(dp) : d + String.fromCharCode(dp) + s + String.fromCharCode(sp);
+      const so = srcFirst ? v.srcOff : v.dstOff;
+      const dO = srcFirst ? v.dstOff : v.srcOff;
+      ka = (ab.readInt32BE(so) ^ ab.readInt32BE(so + 4) ^ ab.readInt32BE(so + 8) ^ ab.readInt32BE(so + 12)) >>> 0;
+      kb = (ab.readInt32BE(dO) ^ ab.readInt32BE(dO + 4) ^ ab.readInt32BE(dO + 8) ^ ab.readInt32BE(dO + 12)) >>> 0;
+      key6 = ab.toString('latin1', so, so + 16) + ab.toString('latin1', dO, dO + 16);
     }
+    const kp = srcFirst ? sp * 65536 + dp : dp * 65536 + sp;
+    let h = Math.imul(ka ^ Math.imul(kb, 0x9e3779b1) ^ Math.imul(kp, 0x85ebca6b), 0xc2b2ae35);
+    h = (h ^ (h >>> 15)) & 0x3fffffff;
     const ts = v.tsUs;
     if (ts > this.nowUs) this.nowUs = ts;
     const flags = v.flags;
-    let flow = this.map.get(key);
+    let flow = this.map.get(h);
+    while (flow && (flow.ka !== ka || flow.kb !== kb || flow.kp !== kp || flow.key6 !== key6)) flow = flow.chain ?? undefined;
     if (flow && flow.closed) {
       if ((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
         this.counters.port_reuse++;
@@ -196,12 +244,14 @@ export class FlowTable {
       }
     }
     if (!flow) {
-      if (this.map.size >= this.opts.maxFlows && this.lruHead) this.evict(this.lruHead, false);
+      if (this.count >= this.opts.maxFlows && this.lruHead) this.evict(this.lruHead, false);
       const sa = Buffer.from(ab.subarray(v.srcOff, v.srcOff + v.addrLen));
       const da = Buffer.from(ab.subarray(v.dstOff, v.dstOff + v.addrLen));
-      flow = new Flow(key, [sa, da], [sp, dp], ts, srcFirst);
+      flow = new Flow(h, ka, kb, kp, key6, [sa, da], [sp, dp], ts, srcFirst);
       this.counters.flows++;
-      this.map.set(key, flow);
+      flow.chain = this.map.get(h) ?? null;
+      this.map.set(h, flow);
+      this.count++;
       this.append(flow);
       if (this.portSet.size && (this.portSet.has(sp) || this.portSet.has(dp))) this.classify(flow, CLS_FTP);
     } else {
@@ -257,6 +307,7 @@ export class FlowTable {
     open.sort((a, b) => a.firstUs - b.firstUs);
     for (const f of open) this.finish(f, 'eof');
     this.map.clear();
+    this.count = 0;
     this.lruHead = this.lruTail = null;
   }
 
@@ -284,7 +335,7 @@ export class FlowTable {
       rel = 0;
     }
     if (rel === 0) {
-      this.deliver(flow, s, si, buf.subarray(off, off + len), false, ts);
+      this.deliver(flow, s, si, buf, off, len, ts);
       if (s.pending.length) this.drain(flow, s, si, ts);
       return;
     }
@@ -318,7 +369,7 @@ export class FlowTable {
         continue;
       }
       // stamped with the packet that completed it (never earlier than its own arrival)
-      this.deliver(flow, s, si, seg.data.subarray(-rel), true, Math.max(ts, seg.tsUs));
+      this.deliver(flow, s, si, seg.data, -rel, len + rel, Math.max(ts, seg.tsUs));
     }
   }
 
@@ -337,20 +388,15 @@ export class FlowTable {
     flow.flags |= F_GAP;
     this.counters.holes++;
     this.counters.hole_bytes += n;
-    if (flow.retain) {
-      const c: Chunk = { side: si, tsUs: ts, data: null, gap: n, off: s.stream };
-      flow.chunks.push(c);
-      s.chunks.push(c);
-    }
+    if (flow.retain) flow.chunks.add(si, ts, null, 0, n, s.stream);
     s.stream += n;
     s.next = (s.next + n) >>> 0;
   }
 
-  private deliver(flow: Flow, s: Side, si: number, bytes: Buffer, owned: boolean, ts: number): void {
-    const len = bytes.length;
+  private deliver(flow: Flow, s: Side, si: number, buf: Buffer, off: number, len: number, ts: number): void {
     if (s.headLen < HEAD) {
       const n = Math.min(HEAD - s.headLen, len);
-      bytes.copy(s.head, s.headLen, 0, n);
+      buf.copy(s.head, s.headLen, off, off + n);
       s.headLen += n;
     }
     if (flow.retain) {
@@ -364,10 +410,7 @@ export class FlowTable {
         }
       }
       if (keep > 0) {
-        const data = owned ? bytes.subarray(0, keep) : Buffer.from(bytes.subarray(0, keep));
-        const c: Chunk = { side: si, tsUs: ts, data, gap: 0, off: s.stream };
-        flow.chunks.push(c);
-        s.chunks.push(c);
+        flow.chunks.add(si, ts, buf, off, keep, s.stream);
         s.retained += keep;
         flow.retained += keep;
         this.retainedTotal += keep;
@@ -383,16 +426,19 @@ export class FlowTable {
   private compareDelivered(flow: Flow, s: Side, at: number, buf: Buffer, off: number, len: number): void {
     if (!flow.retain || flow.flags & F_CONFLICT) return;
     const end = at + len;
-    const chunks = s.chunks;
-    for (let i = chunks.length - 1, walked = 0; i >= 0 && walked < 64; i--, walked++) {
-      const c = chunks[i];
-      const cEnd = c.off + (c.data ? c.data.length : c.gap);
+    const cs = flow.chunks;
+    const si = flow.sides[0] === s ? 0 : 1;
+    for (let i = cs.count - 1, walked = 0; i >= 0 && walked < 64; i--, walked++) {
+      if (cs.side[i] !== si) continue;
+      const cOff = cs.stream[i];
+      const cEnd = cOff + cs.len[i];
       if (cEnd <= at) break;
-      if (!c.data) continue;
-      const lo = Math.max(at, c.off);
+      if (cs.at[i] < 0) continue;
+      const lo = Math.max(at, cOff);
       const hi = Math.min(end, cEnd);
       if (lo >= hi) continue;
-      if (buf.compare(c.data, lo - c.off, hi - c.off, off + (lo - at), off + (hi - at)) !== 0) {
+      const base = cs.at[i] - cOff;
+      if (buf.compare(cs.bytes, base + lo, base + hi, off + (lo - at), off + (hi - at)) !== 0) {
         flow.flags |= F_CONFLICT;
         this.counters.overlap_conflicts++;
         return;
@@ -455,9 +501,8 @@ export class FlowTable {
         flow.retain = false;
         this.retainedTotal -= flow.retained;
         flow.retained = 0;
-        flow.chunks = [];
+        flow.chunks = new ChunkStore();
         for (const s of flow.sides) {
-          s.chunks = [];
           this.retainedTotal -= s.pendingBytes;
           s.pending = [];
           s.pendingBytes = 0;
@@ -502,10 +547,9 @@ export class FlowTable {
     } else this.counters.flows_not_emitted++;
     this.retainedTotal -= flow.retained;
     flow.retained = 0;
-    flow.chunks = [];
+    flow.chunks = new ChunkStore();
     flow.retain = false;
     for (const s of flow.sides) {
-      s.chunks = [];
       s.pending = [];
       s.pendingBytes = 0;
     }
@@ -537,9 +581,14 @@ export class FlowTable {
     if (flow.flags & (F_TRUNC_0 << srv)) flags.push('truncated_s');
     if (flow.flags & F_EVICTED) flags.push('evicted');
     if (flow.flags & F_CONFLICT) flags.push('overlap_conflict');
-    const chunks: FlowChunk[] = flow.chunks.map((c) =>
-      c.data ? { dir: c.side === client ? 'c' : 's', ts: c.tsUs / 1e6, data: c.data } : { dir: c.side === client ? 'c' : 's', ts: c.tsUs / 1e6, gap: c.gap },
-    );
+    const cs = flow.chunks;
+    const chunks: FlowChunk[] = new Array(cs.count);
+    for (let i = 0; i < cs.count; i++) {
+      const dir = cs.side[i] === client ? 'c' : 's';
+      const ts = cs.tsUs[i] / 1e6;
+      // payload views share the flow's arena (one allocation for the whole flow)
+      chunks[i] = cs.at[i] >= 0 ? { dir, ts, data: cs.bytes.subarray(cs.at[i], cs.at[i] + cs.len[i]) } : { dir, ts, gap: cs.len[i] };
+    }
     const id = 'F' + createHash('sha1').update(`${cid}|${flow.firstUs}`).digest('hex').slice(0, 16);
     return {
       type: 'flow',
@@ -589,7 +638,19 @@ export class FlowTable {
   }
 
   private remove(flow: Flow): void {
-    if (this.map.get(flow.key) === flow) this.map.delete(flow.key);
+    let f = this.map.get(flow.hash);
+    if (f === flow) {
+      if (flow.chain) this.map.set(flow.hash, flow.chain);
+      else this.map.delete(flow.hash);
+      this.count--;
+    } else {
+      while (f && f.chain !== flow) f = f.chain ?? undefined;
+      if (f) {
+        f.chain = flow.chain;
+        this.count--;
+      }
+    }
+    flow.chain = null;
     this.unlink(flow);
   }
 
