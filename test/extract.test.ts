@@ -240,3 +240,26 @@ describe('--format seed vs the study\'s regular expression', () => {
     expect(seedOf(parts)).toEqual(['USER,331', 'PASS,230']);
   });
 });
+
+describe('CSV writer', () => {
+  it('writes exactly what csv-stringify writes, for any field contents (fast-check)', async () => {
+    const fc = (await import('fast-check')).default;
+    const { stringify } = await import('csv-stringify/sync');
+    const { csvRows } = await import('../src/extract/csv.js');
+    const { EXCHANGE_COLUMNS } = await import('../src/extract/types.js');
+    const text = fc.string({ unit: fc.constantFrom('a', 'Z', ',', '"', '\r', '\n', ' ', '<', ';', '\u00e9', '1') });
+    const row = fc.record({
+      flow_id: text, community_id: text, client_ip: text, client_port: fc.nat(65535), server_ip: text, server_port: fc.nat(65535),
+      label: text, index: fc.nat(), ts_request: fc.double({ min: 0, max: 2e9, noNaN: true }), ts_reply: fc.option(fc.double({ min: 0, max: 2e9, noNaN: true })),
+      command: text, arg: text, reply_codes: text, final_code: text, flags: text, tags: text,
+    });
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 5 }), (rows) => {
+        const ours = csvRows(rows as ExchangeRow[]);
+        const theirs = rows.length ? stringify(rows, { columns: EXCHANGE_COLUMNS as string[], record_delimiter: 'unix' }) : '';
+        expect(ours).toBe(theirs);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
