@@ -107,3 +107,34 @@ describe('ftp-flows command', () => {
     expect(readFileSync(errFile, 'latin1')).toBe('');
   });
 });
+
+describe('stage wrapper', () => {
+  it('flowStream | ndjsonStream gives the command\'s output', async () => {
+    const { createReadStream } = await import('node:fs');
+    const { pipeline } = await import('node:stream/promises');
+    const { Writable } = await import('node:stream');
+    const { flowStream, ndjsonStream } = await import('../stages/flows.js');
+    let text = '';
+    await pipeline(
+      createReadStream(CWD, { highWaterMark: 4096 }),
+      flowStream({ all: true }),
+      ndjsonStream(),
+      new Writable({
+        write(chunk, _enc, cb) {
+          text += chunk.toString('latin1');
+          cb();
+        },
+      }),
+    );
+    expect(text).toBe(expected(readFileSync(CWD), { all: true }));
+  });
+
+  it('flowStream fails with the FtpIdsError of bad input', async () => {
+    const { Readable } = await import('node:stream');
+    const { pipeline } = await import('node:stream/promises');
+    const { Writable } = await import('node:stream');
+    const { flowStream } = await import('../stages/flows.js');
+    const sink = new Writable({ objectMode: true, write: (_c, _e, cb) => cb() });
+    await expect(pipeline(Readable.from([Buffer.from('definitely not a capture')]), flowStream(), sink)).rejects.toMatchObject({ code: 'BAD_CAPTURE' });
+  });
+});
