@@ -67,6 +67,12 @@ describe('ftp-label CLI', () => {
     expect(s.stdout).toContain('# 2 flows;');
     expect(s.stdout).toContain('220 <domain> FTP server (SunOS 5.7) ready,');
   });
+  it('bad NDJSON line: earlier labelled flows are written, error names the line, exit 1', () => {
+    const r = spawnSync('node', [LABEL], { input: `${flowLine('F1')}\n\n{"type":"flow","v":1}\n${flowLine('F4')}\n`, encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('ftp-label: stdin: line 3: flow record lacks id, client or server');
+    expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l).id)).toEqual(['F1']);
+  });
   it('a bad signature file is an error naming the line', () => {
     const sig = join(dir, 'bad.csv');
     writeFileSync(sig, 'prefix,label\n220 a,a,b\n');

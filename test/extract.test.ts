@@ -131,7 +131,7 @@ describe('extract: Zeek and Suricata traces', () => {
     expect(rows.find((r) => r.command === 'RETR')!.final_code).toBe('225');
   });
   it('over-long command line cut at maxLineBytes like Suricata (ftp-too-long-command: RETR data 4091 bytes, next RETR intact)', () => {
-    for (const p of ['suricata-verify/ftp-too-long-command/ftp-too-long-command.pcap', 'suricata-verify/ftp-too-long-command-buffered/ftp-too-long-command.pcap']) {
+    for (const p of ['suricata-verify/ftp-too-long-command/ftp-too-long-command.pcap', 'suricata-verify/ftp-too-long-command-first/ftp-too-long-command.pcap', 'suricata-verify/ftp-too-long-command-buffered/ftp-too-long-command.pcap']) {
       const rows = rowsOf(trace(p)[0], { maxLineBytes: 4096 });
       const retr = rows.filter((r) => r.command === 'RETR');
       expect(retr[0].arg.length).toBe(4091);
@@ -140,6 +140,12 @@ describe('extract: Zeek and Suricata traces', () => {
       expect(retr[1].arg).toBe('index.html');
       expect(retr[1].flags).not.toContain('overlong');
     }
+  });
+  it('a higher limit keeps the long command whole (suricata ftp-too-long-command-higher-limit: no RETR truncated)', () => {
+    const rows = rowsOf(trace('suricata-verify/ftp-too-long-command-higher-limit/ftp-too-long-command.pcap')[0]); // default 8192
+    const retr = rows.filter((r) => r.command === 'RETR');
+    expect(retr[0].arg.length).toBeGreaterThan(4091);
+    expect(retr.map((r) => r.flags.includes('overlong'))).toEqual([false, false]);
   });
   it('over-long reply line (suricata ftp-too-long-response): PASV keeps its 227, flagged', () => {
     const rows = rowsOf(trace('suricata-verify/ftp-too-long-response/ftp-too-long-response.pcap')[0], { maxLineBytes: 4096 });
