@@ -126,6 +126,12 @@ function pairLines(lines: string[][], noSyn: boolean): Step[] {
   let greeting: P | null = null;
   let multi: string | null = null;
   const emit = (p: P): void => {
+    if (p !== greeting && !greetingDone) {
+      const g = greeting;
+      greeting = null;
+      greetingDone = true;
+      if (g) emit(g);
+    }
     steps.push({ command: p.command, codes: p.codes.join(' ') });
   };
   for (const f of lines) {
@@ -144,7 +150,7 @@ function pairLines(lines: string[][], noSyn: boolean): Step[] {
         greetingDone = true;
       }
       while (queue.length) emit(queue.shift()!);
-      steps.push({ command: '<gap>', codes: '' });
+      emit({ command: '<gap>', codes: [], arg: '', replies: 0 });
       continue;
     }
     if (kind === 'unterminated' || kind === 'partial-before-gap' || kind === 'cmd-empty') continue;
@@ -202,7 +208,7 @@ function pairLines(lines: string[][], noSyn: boolean): Step[] {
     emit(head);
     if (head.command === 'AUTH' && reply.code === '234' && /^\s*(TLS|SSL)/i.test(head.arg)) {
       while (queue.length) emit(queue.shift()!);
-      steps.push({ command: '<encrypted>', codes: '' });
+      emit({ command: '<encrypted>', codes: [], arg: '', replies: 0 });
       break;
     }
   }

@@ -170,6 +170,13 @@ describe('extract: pairing rules on hand-built flows', () => {
     expect(brief(rows)).toEqual(['0 <greeting> 220|', '1 RETR 150|gap', '2 <gap> |', '3 <unsolicited> 226|', '4 NOOP 200|']);
     expect(rows[2].arg).toBe('s:20');
   });
+  it('rows stay in index order: a hole before the first reply means no greeting', () => {
+    const rows = rowsOf(flowOf([['c', { gap: 5 }], ['s', '220 hi\r\n'], ['c', 'QUIT\r\n'], ['s', '221 bye\r\n']]));
+    expect(brief(rows)).toEqual(['1 <gap> |', '2 <unsolicited> 220|', '3 QUIT 221|']);
+    const silent = rowsOf(flowOf([['c', 'NOOP\r\nNOOP\r\n'], ['s', '220 late\r\n']]), { maxPendingCommands: 1 });
+    // once row 1 is written the 220 cannot be the greeting (index 0): it answers the waiting NOOP
+    expect(brief(silent)).toEqual(['1 NOOP |unanswered;pending_overflow', '2 NOOP 220|pipelined']);
+  });
   it('PASS is masked unless showPasswords; noArgs empties arguments', () => {
     const f = flowOf([['c', 'USER bob\r\nPASS secret\r\n']]);
     expect(rowsOf(f).map((r) => r.arg)).toEqual(['bob', '****']);

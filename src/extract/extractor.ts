@@ -287,6 +287,13 @@ class FlowSession {
   }
 
   private emit(p: Pending): void {
+    if (p !== this.greeting && !this.greetingDone) {
+      // rows go out in index order: once any other row is written, no later reply can be the greeting
+      const g = this.greeting;
+      this.greeting = null;
+      this.greetingDone = true;
+      if (g) this.emit(g);
+    }
     const f = this.flow;
     let flags = p.flags;
     const isCommand = p.command.charCodeAt(0) !== 0x3c; // '<'
