@@ -212,7 +212,12 @@ function pairLines(lines: string[][], noSyn: boolean): Step[] {
       break;
     }
   }
-  if (greeting) emit(greeting);
+  if (greeting) {
+    const g = greeting;
+    greeting = null;
+    greetingDone = true;
+    emit(g);
+  }
   while (queue.length) emit(queue.shift()!);
   return steps;
 }

@@ -177,6 +177,10 @@ describe('extract: pairing rules on hand-built flows', () => {
     // once row 1 is written the 220 cannot be the greeting (index 0): it answers the waiting NOOP
     expect(brief(silent)).toEqual(['1 NOOP |unanswered;pending_overflow', '2 NOOP 220|pipelined']);
   });
+  it('a greeting that got only a 1xx is still written at the end, once', () => {
+    expect(brief(rowsOf(flowOf([['s', '120 wait\r\n']])))).toEqual(['0 <greeting> 120|']);
+    expect(brief(rowsOf(flowOf([['s', '120 wait\r\n'], ['c', 'USER a\r\n']])))).toEqual(['0 <greeting> 120|', '1 USER |unanswered']);
+  });
   it('PASS is masked unless showPasswords; noArgs empties arguments', () => {
     const f = flowOf([['c', 'USER bob\r\nPASS secret\r\n']]);
     expect(rowsOf(f).map((r) => r.arg)).toEqual(['bob', '****']);
@@ -273,6 +277,35 @@ describe('CSV writer', () => {
         expect(ours).toBe(theirs);
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe('extract: properties over random dialogues (fast-check)', () => {
+  it('any re-chunking gives the same rows; indices strictly increase', async () => {
+    const fc = (await import('fast-check')).default;
+    const clientLine = fc.constantFrom('USER a\r\n', 'PASS b\r\n', 'RETR f\r\n', 'noop\n', 'PORT 1,2,3,4,0,20\r\n', 'AUTH TLS\r\n', '\xff\xf4\xff\xf2ABOR\r\n', 'X'.repeat(40) + '\r\n', '\r\n');
+    const serverLine = fc.constantFrom('220 hi\r\n', '331 ok\r\n', '150 go\r\n', '226 ok\r\n', '230-a\r\nb\r\n230 c\r\n', '99 bad\r\n', '\r\n', '234 tls\r\n', '500 no\r\n', '227Entering\r\n');
+    const part = fc.oneof(
+      { weight: 5, arbitrary: fc.tuple(fc.constant('c' as const), fc.array(clientLine, { minLength: 1, maxLength: 3 }).map((a) => a.join(''))) },
+      { weight: 5, arbitrary: fc.tuple(fc.constant('s' as const), fc.array(serverLine, { minLength: 1, maxLength: 3 }).map((a) => a.join(''))) },
+      { weight: 1, arbitrary: fc.tuple(fc.constantFrom('c' as const, 's' as const), fc.record({ gap: fc.integer({ min: 1, max: 9 }) })) },
+    );
+    fc.assert(
+      fc.property(fc.array(part, { maxLength: 12 }), fc.array(fc.nat(), { maxLength: 6 }), (parts, cuts) => {
+        const flow = flowOf(parts as Part[]);
+        const opts = { maxLineBytes: 32, showPasswords: true };
+        const want = rowsOf(flow, opts).map(({ ts_request, ts_reply, ...r }) => r);
+        for (const cut of cuts) {
+          const dir = cut % 2 ? 'c' : 's';
+          const got = rowsOf(resplit(flow, dir, cut % 97), opts).map(({ ts_request, ts_reply, ...r }) => r);
+          expect(got).toEqual(want);
+        }
+        const idx = want.map((r) => r.index);
+        expect(idx).toEqual([...idx].sort((a, b) => a - b));
+        expect(new Set(idx).size).toBe(idx.length);
+      }),
+      { numRuns: 300 },
     );
   });
 });

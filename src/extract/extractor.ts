@@ -144,7 +144,12 @@ class FlowSession {
       const flags = this.flow.flags ?? [];
       this.client.end(flags.includes('truncated_c'), this.flow.last_ts);
       this.server.end(flags.includes('truncated_s'), this.flow.last_ts);
-      if (this.greeting) this.emit(this.greeting);
+      if (this.greeting) {
+        const g = this.greeting;
+        this.greeting = null;
+        this.greetingDone = true;
+        this.emit(g);
+      }
       this.flushPending(0);
     }
   }
