@@ -22,6 +22,15 @@ describe('default signatures (the study\'s 25)', () => {
     expect(DEFAULT_SIGNATURES.match('220 x ftp server (SunOS 5.8)')).toBe('other');
     expect(DEFAULT_SIGNATURES.match('x220 x FTP server (SunOS 5.8)')).toBe('other');
   });
+  it('a codeless first reply after an empty line is the study\'s "nopermission" greeting', () => {
+    const f = labelFlow(flowOf([['s', '\r\nYou do not have permission to connect\r\n'], ['c', 'USER a\r\n']]));
+    expect([f.label, f.greeting]).toEqual(['nopermission', '\r\nYou do not have permission to connect\r\n']);
+  });
+  it('keeps a label already present unless relabel', () => {
+    const flow = { ...flowOf([['s', '220 h FTP server (SunOS 4.1)\r\n']]), label: 'mine' };
+    expect(labelFlow(flow).label).toBe('mine');
+    expect(labelFlow(flow, { relabel: true }).label).toBe('sunos41');
+  });
   it('labels a flow from its whole first reply (multi-line 220)', () => {
     const f = labelFlow(flowOf([['s', '220-ftp.example.org FTP server (SunOS 5.6) ready\r\n220-more\r\n220 end\r\n'], ['c', 'QUIT\r\n']]));
     expect(f.label).toBe('other'); // a 220- line does not start with "220 "

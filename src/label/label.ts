@@ -17,7 +17,8 @@ export function labelFlow(flow: FlowRecord, options: LabelOptions = {}): Labelle
     return flow as LabelledFlowRecord;
   }
   const greeting = typeof flow.greeting === 'string' ? flow.greeting : readGreeting(flow, options.maxGreetingBytes ?? 4096);
-  return { ...flow, label: sigs.match(greeting), greeting };
+  const label = !options.relabel && typeof flow.label === 'string' ? flow.label : sigs.match(greeting);
+  return { ...flow, label, greeting };
 }
 
 /** Label function for the extractor: the flow's own label, else the signature match of its greeting. */
