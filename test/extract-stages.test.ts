@@ -83,3 +83,26 @@ describe('sensor logs', () => {
     expect(parseEveTimestamp('2019-10-10T11:06:06.373524+0200')).toBeCloseTo(1570698366.373524, 6);
   });
 });
+
+describe('Zeek ftp.log baselines as input', () => {
+  it('every baseline ftp.log reads into one row per record with its command and reply code', async () => {
+    const { readdirSync, existsSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { CORPUS, readZeekFtpLog } = await import('./extract-helpers.js');
+    const { parse } = await import('csv-parse/sync');
+    let files = 0;
+    for (const cap of readdirSync(join(CORPUS, 'zeek'))) {
+      const dir = join(CORPUS, 'zeek', cap);
+      for (const b of readdirSync(dir)) {
+        const log = join(dir, b, 'ftp.log');
+        if (!existsSync(log)) continue;
+        files++;
+        const want = readZeekFtpLog(log);
+        const rows = parse(await run(readFileSync(log, 'utf8')), { columns: true }) as Record<string, string>[];
+        const key = (c: string, code: string, uid: string) => `${uid} ${c} ${code === '-' ? '' : code}`;
+        expect(rows.map((r) => key(r.command, r.final_code, r.flow_id)).sort(), log).toEqual(want.map((z) => key(z.command, z.reply_code, z.uid)).sort());
+      }
+    }
+    expect(files).toBeGreaterThanOrEqual(15);
+  });
+});
