@@ -299,14 +299,23 @@ function before(x: Task, y: Task): boolean {
 
 /** Bytes carried by data connections: 1 MiB patterns (+64 KiB so a segment never wraps). */
 const PATTERN = 1 << 20;
-function makePatterns(seed: number): { binary: Buffer; listing: Buffer } {
+interface Patterns {
+  binary: Buffer;
+  listing: Buffer;
+  /** where the listing's lines start (below PATTERN): a listing transfer starts at a line, as real ones do */
+  listingLineStarts: number[];
+}
+
+function makePatterns(seed: number): Patterns {
   const rng = new Rng(mixSeed(seed, 0x5eed));
   const binary = Buffer.allocUnsafe(PATTERN + 65536);
   for (let i = 0; i < PATTERN; i += 4) binary.writeUInt32LE(rng.u32(), i);
   binary.copy(binary, PATTERN, 0, 65536);
   const lines: string[] = [];
+  const listingLineStarts: number[] = [];
   let len = 0;
   for (let i = 0; len < PATTERN + 65536; i++) {
+    if (len < PATTERN) listingLineStarts.push(len);
     const dir = rng.chance(0.2);
     const line = `${dir ? 'd' : '-'}rw-r--r--    1 ftp      ftp      ${String(rng.range(0, 99999999)).padStart(10)} Nov 14  2023 ${
       dir ? 'dir' : 'file'}${i}${dir ? '' : '.dat'}\r\n`;
@@ -314,7 +323,7 @@ function makePatterns(seed: number): { binary: Buffer; listing: Buffer } {
     len += line.length;
   }
   const listing = Buffer.from(lines.join(''), 'latin1').subarray(0, PATTERN + 65536);
-  return { binary, listing };
+  return { binary, listing, listingLineStarts };
 }
 
 /** The generator's state shared by all tasks. */
@@ -322,7 +331,7 @@ class Generation {
   readonly heap = new TaskHeap();
   readonly out: PcapWriter;
   readonly rng: Rng;
-  readonly patterns: { binary: Buffer; listing: Buffer };
+  readonly patterns: Patterns;
   now = 0;
   activeControl = 0;
   activeData = 0;
@@ -583,7 +592,7 @@ class Generation {
       : new Conn(s.client.ip32, clientPort, s.server.ip32, tr.serverPort, true, rng);
     const senderIsA = active === tr.toClient;
     const src = tr.listing ? this.patterns.listing : this.patterns.binary;
-    const patternBase = rng.int(PATTERN);
+    const patternBase = tr.listing ? rng.pick(this.patterns.listingLineStarts) : rng.int(PATTERN);
     const mss = this.opts.mss;
     this.inFlightData += bytes;
     yield* this.handshake(c, rtt);

@@ -312,13 +312,13 @@ async function main(): Promise<void> {
     process.stdout.write(`peak RSS: ${existsSync(GNU_TIME) ? 'GNU time %M per process (pipelines: the largest, and the sum)' : 'not measured'}\n`);
   }
 
-  if (!values['skip-gsp']) await runGsp(results, save);
+  if (!values['skip-gsp']) await runGsp(results, save, values.quick === true);
   save();
   progress(`results written to ${resultsFile}`);
 }
 
 /** The miner's bench (bench/gsp.ts, written by the miner's helper) when it has been built. */
-async function runGsp(results: Record<string, unknown>, save: () => void): Promise<void> {
+async function runGsp(results: Record<string, unknown>, save: () => void, quick: boolean): Promise<void> {
   const gspFile = join(HERE, 'gsp.js');
   if (!existsSync(gspFile)) {
     process.stdout.write('\nGSP bench: not available (bench/gsp.ts not built)\n');
@@ -336,10 +336,10 @@ async function runGsp(results: Record<string, unknown>, save: () => void): Promi
   };
   try {
     const spec = pathToFileURL(gspFile).href; // a variable: the module may not exist when this file is compiled
-    const mod = (await import(spec)) as { runGspBench?: (r: typeof report) => Promise<void> };
+    const mod = (await import(spec)) as { runGspBench?: (r: typeof report, opts?: { quick?: boolean }) => Promise<void> };
     if (typeof mod.runGspBench !== 'function') throw new Error('bench/gsp.js does not export runGspBench');
     progress('running the GSP bench (bench/gsp.ts) ...');
-    await mod.runGspBench(report);
+    await mod.runGspBench(report, { quick });
   } catch (e) {
     progress(`GSP bench failed: ${(e as Error).stack ?? e}`);
     sections.error = [{ error: String((e as Error).message ?? e) }];
