@@ -16,14 +16,14 @@
  * 3. Runs the miner's bench (bench/gsp.ts, another helper's) when it has been built.
  *
  * Prints a table on stdout, progress on stderr, and writes bench/out/results.json.
- * Options: --quick (50M), --size 1G, --seed N, --skip-tshark, --skip-gsp, --skip-capture,
- *          --concurrency N, --data-ratio R.
+ * Options: --quick (50M), --size 1G, --seed N, --skip-tshark, --skip-gsp, --skip-capture (GSP only),
+ *          --only-capture (generate the capture and stop), --concurrency N, --data-ratio R.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runCli } from '../src/common/cli.js';
@@ -220,6 +220,7 @@ async function main(): Promise<void> {
       'skip-tshark': { type: 'boolean', default: false },
       'skip-gsp': { type: 'boolean', default: false },
       'skip-capture': { type: 'boolean', default: false },
+      'only-capture': { type: 'boolean', default: false },
     },
   });
   const size = optSize(values, 'size', values.quick ? 50 * 1024 * 1024 : 1024 * 1024 * 1024);
@@ -242,8 +243,10 @@ async function main(): Promise<void> {
 
   if (!values['skip-capture']) {
     const meta = ensureCapture(size, seed, concurrency, dataRatio);
+    if (values['only-capture']) return;
     results.capture = meta;
-    const F = meta.file;
+    // the cache may have been filled from another checkout sharing bench/out
+    const F = join(OUT, basename(meta.file));
     // read the file once so that the first tool measured does not pay for the disk
     progress('warming the page cache ...');
     await timed('warm', [['cat', F]], '/dev/null', join(OUT, '.warm-err'));
@@ -294,7 +297,7 @@ async function main(): Promise<void> {
     results.loadAtEnd = loadavg();
     save();
 
-    const title = `Capture ${F.slice(ROOT.length + 1)}: ${(meta.bytes / MB).toFixed(1)} MB, ${meta.packets} packets, ` +
+    const title = `Capture bench/out/${basename(F)}: ${(meta.bytes / MB).toFixed(1)} MB, ${meta.packets} packets, ` +
       `${meta.controlSessions} FTP control sessions (${meta.concurrency} open at once), ${meta.dataConnections} data connections, ` +
       `${((100 * meta.dataBytes) / meta.bytes).toFixed(0)}% of bytes in data connections`;
     process.stdout.write(`\n${title}\nMachine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}, ` +
