@@ -83,6 +83,13 @@ export function parseFlowLine(text: string, lineNo: number, file: string): FlowR
     throw new FtpIdsError('BAD_INPUT', 'flow record lacks id, client or server', where);
   }
   if (!Array.isArray(r.chunks)) throw new FtpIdsError('BAD_INPUT', 'flow record lacks chunks', where);
+  for (let i = 0; i < r.chunks.length; i++) {
+    const c = r.chunks[i] as unknown as Record<string, unknown>;
+    const ok =
+      !!c && (c.dir === 'c' || c.dir === 's') && typeof c.ts === 'number' &&
+      (typeof c.data === 'string' ? c.gap === undefined : Number.isInteger(c.gap) && (c.gap as number) >= 0 && c.data === undefined);
+    if (!ok) throw new FtpIdsError('BAD_INPUT', `chunk ${i}: expected {"dir":"c"|"s","ts":number} with "data" (base64) or "gap" (bytes)`, where);
+  }
   return r as FlowRecord;
 }
 
