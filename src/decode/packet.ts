@@ -31,6 +31,7 @@ export interface TcpSegmentView {
   addrLen: number;
   srcPort: number;
   dstPort: number;
+  /** sequence and acknowledgement numbers as signed 32-bit (small integers for V8; compare by difference) */
   seq: number;
   ack: number;
   /** TCP flag byte (FIN 1, SYN 2, RST 4, PSH 8, ACK 16) */
@@ -92,6 +93,22 @@ export class PacketDecoder {
     this.view.tsUs = pkt.tsUs;
     switch (lt) {
       case LINKTYPE.ETHERNET:
+        // fast path: untagged Ethernet + IPv4 without options or fragments + TCP
+        if (end - off >= 54 && buf[off + 12] === 0x08 && buf[off + 13] === 0x00 && buf[off + 14] === 0x45) {
+          const ip = off + 14;
+          if ((buf[ip + 6] & 0x3f) === 0 && buf[ip + 7] === 0 && buf[ip + 9] === 6) {
+            const total = (buf[ip + 2] << 8) | buf[ip + 3];
+            if (total >= 40) {
+              const v = this.view;
+              v.ipVersion = 4;
+              v.addrBuf = buf;
+              v.addrLen = 4;
+              v.srcOff = ip + 12;
+              v.dstOff = ip + 16;
+              return this.tcp(buf, ip + 20, Math.min(end, ip + total));
+            }
+          }
+        }
         return this.ether(buf, off, end);
       case LINKTYPE.LINUX_SLL:
         if (end - off < 16) return this.malformed();
@@ -282,10 +299,10 @@ export class PacketDecoder {
     const doff = (buf[off + 12] >> 4) * 4;
     if (doff < 20 || end - off < doff) return this.malformed();
     const v = this.view;
-    v.srcPort = buf.readUInt16BE(off);
-    v.dstPort = buf.readUInt16BE(off + 2);
-    v.seq = buf.readUInt32BE(off + 4);
-    v.ack = buf.readUInt32BE(off + 8);
+    v.srcPort = (buf[off] << 8) | buf[off + 1];
+    v.dstPort = (buf[off + 2] << 8) | buf[off + 3];
+    v.seq = (buf[off + 4] << 24) | (buf[off + 5] << 16) | (buf[off + 6] << 8) | buf[off + 7];
+    v.ack = (buf[off + 8] << 24) | (buf[off + 9] << 16) | (buf[off + 10] << 8) | buf[off + 11];
     v.flags = buf[off + 13];
     v.payBuf = buf;
     v.payOff = off + doff;

@@ -40,37 +40,57 @@ interface Segment {
 }
 
 /**
- * A flow's payload: one growing byte arena plus parallel arrays describing the chunks, so a
- * delivered segment costs a copy into the arena and a few array slots — no object per packet
- * that would live (and be promoted by the GC) until the flow ends.
+ * A flow's payload: small blocks filled one after another plus parallel arrays describing the
+ * chunks, so a delivered segment costs a copy and a few array slots — no object per packet that
+ * would live (and be promoted by the GC) until the flow ends. Blocks of BLOCK bytes come from
+ * Node's Buffer pool (no ArrayBuffer of their own, which would push the GC into full collections).
  */
+const BLOCK = 2048;
+
 class ChunkStore {
-  bytes: Buffer = EMPTY;
-  used = 0;
+  blocks: Buffer[] = [];
+  private cur: Buffer = EMPTY;
+  // full, so the first add takes a block
+  private curUsed = BLOCK;
   side: number[] = [];
   tsUs: number[] = [];
-  /** offset in `bytes`, or -1 for a gap */
+  /** index into `blocks`, or -1 for a gap */
+  blk: number[] = [];
+  /** offset in the block */
   at: number[] = [];
   /** bytes, or the gap size */
   len: number[] = [];
   /** stream offset of the chunk's first byte in its direction */
   stream: number[] = [];
 
-  add(side: number, tsUs: number, src: Buffer | null, off: number, len: number, stream: number): void {
+  /** the caller pushes the chunk's time to `tsUs` itself (a double argument would be boxed per call) */
+  add(side: number, src: Buffer | null, off: number, len: number, stream: number): void {
     if (src) {
-      if (this.used + len > this.bytes.length) {
-        const grown = Buffer.allocUnsafe(Math.max(this.used + len, this.bytes.length * 2, 512));
-        this.bytes.copy(grown, 0, 0, this.used);
-        this.bytes = grown;
+      if (len > BLOCK - this.curUsed) {
+        this.cur = Buffer.allocUnsafe(Math.max(len, BLOCK));
+        this.curUsed = 0;
+        this.blocks.push(this.cur);
       }
-      src.copy(this.bytes, this.used, off, off + len);
-      this.at.push(this.used);
-      this.used += len;
-    } else this.at.push(-1);
+      const dst = this.cur;
+      const d0 = this.curUsed;
+      if (len <= 64) {
+        // Buffer.copy's argument checks cost more than a short loop
+        for (let i = 0; i < len; i++) dst[d0 + i] = src[off + i];
+      } else src.copy(dst, d0, off, off + len);
+      this.blk.push(this.blocks.length - 1);
+      this.at.push(d0);
+      this.curUsed += len;
+    } else {
+      this.blk.push(-1);
+      this.at.push(0);
+    }
     this.side.push(side);
-    this.tsUs.push(tsUs);
     this.len.push(len);
     this.stream.push(stream);
+  }
+
+  data(i: number): Buffer {
+    return this.blocks[this.blk[i]].subarray(this.at[i], this.at[i] + this.len[i]);
   }
 
   get count(): number {
@@ -79,6 +99,9 @@ class ChunkStore {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** shared empty store of flows that keep no payload (never written: retain is false) */
+const NO_CHUNKS = new ChunkStore();
 
 class Side {
   init = false;
@@ -97,7 +120,7 @@ class Side {
   stream = 0;
   retained = 0;
   truncated = false;
-  head = Buffer.alloc(HEAD);
+  head = Buffer.allocUnsafe(HEAD);
   headLen = 0;
 }
 
@@ -107,7 +130,7 @@ export class Flow {
   prev: Flow | null = null;
   next: Flow | null = null;
   sides: [Side, Side] = [new Side(), new Side()];
-  chunks = new ChunkStore();
+  chunks: ChunkStore = new ChunkStore();
   cls = CLS_UNKNOWN;
   server = -1;
   flags = 0;
@@ -165,10 +188,14 @@ const NOT_FTP_CLIENT = /^(EHLO|HELO|LHLO)[ \r\n]/i;
 export class FlowTable {
   private readonly map = new Map<number, Flow>();
   private count = 0;
+  /** the flow of the previous packet (still in the table while set) */
+  private last: Flow | null = null;
   private lruHead: Flow | null = null;
   private lruTail: Flow | null = null;
   private retainedTotal = 0;
   private nowUs = 0;
+  /** time stamped on chunks delivered now: the current packet's (a field, not an argument: no boxing) */
+  private chunkTs = 0;
   private readonly idleUs: number;
   private readonly portSet: Set<number>;
   /** server endpoints (address, port) that greeted as FTP, oldest dropped beyond MAX_KNOWN_SERVERS */
@@ -208,8 +235,9 @@ export class FlowTable {
     let key6 = '';
     let srcFirst: boolean;
     if (v.addrLen === 4) {
-      const a = ab.readUInt32BE(v.srcOff);
-      const b = ab.readUInt32BE(v.dstOff);
+      // signed: stays a small integer in V8 (any consistent order will do for the key)
+      const a = ab.readInt32BE(v.srcOff);
+      const b = ab.readInt32BE(v.dstOff);
       srcFirst = a < b || (a === b && sp <= dp);
       ka = srcFirst ? a : b;
       kb = srcFirst ? b : a;
@@ -218,17 +246,19 @@ export class FlowTable {
       srcFirst = c < 0 || (c === 0 && sp <= dp);
       const so = srcFirst ? v.srcOff : v.dstOff;
       const dO = srcFirst ? v.dstOff : v.srcOff;
-      ka = (ab.readInt32BE(so) ^ ab.readInt32BE(so + 4) ^ ab.readInt32BE(so + 8) ^ ab.readInt32BE(so + 12)) >>> 0;
-      kb = (ab.readInt32BE(dO) ^ ab.readInt32BE(dO + 4) ^ ab.readInt32BE(dO + 8) ^ ab.readInt32BE(dO + 12)) >>> 0;
+      ka = (ab.readInt32BE(so) ^ ab.readInt32BE(so + 4) ^ ab.readInt32BE(so + 8) ^ ab.readInt32BE(so + 12)) | 0;
+      kb = (ab.readInt32BE(dO) ^ ab.readInt32BE(dO + 4) ^ ab.readInt32BE(dO + 8) ^ ab.readInt32BE(dO + 12)) | 0;
       key6 = ab.toString('latin1', so, so + 16) + ab.toString('latin1', dO, dO + 16);
     }
-    const kp = srcFirst ? sp * 65536 + dp : dp * 65536 + sp;
+    const kp = srcFirst ? (sp << 16) | dp : (dp << 16) | sp;
     let h = Math.imul(ka ^ Math.imul(kb, 0x9e3779b1) ^ Math.imul(kp, 0x85ebca6b), 0xc2b2ae35);
     h = (h ^ (h >>> 15)) & 0x3fffffff;
     const ts = v.tsUs;
+    this.chunkTs = ts;
     if (ts > this.nowUs) this.nowUs = ts;
     const flags = v.flags;
-    let flow = this.map.get(h);
+    // consecutive packets of one connection (bursts) skip the Map
+    let flow: Flow | undefined = this.last && this.last.hash === h ? this.last : this.map.get(h);
     while (flow && (flow.ka !== ka || flow.kb !== kb || flow.kp !== kp || flow.key6 !== key6)) flow = flow.chain ?? undefined;
     if (flow && flow.closed) {
       if ((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
@@ -258,6 +288,7 @@ export class FlowTable {
       if (ts > flow.lastUs) flow.lastUs = ts;
       this.touch(flow);
     }
+    this.last = flow;
     // side 0 sent the first packet; is this packet from side 0?
     const si = srcFirst === flow.side0First ? 0 : 1;
     const s = flow.sides[si];
@@ -274,20 +305,20 @@ export class FlowTable {
       else s.syn = true;
       if (!s.init || (s.stream === 0 && s.pending.length === 0)) {
         s.init = true;
-        s.next = (seq + 1) >>> 0;
+        s.next = (seq + 1) | 0;
       }
-      seq = (seq + 1) >>> 0;
+      seq = (seq + 1) | 0;
     } else if (!s.init) {
       s.init = true;
       s.next = seq;
     }
     // the acknowledgement speaks of bytes the peer received before this segment was sent
     if (flags & TCP_ACK && o.init && o.pending.length > 0) this.ackGap(flow, o, 1 - si, v.ack, ts);
-    if (v.payLen > 0) this.data(flow, s, si, seq, v.payBuf, v.payOff, v.payLen, ts);
+    if (v.payLen > 0) this.data(flow, s, si, seq, v.payBuf, v.payOff, v.payLen);
     if (flags & TCP_FIN) {
       if (!s.fin) {
         s.fin = true;
-        s.finSeq = (seq + v.payLen) >>> 0;
+        s.finSeq = (seq + v.payLen) | 0;
       }
       if (o.fin) {
         this.finish(flow, 'fin');
@@ -308,10 +339,12 @@ export class FlowTable {
     for (const f of open) this.finish(f, 'eof');
     this.map.clear();
     this.count = 0;
+    this.last = null;
     this.lruHead = this.lruTail = null;
   }
 
-  private data(flow: Flow, s: Side, si: number, seq: number, buf: Buffer, off: number, len: number, ts: number): void {
+  private data(flow: Flow, s: Side, si: number, seq: number, buf: Buffer, off: number, len: number): void {
+    const ts = this.chunkTs;
     let rel = (seq - s.next) | 0;
     if (!flow.retain) {
       // payload is only counted: no reassembly queue, the stream position just moves forward
@@ -319,7 +352,7 @@ export class FlowTable {
         const fresh = rel >= 0 ? len : rel + len;
         s.bytes += fresh;
         s.stream += fresh + (rel > 0 ? rel : 0);
-        s.next = (seq + len) >>> 0;
+        s.next = (seq + len) | 0;
       } else this.counters.retransmitted++;
       return;
     }
@@ -335,7 +368,7 @@ export class FlowTable {
       rel = 0;
     }
     if (rel === 0) {
-      this.deliver(flow, s, si, buf, off, len, ts);
+      this.deliver(flow, s, si, buf, off, len);
       if (s.pending.length) this.drain(flow, s, si, ts);
       return;
     }
@@ -369,7 +402,10 @@ export class FlowTable {
         continue;
       }
       // stamped with the packet that completed it (never earlier than its own arrival)
-      this.deliver(flow, s, si, seg.data, -rel, len + rel, Math.max(ts, seg.tsUs));
+      const saved = this.chunkTs;
+      this.chunkTs = Math.max(ts, seg.tsUs);
+      this.deliver(flow, s, si, seg.data, -rel, len + rel);
+      this.chunkTs = saved;
     }
   }
 
@@ -388,12 +424,16 @@ export class FlowTable {
     flow.flags |= F_GAP;
     this.counters.holes++;
     this.counters.hole_bytes += n;
-    if (flow.retain) flow.chunks.add(si, ts, null, 0, n, s.stream);
+    if (flow.retain) {
+      flow.chunks.add(si, null, 0, n, s.stream);
+      flow.chunks.tsUs.push(ts);
+    }
     s.stream += n;
-    s.next = (s.next + n) >>> 0;
+    s.next = (s.next + n) | 0;
   }
 
-  private deliver(flow: Flow, s: Side, si: number, buf: Buffer, off: number, len: number, ts: number): void {
+  /** deliver in-sequence bytes; the chunk is stamped with this.chunkTs */
+  private deliver(flow: Flow, s: Side, si: number, buf: Buffer, off: number, len: number): void {
     if (s.headLen < HEAD) {
       const n = Math.min(HEAD - s.headLen, len);
       buf.copy(s.head, s.headLen, off, off + n);
@@ -410,7 +450,8 @@ export class FlowTable {
         }
       }
       if (keep > 0) {
-        flow.chunks.add(si, ts, buf, off, keep, s.stream);
+        flow.chunks.add(si, buf, off, keep, s.stream);
+        flow.chunks.tsUs.push(this.chunkTs);
         s.retained += keep;
         flow.retained += keep;
         this.retainedTotal += keep;
@@ -418,7 +459,7 @@ export class FlowTable {
     }
     s.bytes += len;
     s.stream += len;
-    s.next = (s.next + len) >>> 0;
+    s.next = (s.next + len) | 0;
     if (flow.cls === CLS_UNKNOWN) this.detect(flow, false);
   }
 
@@ -433,12 +474,12 @@ export class FlowTable {
       const cOff = cs.stream[i];
       const cEnd = cOff + cs.len[i];
       if (cEnd <= at) break;
-      if (cs.at[i] < 0) continue;
+      if (cs.blk[i] < 0) continue;
       const lo = Math.max(at, cOff);
       const hi = Math.min(end, cEnd);
       if (lo >= hi) continue;
       const base = cs.at[i] - cOff;
-      if (buf.compare(cs.bytes, base + lo, base + hi, off + (lo - at), off + (hi - at)) !== 0) {
+      if (buf.compare(cs.blocks[cs.blk[i]], base + lo, base + hi, off + (lo - at), off + (hi - at)) !== 0) {
         flow.flags |= F_CONFLICT;
         this.counters.overlap_conflicts++;
         return;
@@ -448,7 +489,8 @@ export class FlowTable {
 
   /** Content detection (Zeek's DPD idea): the server's first bytes are an FTP greeting. */
   private detect(flow: Flow, final: boolean): void {
-    const [s0, s1] = flow.sides;
+    const s0 = flow.sides[0];
+    const s1 = flow.sides[1];
     let server = s0.synAck || s1.syn ? 0 : s1.synAck || s0.syn ? 1 : -1;
     if (server >= 0) {
       const srv = flow.sides[server];
@@ -501,7 +543,7 @@ export class FlowTable {
         flow.retain = false;
         this.retainedTotal -= flow.retained;
         flow.retained = 0;
-        flow.chunks = new ChunkStore();
+        flow.chunks = NO_CHUNKS;
         for (const s of flow.sides) {
           this.retainedTotal -= s.pendingBytes;
           s.pending = [];
@@ -513,7 +555,8 @@ export class FlowTable {
 
   /** Flush holes (oldest queued segment first across both sides), decide, emit. */
   private finish(flow: Flow, end: FlowEnd): void {
-    const [s0, s1] = flow.sides;
+    const s0 = flow.sides[0];
+    const s1 = flow.sides[1];
     for (const s of flow.sides) {
       // queued bytes at or after the sender's FIN lie beyond the end of its stream: corrupt, dropped
       if (!s.fin) continue;
@@ -547,7 +590,7 @@ export class FlowTable {
     } else this.counters.flows_not_emitted++;
     this.retainedTotal -= flow.retained;
     flow.retained = 0;
-    flow.chunks = new ChunkStore();
+    flow.chunks = NO_CHUNKS;
     flow.retain = false;
     for (const s of flow.sides) {
       s.pending = [];
@@ -566,7 +609,8 @@ export class FlowTable {
   }
 
   private record(flow: Flow, end: FlowEnd): FlowRecord {
-    const [s0, s1] = flow.sides;
+    const s0 = flow.sides[0];
+    const s1 = flow.sides[1];
     let client: number;
     if (flow.server >= 0) client = 1 - flow.server;
     else if (s0.syn || s1.synAck) client = 0;
@@ -586,8 +630,8 @@ export class FlowTable {
     for (let i = 0; i < cs.count; i++) {
       const dir = cs.side[i] === client ? 'c' : 's';
       const ts = cs.tsUs[i] / 1e6;
-      // payload views share the flow's arena (one allocation for the whole flow)
-      chunks[i] = cs.at[i] >= 0 ? { dir, ts, data: cs.bytes.subarray(cs.at[i], cs.at[i] + cs.len[i]) } : { dir, ts, gap: cs.len[i] };
+      // payload views share the flow's blocks
+      chunks[i] = cs.blk[i] >= 0 ? { dir, ts, data: cs.data(i) } : { dir, ts, gap: cs.len[i] };
     }
     const id = 'F' + createHash('sha1').update(`${cid}|${flow.firstUs}`).digest('hex').slice(0, 16);
     return {
@@ -638,6 +682,7 @@ export class FlowTable {
   }
 
   private remove(flow: Flow): void {
+    if (this.last === flow) this.last = null;
     let f = this.map.get(flow.hash);
     if (f === flow) {
       if (flow.chain) this.map.set(flow.hash, flow.chain);
