@@ -289,6 +289,7 @@ async function main(): Promise<void> {
     const tsharkFtp = runs.find((r) => r.name === 'tshark -Y ftp fields' && r.ok);
     const tsharkConv = runs.find((r) => r.name === 'tshark conv,tcp' && r.ok);
     for (const r of runs) {
+      if (!r.ok) continue;
       if (tsharkFtp) r.vsTsharkFtp = tsharkFtp.wallSeconds / r.wallSeconds;
       if (tsharkConv) r.vsTsharkConv = tsharkConv.wallSeconds / r.wallSeconds;
     }
@@ -304,7 +305,7 @@ async function main(): Promise<void> {
       `${(results.machine as { tshark: string }).tshark}; load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n\n`);
     process.stdout.write(table(
       ['command', 'wall s', 'CPU s', 'MB/s', 'MB/CPU-s', 'kpkt/s', 'peak RSS MB', '× tshark -Y ftp', '× tshark conv', 'output'],
-      runs.map((r) => [
+      runs.map((r) => !r.ok ? [r.name, ...Array(8).fill('-'), r.output] : [
         r.name, fmt(r.wallSeconds), fmt(r.cpuSeconds), fmt(r.mbPerSecond), fmt(r.mbPerCpuSecond), fmt(r.packetsPerSecond / 1000),
         r.sumRssMb !== null ? `${fmt(r.peakRssMb, 0)} (sum ${fmt(r.sumRssMb, 0)})` : fmt(r.peakRssMb, 0),
         fmt(r.vsTsharkFtp), fmt(r.vsTsharkConv), r.output,
