@@ -33,18 +33,22 @@ function benign(i: number, t0: number): Session {
 }
 const training = Array.from({ length: 60 }, (_, i) => benign(i, 1000 + i * 100));
 
-const P = (...els: string[][]) => ({ elements: els, support: 0.9 });
+const P = (...els: string[][]) => ({ pattern: els, support: 54, fraction: 0.9 });
+/** A model file as ftp-gsp writes it (src/gsp/model.ts). */
+function modelJson(patterns: ReturnType<typeof P>[], extra: Record<string, unknown> = {}, models: Record<string, unknown> = {}) {
+  return {
+    format: 'ftp-ids-model', version: 1, generator: 'test', params: { items: 'command,code', minGap: null, maxGap: null, window: 0, taxonomy: 'none' },
+    dataset: { sequences: 60 }, models: { '*': { sequences: 60, minSupportCount: 54, patterns }, ...models }, ...extra,
+  };
+}
+const PATTERNS = [
+  P(['<greeting>', '220'], ['USER', '331'], ['PASS', '230'], ['PASV', '227'], ['LIST', '226'], ['QUIT', '221']),
+  P(['USER', '331'], ['PASS', '230'], ['PASV', '227'], ['RETR', '226'], ['QUIT', '221']),
+  P(['PORT', '200'], ['RETR', '226']),
+  P(['PWD', '257']),
+];
 function model(profiles = learnProfiles(training, { windowSeconds: 60 })): MatchModel {
-  return toMatchModel({
-    format: 'ftp-ids-model', version: 1, params: { items: 'command,code' },
-    global: { sessions: 60, patterns: [
-      P(['<greeting>', '220'], ['USER', '331'], ['PASS', '230'], ['PASV', '227'], ['LIST', '226'], ['QUIT', '221']),
-      P(['USER', '331'], ['PASS', '230'], ['PASV', '227'], ['RETR', '226'], ['QUIT', '221']),
-      P(['PORT', '200'], ['RETR', '226']),
-      P(['PWD', '257']),
-    ] },
-    profiles,
-  });
+  return toMatchModel(modelJson(PATTERNS, { profiles }));
 }
 
 function run(sessions: Session[], opts: Record<string, unknown> = {}, m = model()): Verdict[] {
@@ -95,10 +99,18 @@ describe('matcher on hand-built sessions', () => {
     expect(reason(w!, 'overlong')).toEqual({ kind: 'overlong', command: 'RETR', length: 40, limit: 14, exchanges: [3] });
   });
 
-  it('garbage and commands before login show up as unseen items', () => {
+  it('garbage shows up as unseen items; a never-seen pair of known items needs a second one or a write command', () => {
     const [v] = run([session([['HELO', '500', 'x'], ['LIST', '530'], ['QUIT', '221']])]);
-    // LIST and 530 are known from training, their pair is not; HELO and 500 are new altogether
-    expect(reason(v!, 'unseen_item')).toEqual({ kind: 'unseen_item', items: ['500', 'HELO', 'HELO,500', 'LIST,530'], exchanges: [1, 2] });
+    // HELO and 500 are new altogether; LIST and 530 are known from training, only their pair is new
+    expect(reason(v!, 'unseen_item')).toEqual({ kind: 'unseen_item', items: ['500', 'HELO', 'HELO,500'], exchanges: [1] });
+    expect(reason(v!, 'unseen_pair')).toBeUndefined();
+    const [pre] = run([session([['LIST', '530'], ['RETR', '530', 'x'], ['QUIT', '221']])]);
+    expect(pre!.reasons).toEqual([{ kind: 'unseen_pair', items: ['LIST,530', 'RETR,530'], exchanges: [1, 2] }]);
+    expect(run([session([['LIST', '530'], ['RETR', '530', 'x'], ['QUIT', '221']])], { minUnseenPairs: 3 })[0]!.reasons).toEqual([]);
+    // an upload refused: STOR and 550 are both known from training, STOR,550 is not; one is enough on a write
+    const m = model(learnProfiles([...training, session([...LOGIN, ['STOR', '226', 'a'], ['RETR', '550', 'x']])]));
+    const [up] = run([session([['USER', '331', 'anonymous'], ['PASS', '230'], ['STOR', '550', 'x'], ['QUIT', '221']])], {}, m);
+    expect(up!.reasons).toEqual([{ kind: 'unseen_pair', items: ['STOR,550'], exchanges: [3] }]);
   });
 
   it('session length and idle time beyond training', () => {
@@ -162,16 +174,17 @@ describe('matcher on hand-built sessions', () => {
 });
 
 describe('model refusal', () => {
-  const good = JSON.stringify({ format: 'ftp-ids-model', version: 1, global: { patterns: [] }, profiles: learnProfiles(training) });
+  const good = JSON.stringify(modelJson([], { profiles: learnProfiles(training) }));
   it('accepts a good model', () => {
     expect(parseModelText(good).global.patterns).toEqual([]);
   });
   it('refuses another version, another format, damaged JSON, damaged patterns and profiles', () => {
     const obj = JSON.parse(good);
     expect(() => parseModelText(JSON.stringify({ ...obj, version: 2 }), 'm.json')).toThrow(/version 2 is not supported/);
-    expect(() => parseModelText(JSON.stringify({ ...obj, format: 'spmf' }))).toThrow(/format is "spmf"/);
-    expect(() => parseModelText(good.slice(0, good.length / 2), 'm.json')).toThrow(/not valid JSON/);
-    expect(() => parseModelText(JSON.stringify({ ...obj, global: { patterns: [[['USER'], []]] } }))).toThrow(/element 1/);
+    expect(() => parseModelText(JSON.stringify({ ...obj, format: 'spmf' }))).toThrow(/format "spmf"/);
+    expect(() => parseModelText(good.slice(0, good.length / 2), 'm.json')).toThrow(/not a JSON model/);
+    expect(() => parseModelText(JSON.stringify({ ...obj, models: { '*': { sequences: 1, minSupportCount: 1, patterns: [{ pattern: [['USER'], []], support: 1, fraction: 1 }] } } }))).toThrow(/pattern 0 is damaged/);
+    expect(() => parseModelText(JSON.stringify({ ...obj, params: { ...obj.params, taxonomy: 'ftp' } }))).toThrow(/taxonomy/);
     expect(() => parseModelText(JSON.stringify({ ...obj, profiles: { ...obj.profiles, version: 9 } }))).toThrow(/profiles: version 9/);
     try {
       parseModelText(JSON.stringify({ ...obj, version: 2 }), 'm.json');
@@ -180,7 +193,7 @@ describe('model refusal', () => {
     }
   });
   it('full mode refuses a model without profiles', () => {
-    const m = toMatchModel({ format: 'ftp-ids-model', version: 1, global: { patterns: [] } });
+    const m = toMatchModel(modelJson([]));
     expect(() => createMatcher(m, {}, () => {})).toThrow(/no "profiles"/);
     expect(() => createMatcher(m, { mode: 'study' }, () => {})).not.toThrow();
   });

@@ -34,10 +34,12 @@ describe.skipIf(!have)('ftp-match: the in-process pipeline equals the shell pipe
     dir = mkdtempSync(join(tmpdir(), 'ftp-match-'));
     // profiles learned from the training captures, one hand-written pattern
     const csv = sh(`node ${bin('ftp-flows')} ${TRAINING.join(' ')} | node ${bin('ftp-extract')}`);
+    const sessions = parseDataset(csv);
     const json = {
-      format: 'ftp-ids-model', version: 1, params: { items: 'command,code' },
-      global: { sessions: 10, patterns: [{ elements: [['<greeting>', '220'], ['USER', '331'], ['PASS', '230']], support: 10 }] },
-      profiles: learnProfiles(parseDataset(csv), { windowSeconds: 60 }),
+      format: 'ftp-ids-model', version: 1, generator: 'test', params: { items: 'command,code', minGap: null, maxGap: null, window: 0, taxonomy: 'none' },
+      dataset: { sequences: sessions.length },
+      models: { '*': { sequences: sessions.length, minSupportCount: 1, patterns: [{ pattern: [['<greeting>', '220'], ['USER', '331'], ['PASS', '230']], support: 10, fraction: 0.5 }] } },
+      profiles: learnProfiles(sessions, { windowSeconds: 60 }),
     };
     modelPath = join(dir, 'model.json');
     writeFileSync(modelPath, JSON.stringify(json));
@@ -99,6 +101,6 @@ describe.skipIf(!have)('ftp-match: the in-process pipeline equals the shell pipe
       err = (e as { stderr: string }).stderr;
       expect((e as { status: number }).status).toBe(1);
     }
-    expect(err).toMatch(/^ftp-match: .*bad\.json: model: version 7 is not supported/);
+    expect(err).toMatch(/^ftp-match: .*bad\.json: model version 7 is not supported/);
   });
 });

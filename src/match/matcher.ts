@@ -28,7 +28,7 @@ export type Reason =
   | { kind: 'repetition'; item: string; count: number; limit: number; exchanges: number[] }
   | { kind: 'foreign_port' | 'privileged_port' | 'path_climb' | 'arg_binary'; exchanges: number[] }
   | { kind: 'overlong'; command: string; length: number; limit: number; exchanges: number[] }
-  | { kind: 'unseen_item'; items: string[]; exchanges: number[] }
+  | { kind: 'unseen_item' | 'unseen_pair'; items: string[]; exchanges: number[] }
   | { kind: 'length'; count: number; limit: number }
   | { kind: 'duration' | 'idle'; seconds: number; limit: number }
   | { kind: 'window_sessions' | 'window_failed_logins' | 'window_short_sessions'; client: string; count: number; limit: number; window: number; sessions: string[] }
@@ -54,6 +54,11 @@ export interface MatchOptions {
   mode: 'full' | 'study';
   /** fraction of unexplained exchanges above which a session is flagged; 1 = never */
   unexplainedLimit: number;
+  /**
+   * exchanges with a never-seen (command, code) pair of known items a session needs before
+   * that alone flags it (a pair on a write command counts at once)
+   */
+  minUnseenPairs: number;
   /** bound: client addresses with an open window (least recently seen evicted, counted) */
   maxClients: number;
   /** bound: sessions remembered per client address in the window (oldest dropped, counted) */
@@ -67,17 +72,28 @@ export function normalizeMatchOptions(raw: Record<string, unknown> = {}): MatchO
     sensitivity: optNumber(raw, 'sensitivity', 1, 0.01, 100),
     mode: optEnum(raw, 'mode', ['full', 'study'] as const, 'full'),
     unexplainedLimit: optNumber(raw, 'unexplainedLimit', 1, 0, 1),
+    minUnseenPairs: optInt(raw, 'minUnseenPairs', 2, 1),
     maxClients: optInt(raw, 'maxClients', 100_000, 1),
     maxWindowSessions: optInt(raw, 'maxWindowSessions', 10_000, 1),
     maxMatchExchanges: optInt(raw, 'maxMatchExchanges', 5_000, 1),
   });
 }
 
-/** The count limit for a training distribution (see MatchOptions.sensitivity). */
-export function countLimit(q: Quantiles, sensitivity: number): number {
+/**
+ * The count limit for a training distribution with maximum `max` (see MatchOptions.sensitivity):
+ * max + max(1, max/2)/sensitivity; for successful operations (`success`: a 1xx/2xx final reply)
+ * max + (2·max + 1)/sensitivity — how many files a session fetches or lists is workload, not
+ * attack, so only a far larger count than ever seen counts as repetition.
+ */
+export function countLimit(q: Quantiles, sensitivity: number, success = false): number {
   const max = quantileAt(q, 1);
-  return max + Math.max(1, max / 2) / sensitivity;
+  return max + (success ? 2 * max + 1 : Math.max(1, max / 2)) / sensitivity;
 }
+
+/** Commands that change server state: a never-seen outcome of one is suspicious on its own. */
+export const WRITE_COMMANDS: ReadonlySet<string> = new Set([
+  'STOR', 'STOU', 'APPE', 'MKD', 'XMKD', 'RMD', 'XRMD', 'DELE', 'RNFR', 'RNTO', 'SITE', 'MFMT', 'MFF', 'ALLO',
+]);
 
 const round = (x: number, digits = 3): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
@@ -258,6 +274,9 @@ export class Matcher {
     const overlong = new Map<string, { length: number; limit: number; exchanges: number[] }>();
     const unseen = new Set<string>();
     const unseenAt: number[] = [];
+    const pairs = new Set<string>();
+    const pairAt: number[] = [];
+    let pairOnWrite = false;
     for (const ex of s.exchanges) {
       for (const tag of ex.tags) {
         // a tag seen in benign training is normal there (e.g. a client behind NAT): no alert
@@ -285,30 +304,38 @@ export class Matcher {
       }
       const key = exchangeKey(ex);
       if (!this.seenKeys!.has(key)) {
-        unseen.add(key);
-        fresh = true;
+        if (fresh) unseen.add(key);
+        else {
+          // both items known, their pair is new: weak evidence unless repeated or on a write
+          pairs.add(key);
+          pairAt.push(ex.index);
+          if (WRITE_COMMANDS.has(ex.command)) pairOnWrite = true;
+        }
       }
       if (fresh) unseenAt.push(ex.index);
     }
     for (const [tag, exchanges] of tagHits) reasons.push({ kind: TAG_REASON[tag]!, exchanges });
     for (const [command, o] of overlong) reasons.push({ kind: 'overlong', command, length: o.length, limit: o.limit, exchanges: o.exchanges });
     if (unseen.size > 0) reasons.push({ kind: 'unseen_item', items: [...unseen].sort(), exchanges: unseenAt });
-    return unseenAt.length;
+    if (pairs.size > 0 && (pairOnWrite || pairAt.length >= this.opts.minUnseenPairs)) {
+      reasons.push({ kind: 'unseen_pair', items: [...pairs].sort(), exchanges: pairAt });
+    }
+    return unseenAt.length + pairAt.length;
   }
 
   /** Repetition of an exchange key beyond its training profile (brute force: PASS,530 again and again). */
   private repetitionReasons(s: Session, prof: SessionProfile, reasons: Reason[]): void {
-    const at = new Map<string, number[]>();
+    const at = new Map<string, { code: string; exchanges: number[] }>();
     for (const ex of s.exchanges) {
       const k = exchangeKey(ex);
-      const list = at.get(k);
-      if (list) list.push(ex.index);
-      else at.set(k, [ex.index]);
+      const e = at.get(k);
+      if (e) e.exchanges.push(ex.index);
+      else at.set(k, { code: ex.finalCode, exchanges: [ex.index] });
     }
-    for (const [item, exchanges] of at) {
+    for (const [item, { code, exchanges }] of at) {
       const rp = prof.repetition[item];
-      // a key never seen in training is reported as unseen_item; repeating it is suspicious from 2 on
-      const limit = rp ? countLimit(rp.count, this.opts.sensitivity) : 1 + 1 / this.opts.sensitivity;
+      // a key never seen in training is reported as unseen; repeating it is suspicious from 2 on
+      const limit = rp ? countLimit(rp.count, this.opts.sensitivity, code[0] === '1' || code[0] === '2') : 1 + 1 / this.opts.sensitivity;
       if (exchanges.length > limit && exchanges.length > 1) {
         reasons.push({ kind: 'repetition', item, count: exchanges.length, limit: round(limit, 2), exchanges });
       }

@@ -2,6 +2,7 @@ import { FtpIdsError } from '../common/errors.js';
 import { DEFAULT_ITEMS, parseItemsSpec, type ItemsConfig } from '../dataset/items.js';
 import { NO_CONSTRAINTS, type TimeConstraints } from './embed.js';
 import { checkProfiles, type Profiles } from './profiles.js';
+import { MODEL_FORMAT, MODEL_VERSION, readModel } from '../gsp/model.js';
 
 /**
  * The model as the matcher uses it: patterns (elements of item strings) per server label and
@@ -29,8 +30,7 @@ export interface MatchModel {
   profiles: Profiles | null;
 }
 
-export const MODEL_FORMAT = 'ftp-ids-model';
-export const MODEL_VERSION = 1;
+export { MODEL_FORMAT, MODEL_VERSION };
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -70,17 +70,20 @@ export function toPatternSet(v: unknown, where: string): PatternSet {
   if (!Array.isArray(v.patterns)) damaged(`${where}.patterns is not a list`);
   const patterns = v.patterns.map((p, i): MatchPattern => {
     const w = `${where}.patterns[${i}]`;
-    const elements = parsePattern(isObj(p) ? (p.elements ?? p.pattern ?? p.sequence) : p, w);
-    const support = isObj(p) ? num(p.support ?? p.count ?? 0, 0, `${w}.support`) : 0;
+    const elements = parsePattern(isObj(p) ? p.pattern : p, w);
+    const support = isObj(p) ? num(p.support, 0, `${w}.support`) : 0;
     return { elements, support };
   });
-  return { sessions: num(v.sessions ?? v.sequences ?? 0, 0, `${where}.sessions`), patterns };
+  return { sessions: num(v.sessions, 0, `${where}.sessions`), patterns };
 }
 
 /**
- * Build the matcher's view of a model JSON object. The model's `format` and `version` must be
- * ours; anything malformed is MODEL_DAMAGED, another version MODEL_VERSION — the matcher never
- * guesses what an unknown model means.
+ * Build the matcher's view of a model (the JSON of ftp-gsp / ftp-ids train, documented in
+ * src/gsp/model.ts, checked by its readModel): `models["*"]` is the global pattern set, every other
+ * entry of `models` the set of one server label; `params` says how transactions were built and
+ * which time constraints the miner applied; `profiles` (src/match/profiles.ts) are checked here.
+ * A model mined with a taxonomy is refused: its patterns hold ancestor items (`auth`, `2xx`) that
+ * the matcher does not derive from exchanges.
  */
 export function toMatchModel(v: unknown): MatchModel {
   if (!isObj(v)) damaged('not a JSON object');
@@ -88,44 +91,43 @@ export function toMatchModel(v: unknown): MatchModel {
   if (v.version !== MODEL_VERSION) {
     throw new FtpIdsError('MODEL_VERSION', `model: version ${JSON.stringify(v.version)} is not supported (this ftp-match reads version ${MODEL_VERSION}); mine the model again with this version of ftp-gsp`);
   }
-  const params = isObj(v.params) ? v.params : isObj(v.parameters) ? v.parameters : {};
+  const params = isObj(v.params) ? v.params : damaged('no "params" object');
   let items: ItemsConfig = DEFAULT_ITEMS;
-  const spec = params.items;
-  if (typeof spec === 'string') {
+  if (typeof params.items === 'string') {
     try {
-      items = parseItemsSpec(spec);
+      items = parseItemsSpec(params.items);
     } catch (e) {
       damaged(`params.items: ${(e as Error).message}`);
     }
-  } else if (isObj(spec)) {
-    items = { ...DEFAULT_ITEMS, ...(spec as Partial<ItemsConfig>) };
+  }
+  if (params.taxonomy !== undefined && params.taxonomy !== 'none') {
+    throw new FtpIdsError('MODEL_UNSUPPORTED', `model: mined with taxonomy ${JSON.stringify(params.taxonomy)}; ftp-match needs a model mined without one (--taxonomy none)`);
   }
   const time = params.time === 'seconds' ? 'seconds' : 'index';
   const constraints: TimeConstraints = {
-    // null / absent: no min-gap, consecutive elements only have to be in order
-    minGap: num(params.minGap ?? params.min_gap, NO_CONSTRAINTS.minGap, 'params.minGap'),
-    maxGap: num(params.maxGap ?? params.max_gap, NO_CONSTRAINTS.maxGap, 'params.maxGap'),
+    // null: no min-gap (consecutive elements only have to be in order), no max-gap
+    minGap: num(params.minGap, NO_CONSTRAINTS.minGap, 'params.minGap'),
+    maxGap: num(params.maxGap, NO_CONSTRAINTS.maxGap, 'params.maxGap'),
     window: num(params.window, NO_CONSTRAINTS.window, 'params.window'),
   };
-  const global = v.global !== undefined ? toPatternSet(v.global, 'global') : toPatternSet({ patterns: v.patterns ?? [], sessions: v.sessions }, 'model');
+  const models = isObj(v.models) ? v.models : damaged('no "models" object');
+  if (!isObj(models['*'])) damaged('no global model (models["*"])');
+  const set = (name: string): PatternSet => {
+    const m = models[name] as Record<string, unknown>;
+    return toPatternSet({ sessions: m.sequences, patterns: m.patterns }, `models["${name}"]`);
+  };
   const byLabel: Record<string, PatternSet> = {};
-  const labels = v.byLabel ?? v.labels;
-  if (labels !== undefined) {
-    if (!isObj(labels)) damaged('byLabel is not an object');
-    for (const [label, set] of Object.entries(labels)) byLabel[label] = toPatternSet(set, `byLabel["${label}"]`);
-  }
+  for (const name of Object.keys(models)) if (name !== '*') byLabel[name] = set(name);
   const profiles = v.profiles === undefined || v.profiles === null ? null : checkProfiles(v.profiles);
-  return { items, time, constraints, global, byLabel, profiles };
+  return { items, time, constraints, global: set('*'), byLabel, profiles };
 }
 
-/** Parse model text; a truncated or non-JSON file is MODEL_DAMAGED with the parser's position. */
+/**
+ * Read model text: ftp-gsp's readModel refuses another format or version and damaged content
+ * (MODEL_FORMAT / MODEL_VERSION / MODEL_DAMAGED); then the matcher's own checks.
+ */
 export function parseModelText(text: string, file?: string): MatchModel {
-  let obj: unknown;
-  try {
-    obj = JSON.parse(text);
-  } catch (e) {
-    throw new FtpIdsError('MODEL_DAMAGED', `model is not valid JSON (damaged or truncated?): ${(e as Error).message}`, { file });
-  }
+  const obj = readModel(text, file);
   try {
     return toMatchModel(obj);
   } catch (e) {
