@@ -109,7 +109,7 @@ describe('matcher on hand-built sessions', () => {
     expect(run([session([['LIST', '530'], ['RETR', '530', 'x'], ['QUIT', '221']])], { minUnseenPairs: 3 })[0]!.reasons).toEqual([]);
     // an upload refused: STOR and 550 are both known from training, STOR,550 is not; one is enough on a write
     const m = model(learnProfiles([...training, session([...LOGIN, ['STOR', '226', 'a'], ['RETR', '550', 'x']])]));
-    const [up] = run([session([['USER', '331', 'anonymous'], ['PASS', '230'], ['STOR', '550', 'x'], ['QUIT', '221']])], {}, m);
+    const [up] = run([session([['USER', '331', 'alice'], ['PASS', '230'], ['STOR', '550', 'x'], ['QUIT', '221']])], {}, m);
     expect(up!.reasons).toEqual([{ kind: 'unseen_pair', items: ['STOR,550'], exchanges: [3] }]);
   });
 
