@@ -231,6 +231,8 @@ async function main(): Promise<void> {
   const hasTshark = toolVersion(['tshark', '--version']) !== 'not installed';
   const results: Record<string, unknown> = {
     date: new Date().toISOString(),
+    // the code measured: a checkout's HEAD, or BENCH_COMMIT when run from an exported tree
+    commit: process.env.BENCH_COMMIT ?? (spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout?.trim() || 'unknown'),
     mode: values.quick ? 'quick' : 'full',
     machine: {
       cpus: cpus().length, model: cpus()[0]?.model ?? '?', memoryGb: +(totalmem() / 2 ** 30).toFixed(1), node: process.version,
@@ -301,7 +303,7 @@ async function main(): Promise<void> {
     const title = `Capture bench/out/${basename(F)}: ${(meta.bytes / MB).toFixed(1)} MB, ${meta.packets} packets, ` +
       `${meta.controlSessions} FTP control sessions (${meta.concurrency} open at once), ${meta.dataConnections} data connections, ` +
       `${((100 * meta.dataBytes) / meta.bytes).toFixed(0)}% of bytes in data connections`;
-    process.stdout.write(`\n${title}\nMachine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}, ` +
+    process.stdout.write(`\n${title}\nCode: ${results.commit}. Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}, ` +
       `${(results.machine as { tshark: string }).tshark}; load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n\n`);
     process.stdout.write(table(
       ['command', 'wall s', 'CPU s', 'MB/s', 'MB/CPU-s', 'kpkt/s', 'peak RSS MB', '× tshark -Y ftp', '× tshark conv', 'output'],
