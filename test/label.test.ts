@@ -116,3 +116,14 @@ describe('labels on samples/ against the capture script\'s records (labels.csv s
     if (existsSync(join(SAMPLES, 'benign.pcap'))) expect(checked).toBeGreaterThan(300);
   });
 });
+
+describe('--suggest details', () => {
+  it('a bare host name before "FTP server" is a placeholder; unknown products get "unknown" labels, not "other"', () => {
+    expect(normalizeGreeting('220 redmint FTP server (Version 6.4/OpenBSD/Linux-ftpd-0.17) ready.\r\n')).toBe('220 <domain> FTP server (Version 6.4/OpenBSD/Linux-ftpd-0.17) ready.');
+    expect(suggestSignatures(['220 ready\r\n', '220 FTP server ready\r\n']).map((s) => s.label)).toEqual(['unknown', 'unknown_2']);
+  });
+  it('a flow picked up mid-session has no greeting unless its first reply is a 220', () => {
+    expect(labelFlow(flowOf([['s', '227 Entering Passive Mode (1,2,3,4,5,6)\r\n']], { flags: ['no_syn'] })).greeting).toBe('');
+    expect(labelFlow(flowOf([['s', '220 (vsFTPd 3.0.3)\r\n']], { flags: ['no_syn'] })).greeting).toBe('220 (vsFTPd 3.0.3)\r\n');
+  });
+});

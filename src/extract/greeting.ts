@@ -5,7 +5,8 @@ import { chunkBytes, type FlowRecord } from './types.js';
 /**
  * The server's first reply as text: every line up to and including the one that completes the
  * first reply (all lines of a multi-line 220; empty lines before it kept), each ended by `\r\n`.
- * Reading stops at the first hole in the server stream and after `maxBytes` of text.
+ * Reading stops at the first hole in the server stream and after `maxBytes` of text. A flow picked up
+ * mid-session (`no_syn`) has a greeting only if its first reply is a 220.
  */
 export function readGreeting(flow: FlowRecord, maxBytes = 4096): string {
   let text = '';
@@ -21,5 +22,7 @@ export function readGreeting(flow: FlowRecord, maxBytes = 4096): string {
     if (typeof ch.gap === 'number') break;
     if (ch.data !== undefined) split.push(chunkBytes(ch.data), ch.ts);
   }
+  // picked up mid-session: the first reply is a greeting only if it is a 220 (as in the extractor)
+  if (flow.flags?.includes('no_syn') && !text.startsWith('220')) return '';
   return text.length > maxBytes ? text.slice(0, maxBytes) : text;
 }

@@ -7,7 +7,6 @@
  *   dates and counters (`12 users`, `[3]`, pids) → `<n>`; version numbers stay (they tell servers apart).
  */
 import { stringify } from 'csv-stringify/sync';
-import { OTHER } from './signatures.js';
 
 export interface Suggestion {
   prefix: string;
@@ -25,6 +24,8 @@ export function normalizeGreeting(greeting: string): string {
   if (s === '' && greeting.startsWith('\r\n')) return '\r\n' + normalizeGreeting(greeting.slice(2));
   s = s.replace(/\[?[0-9a-fA-F]*:[0-9a-fA-F:]*:[0-9a-fA-F.]*\]?(?=[\s,)]|$)/g, (m) => (m.includes('::') || m.split(':').length > 4 ? '<domain>' : m));
   s = s.replace(/\b\d{1,3}(?:\.\d{1,3}){3}\b/g, '<domain>');
+  // a bare host name where servers put theirs: `220 redmint FTP server`, `220 alpha GridFTP Server`
+  s = s.replace(/^(\d{3}[ -])(?!<)[A-Za-z][\w.-]*(?= (?:FTP|GridFTP|Microsoft FTP) [Ss]erv)/, '$1<domain>');
   // host names: at least one dot between labels and a letter-only top label, not a version (has a letter before a dot)
   s = s.replace(/\b(?=[A-Za-z0-9-]*[A-Za-z][A-Za-z0-9-]*\.)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b/g, '<domain>');
   s = s.replace(/\b\d{1,2}:\d{2}(?::\d{2})?\b/g, (m) => m.split(':').map(() => '<n>').join(':'));
@@ -48,6 +49,7 @@ const PRODUCTS: [RegExp, string][] = [
   [/Serv-U FTP Server v?([\d.]+)?/i, 'servu'],
   [/mod_ftp\/?([\d.]+)?/i, 'modftp'],
   [/Samba/i, 'samba'],
+  [/GridFTP Server ([\d.]+)/i, 'gridftp'],
 ];
 
 export function proposeLabel(normalised: string): string {
@@ -61,7 +63,7 @@ export function proposeLabel(normalised: string): string {
     .toLowerCase()
     .match(/[a-z0-9][a-z0-9.]*/g);
   const slug = (words ?? []).filter((w) => /[a-z]/.test(w) && !['ftp', 'server', 'service', 'ready', 'welcome', 'to', 'the'].includes(w)).slice(0, 2).join('');
-  return slug.replace(/\.+$/, '') || OTHER;
+  return slug.replace(/\.+$/, '') || 'unknown';
 }
 
 /**
