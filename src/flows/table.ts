@@ -130,7 +130,8 @@ export class Flow {
   prev: Flow | null = null;
   next: Flow | null = null;
   sides: [Side, Side] = [new Side(), new Side()];
-  chunks: ChunkStore = new ChunkStore();
+  /** NO_CHUNKS until the first chunk is kept */
+  chunks: ChunkStore = NO_CHUNKS;
   cls = CLS_UNKNOWN;
   server = -1;
   flags = 0;
@@ -425,6 +426,7 @@ export class FlowTable {
     this.counters.holes++;
     this.counters.hole_bytes += n;
     if (flow.retain) {
+      if (flow.chunks === NO_CHUNKS) flow.chunks = new ChunkStore();
       flow.chunks.add(si, null, 0, n, s.stream);
       flow.chunks.tsUs.push(ts);
     }
@@ -439,28 +441,30 @@ export class FlowTable {
       buf.copy(s.head, s.headLen, off, off + n);
       s.headLen += n;
     }
-    if (flow.retain) {
-      let keep = len;
-      if (s.retained + len > this.opts.maxFlowBytes) {
-        keep = this.opts.maxFlowBytes - s.retained;
-        if (!s.truncated) {
-          s.truncated = true;
-          flow.flags |= F_TRUNC_0 << si;
-          this.counters.truncated++;
-        }
-      }
-      if (keep > 0) {
-        flow.chunks.add(si, buf, off, keep, s.stream);
-        flow.chunks.tsUs.push(this.chunkTs);
-        s.retained += keep;
-        flow.retained += keep;
-        this.retainedTotal += keep;
-      }
-    }
+    const at = s.stream;
     s.bytes += len;
     s.stream += len;
     s.next = (s.next + len) | 0;
+    // decide first: a connection found not to be FTP by this very segment never copies it
     if (flow.cls === CLS_UNKNOWN) this.detect(flow, false);
+    if (!flow.retain) return;
+    let keep = len;
+    if (s.retained + len > this.opts.maxFlowBytes) {
+      keep = this.opts.maxFlowBytes - s.retained;
+      if (!s.truncated) {
+        s.truncated = true;
+        flow.flags |= F_TRUNC_0 << si;
+        this.counters.truncated++;
+      }
+    }
+    if (keep > 0) {
+      if (flow.chunks === NO_CHUNKS) flow.chunks = new ChunkStore();
+      flow.chunks.add(si, buf, off, keep, at);
+      flow.chunks.tsUs.push(this.chunkTs);
+      s.retained += keep;
+      flow.retained += keep;
+      this.retainedTotal += keep;
+    }
   }
 
   /** Retransmitted bytes at stream offset `at`: compare with what was delivered (first copy wins). */
@@ -506,6 +510,12 @@ export class FlowTable {
           return this.classify(flow, NOT_FTP_CLIENT.test(cli.head.toString('latin1', 0, cli.headLen)) ? CLS_OTHER : CLS_FTP, server);
         }
         return;
+      }
+      // the client spoke first: FTP clients may send commands before the greeting, but a
+      // connection whose first bytes are no command word (an active-mode data connection) is not FTP
+      const cli = flow.sides[1 - server];
+      if (srv.headLen === 0 && cli.headLen >= 5 && !COMMAND.test(cli.head.toString('latin1', 0, cli.headLen))) {
+        return this.classify(flow, CLS_OTHER, server);
       }
     } else {
       // picked up mid-stream: one side speaks FTP replies and the other commands (or nothing yet)
