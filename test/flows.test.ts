@@ -321,6 +321,13 @@ describe('record', () => {
     expect(line.endsWith('\n')).toBe(true);
     expect(JSON.parse(line).chunks[0].data).toBe(Buffer.from(GREET).toString('base64'));
     expect(parseFlowRecord(line)).toEqual(f);
+    // the hand-built line is exactly JSON.stringify of the record with base64 payloads (gaps included)
+    const withGap = run(pk(CONN, session([{ from: 's', seq: 0, data: GREET, t: 2 }, { from: 's', seq: GREET.length + 5, data: R331, t: 2.5 }]))).flows[0];
+    for (const g of [f, withGap]) {
+      const chunks = g.chunks.map((c) => (c.data ? { dir: c.dir, ts: c.ts, data: c.data.toString('base64') } : { dir: c.dir, ts: c.ts, gap: c.gap }));
+      expect(flowToJsonLine(g)).toBe(JSON.stringify({ ...g, chunks }) + '\n');
+    }
+    expect(withGap.chunks.some((c) => c.gap === 5)).toBe(true);
     expect(() => parseFlowRecord(line.replace('"v":1', '"v":2'), 7)).toThrow(/version/);
   });
 

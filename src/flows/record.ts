@@ -38,12 +38,21 @@ export interface FlowRecord {
   chunks: FlowChunk[];
 }
 
-/** One NDJSON line (with trailing "\n"). */
+/** One NDJSON line (with trailing "\n"); the same text as JSON.stringify with base64 payloads, built by hand. */
 export function flowToJsonLine(f: FlowRecord): string {
-  const chunks = f.chunks.map((c) =>
-    c.data !== undefined ? { dir: c.dir, ts: c.ts, data: c.data.toString('base64') } : { dir: c.dir, ts: c.ts, gap: c.gap },
-  );
-  return JSON.stringify({ ...f, chunks }) + '\n';
+  const head = JSON.stringify({ ...f, chunks: undefined });
+  let out = head.slice(0, -1) + ',"chunks":[';
+  const chunks = f.chunks;
+  for (let i = 0; i < chunks.length; i++) {
+    const c = chunks[i];
+    if (i) out += ',';
+    // numbers print as in JSON.stringify (String(n)); base64 needs no escaping
+    out +=
+      c.data !== undefined
+        ? `{"dir":"${c.dir}","ts":${c.ts},"data":"${c.data.toString('base64')}"}`
+        : `{"dir":"${c.dir}","ts":${c.ts},"gap":${c.gap}}`;
+  }
+  return out + ']}\n';
 }
 
 const ENDS = new Set(['fin', 'rst', 'idle', 'evicted', 'eof']);
