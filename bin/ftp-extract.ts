@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { createReadStream, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { runCli } from '../src/common/cli.js';
+import { Progress, runCli } from '../src/common/cli.js';
 import { Counters } from '../src/common/bounds.js';
 import { optEnum, optSize } from '../src/common/options.js';
 import { normalizeExtractOptions } from '../src/extract/options.js';
@@ -64,6 +64,7 @@ runCli('ftp-extract', async () => {
       counters,
       extract: { ...extract },
       maxRecordBytes: optSize(values, 'max-record-bytes', 512 * 1024 * 1024),
+      progress: new Progress('ftp-extract'),
     });
   } finally {
     if (values.stats) process.stderr.write(JSON.stringify(counters) + '\n');

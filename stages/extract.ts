@@ -13,6 +13,7 @@ import type { Readable, Writable } from 'node:stream';
 import _ from 'highland';
 import { FtpIdsError, isFtpIdsError } from '../src/common/errors.js';
 import { Counters } from '../src/common/bounds.js';
+import type { Progress } from '../src/common/cli.js';
 import { createExchangeExtractor } from '../src/extract/extractor.js';
 import { csvHeader, csvRows, seedRows, type OutputFormat } from '../src/extract/csv.js';
 import { SuricataEveReader, ZeekFtpLogReader } from '../src/extract/sensor-logs.js';
@@ -117,6 +118,8 @@ export interface ExtractRunOptions {
   maxRecordBytes?: number;
   /** rows per write */
   batchRows?: number;
+  /** progress line on stderr (bin/ftp-extract passes one; it prints only on a terminal) */
+  progress?: Progress;
 }
 
 /** highland stage: flows → exchange rows (labels flows that carry none with `signatures`). */
@@ -189,12 +192,16 @@ export async function runExtract(inputs: InputSource[], output: Writable, option
             throw e;
           }
         }
-        if (batch.length >= batchRows) await flush();
+        if (batch.length >= batchRows) {
+          await flush();
+          options.progress?.update(() => `${input.name}: line ${lineNo}, ${counters.get('extract.rows')} rows`);
+        }
       }
       reader?.end();
       await flush();
     }
   } finally {
     await flush();
+    options.progress?.done(`${counters.get('extract.flows')} flows, ${counters.get('extract.rows')} rows`);
   }
 }
