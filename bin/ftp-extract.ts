@@ -3,7 +3,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Progress, runCli } from '../src/common/cli.js';
 import { Counters } from '../src/common/bounds.js';
-import { optEnum, optSize } from '../src/common/options.js';
+import { optEnum, optInt, optSize } from '../src/common/options.js';
 import { normalizeExtractOptions } from '../src/extract/options.js';
 import { OUTPUT_FORMATS } from '../src/extract/csv.js';
 import { parseSignatureFile } from '../src/label/signatures.js';
@@ -20,6 +20,7 @@ Input (detected): flow NDJSON (ftp-flows / ftp-label), Zeek ftp.log (TSV or JSON
   --max-reply-lines N        close longer multi-line replies (default 10000)
   --max-pending-commands N   commands waiting for replies per flow (default 1000)
   --max-record-bytes N       longest input line (default 512M)
+  --max-buffered-rows N      Zeek/Suricata input: rows held to keep sessions together (default 1000000)
   --stats                    counters as JSON on stderr at the end`;
 
 runCli('ftp-extract', async () => {
@@ -35,6 +36,7 @@ runCli('ftp-extract', async () => {
       'max-reply-lines': { type: 'string' },
       'max-pending-commands': { type: 'string' },
       'max-record-bytes': { type: 'string' },
+      'max-buffered-rows': { type: 'string' },
       stats: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -64,6 +66,7 @@ runCli('ftp-extract', async () => {
       counters,
       extract: { ...extract },
       maxRecordBytes: optSize(values, 'max-record-bytes', 512 * 1024 * 1024),
+      maxBufferedRows: optInt(values, 'max-buffered-rows', 1_000_000, 1),
       progress: new Progress('ftp-extract'),
     });
   } finally {

@@ -116,6 +116,8 @@ export interface ExtractRunOptions {
   /** extractor options (maxLineBytes, …, showPasswords, noArgs) */
   extract?: Record<string, unknown>;
   maxRecordBytes?: number;
+  /** Zeek/Suricata inputs: rows held to keep each session's rows together */
+  maxBufferedRows?: number;
   /** rows per write */
   batchRows?: number;
   /** progress line on stderr (bin/ftp-extract passes one; it prints only on a terminal) */
@@ -167,6 +169,7 @@ export async function runExtract(inputs: InputSource[], output: Writable, option
     noArgs: options.extract?.noArgs === true,
     signatures,
     counters,
+    maxBufferedRows: options.maxBufferedRows,
   };
   if (format === 'csv') await write(csvHeader());
   try {
