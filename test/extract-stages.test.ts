@@ -67,6 +67,13 @@ describe('sensor logs', () => {
       'C1 1 PASS **** 230  ', 'C1 2 PORT 10,0,0,9,0,20 200  port_foreign;port_privileged', 'C2 1 RETR ftp://10.0.0.2/x  unanswered ',
     ]);
   });
+  it('row numbers continue across buffer flushes (maxBufferedRows)', () => {
+    const rows: ExchangeRow[] = [];
+    const r = new ZeekFtpLogReader({ maxBufferedRows: 1 }, (x) => rows.push(x));
+    for (let i = 0; i < 3; i++) r.line(JSON.stringify({ ts: i, uid: 'C1', 'id.orig_h': '10.0.0.1', 'id.orig_p': 1, 'id.resp_h': '10.0.0.2', 'id.resp_p': 21, command: 'PASV', reply_code: 227 }), i + 1);
+    r.end();
+    expect(rows.map((x) => x.index)).toEqual([1, 2, 3]);
+  });
   it('Zeek TSV: a record with the wrong number of fields names the line', () => {
     const r = new ZeekFtpLogReader({ file: 'ftp.log' }, () => {});
     r.line('#separator \\x09', 1);

@@ -30,6 +30,8 @@ export interface SensorLogOptions {
 interface Session {
   rows: ExchangeRow[];
   greeting: string | null;
+  /** index of the next command row (kept across flushes) */
+  next: number;
 }
 
 abstract class SessionBuffer {
@@ -48,7 +50,7 @@ abstract class SessionBuffer {
   protected session(key: string): Session {
     let s = this.sessions.get(key);
     if (!s) {
-      s = { rows: [], greeting: null };
+      s = { rows: [], greeting: null, next: 1 };
       this.sessions.set(key, s);
     }
     return s;
@@ -74,7 +76,12 @@ abstract class SessionBuffer {
       }
       s.rows.length = 0;
     }
-    this.sessions.clear();
+    // sessions are remembered (row numbering, greeting) across flushes, at most maxBufferedRows of them
+    for (const key of this.sessions.keys()) {
+      if (this.sessions.size <= this.maxBufferedRows) break;
+      this.sessions.delete(key);
+      this.counters.add('sensor_log.sessions_forgotten');
+    }
     this.buffered = 0;
   }
 
@@ -155,7 +162,7 @@ export class ZeekFtpLogReader extends SessionBuffer {
       server_ip: unsetToEmpty(rec['id.resp_h'], this.unset, this.empty),
       server_port: Number(unsetToEmpty(rec['id.resp_p'], this.unset, this.empty)),
       label: 'other',
-      index: s.rows.length + 1,
+      index: s.next++,
       ts_request: Number(unsetToEmpty(rec.ts, this.unset, this.empty)) || 0,
       ts_reply: null,
       command,
@@ -220,7 +227,7 @@ export class SuricataEveReader extends SessionBuffer {
       server_ip: sIp,
       server_port: sPort,
       label: 'other',
-      index: command ? s.rows.length + (s.greeting === null ? 1 : 0) : 0,
+      index: command ? s.next++ : 0,
       ts_request: Number.isFinite(ts) ? ts : 0,
       ts_reply: null,
       command: command || GREETING,
