@@ -363,3 +363,39 @@ export function subDb(db: SeqDb, keep: readonly number[]): SeqDb {
     ancestors: db.ancestors,
   };
 }
+
+/**
+ * Identical sequences (same transactions, same times) merged into one with a weight: supports are
+ * sums of weights, so the result is exactly that of the full database, while every per-sequence
+ * cost of the miner is paid once per distinct sequence (sessions of scripted clients repeat).
+ * `members` lists, per distinct sequence, the original sequence indices (for --sids).
+ */
+export function mergeIdentical(db: SeqDb): { db: SeqDb; weight: Int32Array; memberStart: Int32Array; members: Int32Array } | null {
+  const byKey = new Map<string, number>();
+  const group = new Int32Array(db.n);
+  const reps: number[] = [];
+  for (let s = 0; s < db.n; s++) {
+    let key = '';
+    for (let t = db.seqStart[s]; t < db.seqStart[s + 1]; t++) {
+      key += `${db.txTime[t]}:`;
+      for (let k = db.txStart[t]; k < db.txStart[t + 1]; k++) key += `${db.txItems[k]},`;
+      key += ';';
+    }
+    let g = byKey.get(key);
+    if (g === undefined) {
+      g = reps.length;
+      byKey.set(key, g);
+      reps.push(s);
+    }
+    group[s] = g;
+  }
+  if (reps.length === db.n) return null;
+  const weight = new Int32Array(reps.length);
+  for (let s = 0; s < db.n; s++) weight[group[s]]++;
+  const memberStart = new Int32Array(reps.length + 1);
+  for (let g = 0; g < reps.length; g++) memberStart[g + 1] = memberStart[g] + weight[g];
+  const fill = memberStart.slice(0, reps.length);
+  const members = new Int32Array(db.n);
+  for (let s = 0; s < db.n; s++) members[fill[group[s]]++] = s;
+  return { db: subDb(db, reps), weight, memberStart, members };
+}

@@ -209,7 +209,7 @@ export function parseJsonLines(text: string, file?: string): ParsedInput {
       return [
         ...new Set(
           is.map((x) => {
-            if (typeof x === 'string' && x !== '' && !/[\s,{}<>]/.test(x)) return x;
+            if (typeof x === 'string' && x !== '' && !/[\s,{}]/.test(x)) return x;
             if (typeof x === 'number' && Number.isInteger(x)) return String(x);
             throw new FtpIdsError('JSONL_LINE', `item ${JSON.stringify(x)} in itemset ${i}: expected a word without blanks, commas or braces, or an integer`, where);
           }),

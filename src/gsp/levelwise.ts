@@ -22,10 +22,17 @@ import {
 export function mineLevelwise(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink: PatternSink): EngineStats {
   const related = relatedFromAncestors(db.ancestors);
   const stats: EngineStats = { levels: [] };
-  const l1 = frequentItems(v, o.minCount);
+  const w = o.weight;
+  const support = (sids: Int32Array): number => {
+    if (!w) return sids.length;
+    let s = 0;
+    for (let i = 0; i < sids.length; i++) s += w[sids[i]];
+    return s;
+  };
+  const l1 = frequentItems(v, o.minCount, w);
   let level: { p: Pattern; sids: Int32Array }[] = l1.map((x) => ({ p: [[x]], sids: v.sids[x] }));
   stats.levels.push({ k: 1, candidates: v.sids.length, frequent: level.length });
-  for (const f of level) sink.pattern(f.p, f.sids.length, o.wantSids ? f.sids : null, false, false);
+  for (const f of level) sink.pattern(f.p, support(f.sids), o.wantSids ? f.sids : null, false, false);
   let total = level.length;
   const scratchL = new Int32Array(64);
   const scratchU = new Int32Array(64);
@@ -55,7 +62,7 @@ export function mineLevelwise(db: SeqDb, v: VerticalIndex, o: EngineOptions, sin
       }
       const A = level[a].sids;
       const B = level[b].sids;
-      if (Math.min(A.length, B.length) < o.minCount) continue;
+      if (!w && Math.min(A.length, B.length) < o.minCount) continue;
       let n = 0;
       let i = 0;
       let j = 0;
@@ -68,10 +75,11 @@ export function mineLevelwise(db: SeqDb, v: VerticalIndex, o: EngineOptions, sin
           j++;
         }
       }
-      if (n >= o.minCount) next.push({ p: cand, sids: found.slice(0, n) });
+      const f = found.slice(0, n);
+      if (support(f) >= o.minCount) next.push({ p: cand, sids: f });
     }
     stats.levels.push({ k, candidates: cands.length, frequent: next.length });
-    for (const f of next) sink.pattern(f.p, f.sids.length, o.wantSids ? f.sids : null, false, false);
+    for (const f of next) sink.pattern(f.p, support(f.sids), o.wantSids ? f.sids : null, false, false);
     total += next.length;
     o.progress?.(k, cands.length, total);
     level = next;

@@ -7,6 +7,8 @@ export interface EngineOptions {
   readonly maxLength: number;
   /** hand the supporting sequence indices to the sink */
   readonly wantSids: boolean;
+  /** multiplicity of each sequence (identical sequences merged); null = every sequence counts 1 */
+  readonly weight: Int32Array | null;
   /** called now and then: level (pattern length), candidates counted, frequent found so far */
   readonly progress?: (level: number, candidates: number, frequent: number) => void;
 }

@@ -1,6 +1,6 @@
 import { FtpIdsError } from '../common/errors.js';
 import { minSupportCount, type GspConfig } from './config.js';
-import { buildVertical, dropInfrequent, type SeqDb } from './db.js';
+import { buildVertical, dropInfrequent, mergeIdentical, type SeqDb } from './db.js';
 import { PatternFilter, type FoundPattern } from './filter.js';
 import { mineLevelwise } from './levelwise.js';
 import type { EngineOptions, EngineStats, PatternSink } from './mine-types.js';
@@ -39,9 +39,18 @@ export function minePatterns(
     throw new FtpIdsError('INVALID_OPTION', 'option algorithm: the vertical engine needs window 0 (use auto or levelwise)');
   }
   if (cfg.algorithm === 'vertical') engine = 'vertical';
-  const cdb = dropInfrequent(db, minCount);
+  let cdb = dropInfrequent(db, minCount);
+  const merged = mergeIdentical(cdb);
+  if (merged) cdb = merged.db;
   const v = buildVertical(cdb);
-  const eo: EngineOptions = { minCount, constraints, maxLength: cfg.maxLength, wantSids: cfg.sids, progress };
+  const eo: EngineOptions = { minCount, constraints, maxLength: cfg.maxLength, wantSids: cfg.sids, progress, weight: merged?.weight ?? null };
+  // sequence indices of the merged database back to the caller's
+  const expand = (sids: Int32Array | null): Int32Array | null => {
+    if (!sids || !merged) return sids;
+    const out: number[] = [];
+    for (const g of sids) for (let k = merged.memberStart[g]; k < merged.memberStart[g + 1]; k++) out.push(merged.members[k]);
+    return Int32Array.from(out).sort();
+  };
   let frequent = 0;
   let patterns = 0;
   let filterPeak = 0;
@@ -52,7 +61,7 @@ export function minePatterns(
       pattern(p, support, sids) {
         frequent++;
         patterns++;
-        onPattern({ pattern: p, support, sids });
+        onPattern({ pattern: p, support, sids: expand(sids) });
       },
     };
   } else {
@@ -61,7 +70,7 @@ export function minePatterns(
     sink = {
       pattern(p, support, sids, hasFreqExt, hasEqExt) {
         frequent++;
-        f.offer(p, support, sids, hasFreqExt, hasEqExt);
+        f.offer(p, support, sids && expand(sids), hasFreqExt, hasEqExt);
         if (f.size > filterPeak) filterPeak = f.size;
       },
     };

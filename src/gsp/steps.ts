@@ -41,9 +41,17 @@ export const patternLength = (p: Pattern): number => p.reduce((n, e) => n + e.le
 export const patternKey = (p: Pattern): string => p.map((e) => e.join(',')).join('|');
 
 /** L1: the items held by at least minCount sequences (ascending ids). */
-export function frequentItems(v: VerticalIndex, minCount: number): number[] {
+export function frequentItems(v: VerticalIndex, minCount: number, weight: Int32Array | null = null): number[] {
   const out: number[] = [];
-  for (let x = 0; x < v.sids.length; x++) if (v.sids[x].length >= minCount) out.push(x);
+  for (let x = 0; x < v.sids.length; x++) {
+    const sx = v.sids[x];
+    let sup = sx.length;
+    if (weight) {
+      sup = 0;
+      for (let k = 0; k < sx.length; k++) sup += weight[sx[k]];
+    }
+    if (sup >= minCount) out.push(x);
+  }
   return out;
 }
 

@@ -34,10 +34,17 @@ export function mineVertical(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink
   const minGap = o.constraints.minGap ?? 0;
   const maxGap = o.constraints.maxGap;
   const minCount = o.minCount;
+  const weight = o.weight;
   const freq = new Uint8Array(m);
   const f1: number[] = [];
+  const itemSupport = new Float64Array(m);
   for (let x = 0; x < m; x++) {
-    if (v.sids[x].length >= minCount) {
+    const sx = v.sids[x];
+    let sup = 0;
+    if (weight) for (let k = 0; k < sx.length; k++) sup += weight[sx[k]];
+    else sup = sx.length;
+    itemSupport[x] = sup;
+    if (sup >= minCount) {
       freq[x] = 1;
       f1.push(x);
     }
@@ -125,7 +132,7 @@ export function mineVertical(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink
     }
   };
 
-  const visitNode = (sids: Int32Array, off: Int32Array, pos: Int32Array, len: number, depth: number): void => {
+  const visitNode = (sids: Int32Array, off: Int32Array, pos: Int32Array, len: number, support: number, depth: number): void => {
     totalFrequent++;
     levelStat(depth).frequent++;
     const lastItem = patItems[depth - 1];
@@ -149,6 +156,7 @@ export function mineVertical(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink
         const a = off[k];
         const b = off[k + 1];
         const end = seqStart[s + 1];
+        const w = weight ? weight[s] : 1;
         if (++visit === 0x7fffffff) {
           stampS.fill(0);
           stampI.fill(0);
@@ -167,12 +175,14 @@ export function mineVertical(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink
               const q = lastPos[j];
               if (q <= p0 || T[q] <= lim) break;
               const y = lastItem_[j];
-              if (cntS[y]++ === 0) touchedS[nS++] = y;
+              if (cntS[y] === 0) touchedS[nS++] = y;
+              cntS[y] += w;
             }
           } else {
             for (; j < je && lastPos[j] > p0; j++) {
               const y = lastItem_[j];
-              if (cntS[y]++ === 0) touchedS[nS++] = y;
+              if (cntS[y] === 0) touchedS[nS++] = y;
+              cntS[y] += w;
             }
           }
         } else {
@@ -188,7 +198,8 @@ export function mineVertical(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink
               const y = txItems[t];
               if (freq[y] === 1 && stampS[y] !== visit) {
                 stampS[y] = visit;
-                if (cntS[y]++ === 0) touchedS[nS++] = y;
+                if (cntS[y] === 0) touchedS[nS++] = y;
+              cntS[y] += w;
               }
             }
           }
@@ -202,7 +213,8 @@ export function mineVertical(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink
             if (y <= lastItem) break;
             if (freq[y] === 1 && stampI[y] !== visit && blocked[y] === 0) {
               stampI[y] = visit;
-              if (cntI[y]++ === 0) touchedI[nI++] = y;
+              if (cntI[y] === 0) touchedI[nI++] = y;
+              cntI[y] += w;
             }
           }
         }
@@ -214,7 +226,7 @@ export function mineVertical(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink
         const y = touchedS[i];
         if (cntS[y] >= minCount) {
           sItems.push(y);
-          if (cntS[y] === len) hasEqual = true;
+          if (cntS[y] === support) hasEqual = true;
         }
         cntS[y] = 0;
       }
@@ -222,7 +234,7 @@ export function mineVertical(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink
         const y = touchedI[i];
         if (cntI[y] >= minCount) {
           iItems.push(y);
-          if (cntI[y] === len) hasEqual = true;
+          if (cntI[y] === support) hasEqual = true;
         }
         cntI[y] = 0;
       }
@@ -231,7 +243,7 @@ export function mineVertical(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink
     }
     sink.pattern(
       buildPattern(),
-      len,
+      support,
       o.wantSids ? sids.slice(0, len) : null,
       sItems.length + iItems.length > 0,
       hasEqual,
@@ -249,6 +261,7 @@ export function mineVertical(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink
       let n = 0;
       let np = 0;
       let j = 0;
+      let sup = 0;
       for (let k = 0; k < len; k++) {
         const s = sids[k];
         j = gallop(ys, j, s);
@@ -288,13 +301,14 @@ export function mineVertical(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink
           outS[n] = s;
           outO[n] = start;
           n++;
+          sup += weight ? weight[s] : 1;
         }
         j++;
       }
       outO[n] = np;
       patItems.push(y);
       patNew.push(true);
-      visitNode(outS, outO, bufPos[d], n, depth + 1);
+      visitNode(outS, outO, bufPos[d], n, sup, depth + 1);
       patItems.pop();
       patNew.pop();
       outS = bufSids[d];
@@ -311,6 +325,7 @@ export function mineVertical(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink
       let n = 0;
       let np = 0;
       let j = 0;
+      let sup = 0;
       for (let k = 0; k < len; k++) {
         const s = sids[k];
         j = gallop(ys, j, s);
@@ -334,13 +349,14 @@ export function mineVertical(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink
           outS[n] = s;
           outO[n] = start;
           n++;
+          sup += weight ? weight[s] : 1;
         }
         j++;
       }
       outO[n] = np;
       patItems.push(y);
       patNew.push(false);
-      visitNode(outS, outO, outP, n, depth + 1);
+      visitNode(outS, outO, outP, n, sup, depth + 1);
       patItems.pop();
       patNew.pop();
     }
@@ -349,7 +365,7 @@ export function mineVertical(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink
   for (const x of f1) {
     patItems.push(x);
     patNew.push(true);
-    visitNode(v.sids[x], v.off[x], v.pos[x], v.sids[x].length, 1);
+    visitNode(v.sids[x], v.off[x], v.pos[x], v.sids[x].length, itemSupport[x], 1);
     patItems.pop();
     patNew.pop();
   }
