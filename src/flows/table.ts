@@ -120,7 +120,8 @@ class Side {
   stream = 0;
   retained = 0;
   truncated = false;
-  head = Buffer.allocUnsafe(HEAD);
+  /** the stream's first HEAD bytes as latin1 (a string pins no Buffer pool slab) */
+  head = '';
   headLen = 0;
 }
 
@@ -136,6 +137,7 @@ export class Flow {
   server = -1;
   flags = 0;
   closed = false;
+  closedUs = 0;
   retain = true;
   retained = 0;
   lastUs: number;
@@ -147,7 +149,8 @@ export class Flow {
     /** IPv6 only: both addresses (latin1), '' for IPv4 */
     readonly key6: string,
     /** side 0 = sender of the first packet seen */
-    readonly addr: [Buffer, Buffer],
+    /** addresses as latin1 strings (4 or 16 chars): no Buffer kept per flow */
+    readonly addr: [string, string],
     readonly port: [number, number],
     readonly firstUs: number,
     /** whether side 0's (address, port) sorts first (the key's canonical order) */
@@ -189,6 +192,9 @@ const NOT_FTP_CLIENT = /^(EHLO|HELO|LHLO)[ \r\n]/i;
 export class FlowTable {
   private readonly map = new Map<number, Flow>();
   private count = 0;
+  /** closed flows in order of closing (expired after CLOSED_LINGER_US) */
+  private closedQueue: Flow[] = [];
+  private closedHead = 0;
   /** the flow of the previous packet (still in the table while set) */
   private last: Flow | null = null;
   private lruHead: Flow | null = null;
@@ -276,8 +282,8 @@ export class FlowTable {
     }
     if (!flow) {
       if (this.count >= this.opts.maxFlows && this.lruHead) this.evict(this.lruHead, false);
-      const sa = Buffer.from(ab.subarray(v.srcOff, v.srcOff + v.addrLen));
-      const da = Buffer.from(ab.subarray(v.dstOff, v.dstOff + v.addrLen));
+      const sa = ab.toString('latin1', v.srcOff, v.srcOff + v.addrLen);
+      const da = ab.toString('latin1', v.dstOff, v.dstOff + v.addrLen);
       flow = new Flow(h, ka, kb, kp, key6, [sa, da], [sp, dp], ts, srcFirst);
       this.counters.flows++;
       flow.chain = this.map.get(h) ?? null;
@@ -341,6 +347,8 @@ export class FlowTable {
     this.map.clear();
     this.count = 0;
     this.last = null;
+    this.closedQueue = [];
+    this.closedHead = 0;
     this.lruHead = this.lruTail = null;
   }
 
@@ -438,7 +446,7 @@ export class FlowTable {
   private deliver(flow: Flow, s: Side, si: number, buf: Buffer, off: number, len: number): void {
     if (s.headLen < HEAD) {
       const n = Math.min(HEAD - s.headLen, len);
-      buf.copy(s.head, s.headLen, off, off + n);
+      s.head += buf.toString('latin1', off, off + n);
       s.headLen += n;
     }
     const at = s.stream;
@@ -503,24 +511,24 @@ export class FlowTable {
         return this.classify(flow, CLS_FTP, server);
       }
       if (srv.headLen >= 4 || (final && srv.headLen > 0)) {
-        if (!GREETING.test(srv.head.toString('latin1', 0, srv.headLen))) return this.classify(flow, CLS_OTHER, server);
+        if (!GREETING.test(srv.head)) return this.classify(flow, CLS_OTHER, server);
         // SMTP/LMTP greet with 220 too: the client's first word tells them apart
         const cli = flow.sides[1 - server];
         if (cli.headLen >= 5 || final) {
-          return this.classify(flow, NOT_FTP_CLIENT.test(cli.head.toString('latin1', 0, cli.headLen)) ? CLS_OTHER : CLS_FTP, server);
+          return this.classify(flow, NOT_FTP_CLIENT.test(cli.head) ? CLS_OTHER : CLS_FTP, server);
         }
         return;
       }
       // the client spoke first: FTP clients may send commands before the greeting, but a
       // connection whose first bytes are no command word (an active-mode data connection) is not FTP
       const cli = flow.sides[1 - server];
-      if (srv.headLen === 0 && cli.headLen >= 5 && !COMMAND.test(cli.head.toString('latin1', 0, cli.headLen))) {
+      if (srv.headLen === 0 && cli.headLen >= 5 && !COMMAND.test(cli.head)) {
         return this.classify(flow, CLS_OTHER, server);
       }
     } else {
       // picked up mid-stream: one side speaks FTP replies and the other commands (or nothing yet)
-      const h0 = s0.head.toString('latin1', 0, s0.headLen);
-      const h1 = s1.head.toString('latin1', 0, s1.headLen);
+      const h0 = s0.head;
+      const h1 = s1.head;
       for (server = 0; server < 2; server++) {
         const hs = server === 0 ? h0 : h1;
         const hc = server === 0 ? h1 : h0;
@@ -609,6 +617,8 @@ export class FlowTable {
     if (end === 'fin' || end === 'rst') {
       // keep a closed entry so the last ACKs do not start a new flow; a new SYN replaces it
       flow.closed = true;
+      flow.closedUs = this.nowUs;
+      this.closedQueue.push(flow);
     } else this.remove(flow);
   }
 
@@ -627,7 +637,9 @@ export class FlowTable {
     else if (s1.syn || s0.synAck) client = 1;
     else client = flow.port[1] > flow.port[0] ? 1 : 0;
     const srv = 1 - client;
-    const cid = communityIdV1(flow.addr[0], flow.port[0], flow.addr[1], flow.port[1]);
+    const a0 = Buffer.from(flow.addr[0], 'latin1');
+    const a1 = Buffer.from(flow.addr[1], 'latin1');
+    const cid = communityIdV1(a0, flow.port[0], a1, flow.port[1]);
     const flags: FlowFlag[] = [];
     if (!(s0.syn || s0.synAck || s1.syn || s1.synAck)) flags.push('no_syn');
     if (flow.flags & F_GAP) flags.push('gap');
@@ -649,8 +661,8 @@ export class FlowTable {
       v: 1,
       id,
       community_id: cid,
-      client: { ip: ipString(flow.addr[client]), port: flow.port[client] },
-      server: { ip: ipString(flow.addr[srv]), port: flow.port[srv] },
+      client: { ip: ipString(client === 0 ? a0 : a1), port: flow.port[client] },
+      server: { ip: ipString(srv === 0 ? a0 : a1), port: flow.port[srv] },
       first_ts: flow.firstUs / 1e6,
       last_ts: flow.lastUs / 1e6,
       packets: { c: flow.sides[client].packets, s: flow.sides[srv].packets },
@@ -683,6 +695,17 @@ export class FlowTable {
   }
 
   private expireIdle(): void {
+    // closed entries only absorb the last ACKs and late retransmissions: they go after CLOSED_LINGER_US
+    const q = this.closedQueue;
+    const closedLimit = this.nowUs - Math.min(CLOSED_LINGER_US, this.idleUs);
+    while (this.closedHead < q.length && q[this.closedHead].closedUs < closedLimit) {
+      const f = q[this.closedHead++];
+      if (f.closed) this.remove(f);
+    }
+    if (this.closedHead > 1024 && this.closedHead * 2 > q.length) {
+      this.closedQueue = q.slice(this.closedHead);
+      this.closedHead = 0;
+    }
     const limit = this.nowUs - this.idleUs;
     while (this.lruHead && this.lruHead.lastUs < limit) {
       const f = this.lruHead;
@@ -732,11 +755,14 @@ export class FlowTable {
   }
 }
 
+/** how long a closed connection's entry absorbs stray packets (TCP's TIME_WAIT is of this order) */
+const CLOSED_LINGER_US = 5e6;
+
 /** bound on remembered FTP server endpoints (a few MB at most) */
 const MAX_KNOWN_SERVERS = 65536;
 
 function endpointKey(flow: Flow, side: number): string {
-  return `${flow.addr[side].toString('hex')}:${flow.port[side]}`;
+  return `${flow.addr[side]}:${flow.port[side]}`;
 }
 
 function ipString(b: Buffer): string {
