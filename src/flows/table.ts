@@ -577,7 +577,7 @@ export class FlowTable {
     const s1 = flow.sides[1];
     for (const s of flow.sides) {
       // queued bytes at or after the sender's FIN lie beyond the end of its stream: corrupt, dropped
-      if (!s.fin) continue;
+      if (!s.fin || s.pending.length === 0) continue;
       const finRel = (s.finSeq - s.next) | 0;
       const keep = s.pending.filter((seg) => ((seg.seq - s.next) | 0) < finRel);
       for (const seg of s.pending) if (!keep.includes(seg)) this.dropPending(s, seg);
