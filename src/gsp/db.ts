@@ -189,7 +189,7 @@ export function finishDb(f: FlatInput, taxonomy?: Taxonomy): SeqDb {
       tmp.push(x);
       if (taxonomy) for (const an of ancestors[x]) tmp.push(an);
     }
-    tmp.sort((x, y) => x - y);
+    if (tmp.length > 1) tmp.sort((x, y) => x - y);
     if (k + tmp.length > buf.length) {
       const nb = new Int32Array(Math.max(buf.length * 2, k + tmp.length));
       nb.set(buf);
@@ -371,21 +371,45 @@ export function subDb(db: SeqDb, keep: readonly number[]): SeqDb {
  * `members` lists, per distinct sequence, the original sequence indices (for --sids).
  */
 export function mergeIdentical(db: SeqDb): { db: SeqDb; weight: Int32Array; memberStart: Int32Array; members: Int32Array } | null {
-  const byKey = new Map<string, number>();
+  // hash each sequence (FNV-1a over times and items), confirm equality on collision
+  const byHash = new Map<number, number[]>();
   const group = new Int32Array(db.n);
   const reps: number[] = [];
-  for (let s = 0; s < db.n; s++) {
-    let key = '';
-    for (let t = db.seqStart[s]; t < db.seqStart[s + 1]; t++) {
-      key += `${db.txTime[t]}:`;
-      for (let k = db.txStart[t]; k < db.txStart[t + 1]; k++) key += `${db.txItems[k]},`;
-      key += ';';
+  const same = (a: number, b: number): boolean => {
+    const ta = db.seqStart[a];
+    const tb = db.seqStart[b];
+    const n = db.seqStart[a + 1] - ta;
+    if (n !== db.seqStart[b + 1] - tb) return false;
+    for (let i = 0; i < n; i++) {
+      if (db.txTime[ta + i] !== db.txTime[tb + i]) return false;
+      const ka = db.txStart[ta + i];
+      const kb = db.txStart[tb + i];
+      const len = db.txStart[ta + i + 1] - ka;
+      if (len !== db.txStart[tb + i + 1] - kb) return false;
+      for (let j = 0; j < len; j++) if (db.txItems[ka + j] !== db.txItems[kb + j]) return false;
     }
-    let g = byKey.get(key);
-    if (g === undefined) {
+    return true;
+  };
+  for (let s = 0; s < db.n; s++) {
+    let h = 0x811c9dc5;
+    for (let t = db.seqStart[s]; t < db.seqStart[s + 1]; t++) {
+      h = Math.imul(h ^ (db.txTime[t] * 1000003) | 0, 16777619);
+      for (let k = db.txStart[t]; k < db.txStart[t + 1]; k++) h = Math.imul(h ^ (db.txItems[k] + 1), 16777619);
+      h = Math.imul(h ^ 0x5bd1e995, 16777619);
+    }
+    let list = byHash.get(h);
+    if (!list) byHash.set(h, (list = []));
+    let g = -1;
+    for (const cand of list) {
+      if (same(reps[cand], s)) {
+        g = cand;
+        break;
+      }
+    }
+    if (g < 0) {
       g = reps.length;
-      byKey.set(key, g);
       reps.push(s);
+      list.push(g);
     }
     group[s] = g;
   }

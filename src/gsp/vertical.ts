@@ -82,6 +82,18 @@ export function mineVertical(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink
   }
   // with one item per transaction there are no I-extensions to count
   const itemsets: boolean = hasItemsets(db);
+  // items that some frequent, larger item shares a transaction with: only a pattern ending in one
+  // of them can have an I-extension (with {command, code} itemsets a pattern ending in a reply
+  // code never has one, and its I-pass is skipped)
+  const iExtendable = new Uint8Array(m);
+  for (let t = 0; t < db.txStart.length - 1; t++) {
+    let maxFreq = -1;
+    for (let k = db.txStart[t + 1] - 1; k >= db.txStart[t]; k--) {
+      const x = txItems[k];
+      if (maxFreq > x) iExtendable[x] = 1;
+      if (freq[x] === 1 && x > maxFreq) maxFreq = x;
+    }
+  }
   const stampS = new Int32Array(m);
   const stampI = new Int32Array(m);
   const cntS = new Int32Array(m);
@@ -205,7 +217,7 @@ export function mineVertical(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink
           }
         }
         // I-extensions: items after the last item in the transactions where the pattern ends
-        const iFrom: number = itemsets ? a : b;
+        const iFrom: number = itemsets && iExtendable[lastItem] === 1 ? a : b;
         for (let j = iFrom; j < b; j++) {
           const p = pos[j];
           for (let t = txStart[p + 1] - 1, ts = txStart[p]; t >= ts; t--) {
