@@ -24,6 +24,7 @@ const USAGE = `usage: ftp-gsp [options] [file ...]   (stdin when no file)
       --taxonomy T       none | ftp (built in) | FILE (lines "child parent ...")
       --input-format F   auto | csv | spmf | jsonl
       --algorithm A      auto | vertical | levelwise
+      --max-candidates N bound on maximal/closed candidates held at once (default 1000000)
       --no-profiles      do not add the matcher's profiles to the model`;
 
 runCli('ftp-gsp', async () => {
@@ -45,6 +46,7 @@ runCli('ftp-gsp', async () => {
       'input-format': { type: 'string' },
       algorithm: { type: 'string' },
       'no-profiles': { type: 'boolean' },
+      'max-candidates': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -68,6 +70,7 @@ runCli('ftp-gsp', async () => {
     time: values.time,
     taxonomy: values.taxonomy,
     algorithm: values.algorithm,
+    maxCandidates: values['max-candidates'],
   });
   const format = (values.format ?? 'model') as OutputFormat;
   if (!['model', 'text', 'spmf'].includes(format)) {

@@ -50,6 +50,19 @@ describe('config normaliser', () => {
   });
 });
 
+describe('bounds', () => {
+  it('the maximal/closed candidate set is bounded: exceeding it is a coded error, not a silent cut', () => {
+    const db = finishDb(parseJsonLines('[["a"],["b"]]\n[["c"],["d"]]\n').flat);
+    const run = (maxCandidates: number): number => {
+      let n = 0;
+      minePatterns(db, normalizeGspConfig({ minSupport: 1, output: 'maximal', maxCandidates }), () => n++);
+      return n;
+    };
+    expect(run(2)).toBe(2); // <{a}{b}> and <{c}{d}>
+    expect(code(() => run(1))).toBe('BOUND_MAX_CANDIDATES@');
+  });
+});
+
 describe('inputs', () => {
   it('SPMF: -1/-2, timestamps, @ITEM names, comments and blank lines skipped', () => {
     const p = parseSpmf('@CONVERTED_FROM_TEXT\n@ITEM=1=USER\n@ITEM=2=PASS\n# comment\n1 -1 2 -1 -2\n\n<5> 2 1 -1 <9> 2 -1 -2\n');

@@ -32,6 +32,11 @@ export interface GspConfig {
   /** 'none', 'ftp' (built in) or a path to an is-a file */
   readonly taxonomy: string;
   readonly byLabel: boolean;
+  /**
+   * Bound on the maximal/closed candidate set (the only table of the miner that grows with the
+   * patterns rather than the data): more is an error (BOUND_MAX_CANDIDATES), never silent truncation.
+   */
+  readonly maxCandidates: number;
 }
 
 const FRACTION = /^(\d*)\.(\d+)$|^(\d+)$/;
@@ -126,6 +131,7 @@ export function normalizeGspConfig(raw: Record<string, unknown> = {}): GspConfig
     items,
     taxonomy,
     byLabel,
+    maxCandidates: optInt(raw, 'maxCandidates', 1_000_000, 1),
   });
 }
 
@@ -143,5 +149,6 @@ export function configParams(c: GspConfig): Record<string, unknown> {
     taxonomy: c.taxonomy,
     byLabel: c.byLabel,
     algorithm: c.algorithm,
+    maxCandidates: c.maxCandidates,
   };
 }

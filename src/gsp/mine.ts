@@ -20,7 +20,8 @@ export interface MineResult {
   readonly filterPeak: number;
 }
 
-export type MineConfig = Pick<GspConfig, 'minSupport' | 'minGap' | 'maxGap' | 'window' | 'maxLength' | 'output' | 'sids' | 'algorithm'>;
+export type MineConfig = Pick<GspConfig, 'minSupport' | 'minGap' | 'maxGap' | 'window' | 'maxLength' | 'output' | 'sids' | 'algorithm'> &
+  Partial<Pick<GspConfig, 'maxCandidates'>>;
 
 /**
  * Mine one database: every frequent pattern (output all, streamed as found) or only the maximal
@@ -67,11 +68,20 @@ export function minePatterns(
   } else {
     const f = new PatternFilter(cfg.output, db.ancestors);
     filter = f;
+    const bound = cfg.maxCandidates ?? 1_000_000;
     sink = {
       pattern(p, support, sids, hasFreqExt, hasEqExt) {
         frequent++;
         f.offer(p, support, sids && expand(sids), hasFreqExt, hasEqExt);
-        if (f.size > filterPeak) filterPeak = f.size;
+        if (f.size > filterPeak) {
+          filterPeak = f.size;
+          if (filterPeak > bound) {
+            throw new FtpIdsError(
+              'BOUND_MAX_CANDIDATES',
+              `more than ${bound} ${cfg.output} pattern candidates held at once (option maxCandidates / --max-candidates); raise min-support or the bound`,
+            );
+          }
+        }
       },
     };
   }

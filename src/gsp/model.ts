@@ -19,6 +19,7 @@ import { FtpIdsError } from '../common/errors.js';
  *     "taxonomy": "none" | "ftp" | "<file>",
  *     "byLabel": boolean,
  *     "algorithm": "auto" | "vertical" | "levelwise",
+ *     "maxCandidates": number,       // bound on the maximal/closed candidate set
  *     "input": "csv" | "spmf" | "jsonl"
  *   },
  *   "dataset": { "sequences": N },    // sequences read (sessions)
