@@ -32,7 +32,7 @@ export function mineLevelwise(db: SeqDb, v: VerticalIndex, o: EngineOptions, sin
   const l1 = frequentItems(v, o.minCount, w);
   let level: { p: Pattern; sids: Int32Array }[] = l1.map((x) => ({ p: [[x]], sids: v.sids[x] }));
   stats.levels.push({ k: 1, candidates: v.sids.length, frequent: level.length });
-  for (const f of level) sink.pattern(f.p, support(f.sids), o.wantSids ? f.sids : null, false, false);
+  for (const f of level) sink.pattern(() => f.p, support(f.sids), o.wantSids ? f.sids : null, false, false);
   let total = level.length;
   const scratchL = new Int32Array(64);
   const scratchU = new Int32Array(64);
@@ -79,7 +79,7 @@ export function mineLevelwise(db: SeqDb, v: VerticalIndex, o: EngineOptions, sin
       if (support(f) >= o.minCount) next.push({ p: cand, sids: f });
     }
     stats.levels.push({ k, candidates: cands.length, frequent: next.length });
-    for (const f of next) sink.pattern(f.p, support(f.sids), o.wantSids ? f.sids : null, false, false);
+    for (const f of next) sink.pattern(() => f.p, support(f.sids), o.wantSids ? f.sids : null, false, false);
     total += next.length;
     o.progress?.(k, cands.length, total);
     level = next;

@@ -14,12 +14,12 @@ export interface EngineOptions {
 }
 
 /**
- * Receives every frequent pattern once. `hasFrequentExtension` / `hasEqualExtension` are hints
+ * Receives every frequent pattern once (built on demand: most are dropped by the maximal/closed filter). `hasFrequentExtension` / `hasEqualExtension` are hints
  * (true = the engine saw an extension of this pattern that is frequent / has the same support);
  * false means "not known", never "known not to exist".
  */
 export interface PatternSink {
-  pattern(p: Pattern, support: number, sids: Int32Array | null, hasFrequentExtension: boolean, hasEqualExtension: boolean): void;
+  pattern(p: () => Pattern, support: number, sids: Int32Array | null, hasFrequentExtension: boolean, hasEqualExtension: boolean): void;
 }
 
 export interface EngineStats {

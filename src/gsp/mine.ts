@@ -62,7 +62,7 @@ export function minePatterns(
       pattern(p, support, sids) {
         frequent++;
         patterns++;
-        onPattern({ pattern: p, support, sids: expand(sids) });
+        onPattern({ pattern: p(), support, sids: expand(sids) });
       },
     };
   } else {
@@ -72,7 +72,8 @@ export function minePatterns(
     sink = {
       pattern(p, support, sids, hasFreqExt, hasEqExt) {
         frequent++;
-        f.offer(p, support, sids && expand(sids), hasFreqExt, hasEqExt);
+        if (cfg.output === 'maximal' ? hasFreqExt : hasEqExt) return; // cannot be maximal / closed
+        f.offer(p(), support, sids && expand(sids), hasFreqExt, hasEqExt);
         if (f.size > filterPeak) {
           filterPeak = f.size;
           if (filterPeak > bound) {

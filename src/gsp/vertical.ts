@@ -254,7 +254,7 @@ export function mineVertical(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink
       sItems.sort((x, y) => x - y);
     }
     sink.pattern(
-      buildPattern(),
+      buildPattern,
       support,
       o.wantSids ? sids.slice(0, len) : null,
       sItems.length + iItems.length > 0,
@@ -381,7 +381,6 @@ export function mineVertical(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink
     patItems.pop();
     patNew.pop();
   }
-  levelStat(1).frequent = f1.length;
   return stats;
 }
 
