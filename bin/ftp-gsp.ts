@@ -6,7 +6,6 @@ import { FtpIdsError } from '../src/common/errors.js';
 import { normalizeGspConfig } from '../src/gsp/config.js';
 import { runGsp, type OutputFormat } from '../src/gsp/run.js';
 import { parseTaxonomy } from '../src/gsp/taxonomy.js';
-import { learnProfiles } from '../src/match/profiles.js';
 import { mergeInputs, readGspInput } from '../stages/gsp.js';
 
 const USAGE = `usage: ftp-gsp [options] [file ...]   (stdin when no file)
@@ -92,6 +91,10 @@ runCli('ftp-gsp', async () => {
   if (config.byLabel && input.flat.labels.every((l) => l === '')) {
     throw new FtpIdsError('INVALID_OPTION', 'option by label: the input has no labels');
   }
+  // the matcher's profiles (count/length/duration) are learned from the same sessions — CSV input only;
+  // imported on demand so SPMF / JSON-lines runs do not load the matcher
+  const learnProfiles =
+    !values['no-profiles'] && input.sessions ? (await import('../src/match/profiles.js')).learnProfiles : undefined;
   const progress = new Progress('ftp-gsp');
   const chunks: string[] = [];
   let size = 0;
@@ -119,7 +122,7 @@ runCli('ftp-gsp', async () => {
       size += s.length;
       if (size > 1 << 16) flush();
     },
-    extraModelFields: values['no-profiles'] ? undefined : (sessions) => ({ profiles: learnProfiles(sessions) }),
+    extraModelFields: learnProfiles ? (sessions) => ({ profiles: learnProfiles(sessions) }) : undefined,
     progress: (model, level, candidates, frequent) =>
       progress.update(() => `model ${model}: level ${level}, candidates ${candidates}, frequent ${frequent}`),
   });
