@@ -22,7 +22,8 @@ export interface TrainOptions {
 export const TRAIN_GSP_DEFAULTS: Record<string, unknown> = { minSupport: '0.3', output: 'maximal' };
 
 export function trainModelText(sessions: Session[], options: TrainOptions = {}): string {
-  const gsp = { ...TRAIN_GSP_DEFAULTS, ...options.gsp };
+  const given = Object.fromEntries(Object.entries(options.gsp ?? {}).filter(([, v]) => v !== undefined));
+  const gsp: Record<string, unknown> = { ...TRAIN_GSP_DEFAULTS, ...given };
   const labels = new Set(sessions.map((s) => s.label));
   // one model per label only when there is more than one label
   if (gsp.by === undefined && gsp.byLabel === undefined) gsp.byLabel = labels.size > 1;
