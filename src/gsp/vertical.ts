@@ -23,365 +23,497 @@ import type { Pattern } from './steps.js';
  * frequently (counted once per sequence with stamps); only those are then built, by a temporal
  * join of the state with the item's id-list (galloping over sequence ids). Memory: the states on
  * the current DFS path, in per-depth typed buffers reused by siblings.
+ *
+ * Code shape: the hot loops are small methods of one class, not one large closure. V8's
+ * optimising compiler took ~170 ms (CPU, on a background thread that competes for the core)
+ * to compile the former single ~250-line recursive closure, more than the whole SIGN run once
+ * optimised; small methods compile in a few ms each and are optimised after fewer calls.
  */
 export function mineVertical(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink: PatternSink): EngineStats {
-  const m = db.items.length;
-  const T = db.txTime;
-  const txStart = db.txStart;
-  const txItems = db.txItems;
-  const seqStart = db.seqStart;
-  const hasMinGap = o.constraints.minGap !== null;
-  const minGap = o.constraints.minGap ?? 0;
-  const maxGap = o.constraints.maxGap;
-  const minCount = o.minCount;
-  const weight = o.weight;
-  const freq = new Uint8Array(m);
-  const f1: number[] = [];
-  const itemSupport = new Float64Array(m);
-  for (let x = 0; x < m; x++) {
-    const sx = v.sids[x];
-    let sup = 0;
-    if (weight) for (let k = 0; k < sx.length; k++) sup += weight[sx[k]];
-    else sup = sx.length;
-    itemSupport[x] = sup;
-    if (sup >= minCount) {
-      freq[x] = 1;
-      f1.push(x);
-    }
+  const miner = new VerticalMiner(db, v, o, sink);
+  for (const x of miner.f1) {
+    miner.patItems.push(x);
+    miner.patNew.push(true);
+    miner.visitNode(v.sids[x], v.off[x], v.pos[x], v.sids[x].length, miner.itemSupport[x], 1);
+    miner.patItems.pop();
+    miner.patNew.pop();
   }
-  // taxonomy: items that may not join an element (ancestors and descendants of its items)
-  const taxonomy = db.ancestors.some((a) => a.length > 0);
-  const descendants: number[][] = Array.from({ length: m }, () => []);
-  if (taxonomy) db.ancestors.forEach((anc, x) => anc.forEach((a) => descendants[a].push(x)));
-  const blocked = new Uint8Array(m);
+  return miner.stats;
+}
 
-  // per sequence: its distinct items by descending last occurrence (S-extension counting)
-  const lastStart = new Int32Array(db.n + 1);
-  let lastItem_ = new Int32Array(0);
-  let lastPos = new Int32Array(0);
-  {
-    const li: number[] = [];
-    const lp: number[] = [];
-    const seen = new Int32Array(m).fill(-1);
-    for (let s = 0; s < db.n; s++) {
-      lastStart[s] = li.length;
+type Level = { k: number; candidates: number; frequent: number };
+
+class VerticalMiner {
+  readonly m: number;
+  readonly T: Float64Array;
+  readonly txStart: Int32Array;
+  readonly txItems: Int32Array;
+  readonly seqStart: Int32Array;
+  readonly hasMinGap: boolean;
+  readonly minGap: number;
+  readonly maxGap: number;
+  readonly minCount: number;
+  readonly weight: Int32Array | null;
+  readonly maxLength: number;
+  readonly wantSids: boolean;
+  readonly freq: Uint8Array;
+  readonly f1: number[] = [];
+  readonly itemSupport: Float64Array;
+  readonly taxonomy: boolean;
+  readonly ancestors: readonly Int32Array[];
+  readonly descendants: number[][];
+  readonly blocked: Uint8Array;
+  /** per sequence: its distinct frequent items by descending last occurrence (S-extension counting) */
+  readonly lastStart: Int32Array;
+  lastItem: Int32Array = new Int32Array(0);
+  lastPos: Int32Array = new Int32Array(0);
+  /** with one item per transaction there are no I-extensions to count */
+  readonly itemsets: boolean;
+  /**
+   * items that some frequent, larger item shares a transaction with: only a pattern ending in one
+   * of them can have an I-extension (with {command, code} itemsets a pattern ending in a reply
+   * code never has one, and its I-pass is skipped)
+   */
+  readonly iExtendable: Uint8Array;
+  readonly stampS: Int32Array;
+  readonly stampI: Int32Array;
+  readonly cntS: Int32Array;
+  readonly cntI: Int32Array;
+  readonly touchedS: Int32Array;
+  readonly touchedI: Int32Array;
+  visit = 0;
+  nS = 0;
+  nI = 0;
+  /** result of the last join: its support */
+  joinSup = 0;
+  readonly stats: EngineStats = { levels: [] };
+  totalFrequent = 0;
+  /** the pattern on the DFS path */
+  readonly patItems: number[] = [];
+  readonly patNew: boolean[] = [];
+  /** per-depth buffers: the state of the node at that depth, and its frequent extension items */
+  readonly bufSids: Int32Array[] = [];
+  readonly bufOff: Int32Array[] = [];
+  readonly bufPos: Int32Array[] = [];
+  readonly bufExt: Int32Array[] = [];
+  readonly buildPattern: () => Pattern;
+
+  constructor(
+    db: SeqDb,
+    readonly v: VerticalIndex,
+    readonly o: EngineOptions,
+    readonly sink: PatternSink,
+  ) {
+    const m = (this.m = db.items.length);
+    this.T = db.txTime;
+    this.txStart = db.txStart;
+    this.txItems = db.txItems;
+    this.seqStart = db.seqStart;
+    this.hasMinGap = o.constraints.minGap !== null;
+    this.minGap = o.constraints.minGap ?? 0;
+    this.maxGap = o.constraints.maxGap;
+    this.minCount = o.minCount;
+    this.weight = o.weight;
+    this.maxLength = o.maxLength;
+    this.wantSids = o.wantSids;
+    this.freq = new Uint8Array(m);
+    this.itemSupport = new Float64Array(m);
+    for (let x = 0; x < m; x++) {
+      const sx = v.sids[x];
+      let sup = 0;
+      if (this.weight) for (let k = 0; k < sx.length; k++) sup += this.weight[sx[k]];
+      else sup = sx.length;
+      this.itemSupport[x] = sup;
+      if (sup >= this.minCount) {
+        this.freq[x] = 1;
+        this.f1.push(x);
+      }
+    }
+    // taxonomy: items that may not join an element (ancestors and descendants of its items)
+    this.ancestors = db.ancestors;
+    this.taxonomy = db.ancestors.some((a) => a.length > 0);
+    const descendants: number[][] = (this.descendants = Array.from({ length: m }, () => []));
+    if (this.taxonomy) db.ancestors.forEach((anc, x) => anc.forEach((a) => descendants[a].push(x)));
+    this.blocked = new Uint8Array(m);
+    this.lastStart = new Int32Array(db.n + 1);
+    this.buildLastOccurrences(db.n);
+    this.itemsets = hasItemsets(db);
+    this.iExtendable = new Uint8Array(m);
+    this.markExtendable();
+    this.stampS = new Int32Array(m);
+    this.stampI = new Int32Array(m);
+    this.cntS = new Int32Array(m);
+    this.cntI = new Int32Array(m);
+    this.touchedS = new Int32Array(m);
+    this.touchedI = new Int32Array(m);
+    this.levelStat(1).candidates = m;
+    const patItems = this.patItems;
+    const patNew = this.patNew;
+    this.buildPattern = (): Pattern => {
+      const p: Pattern = [];
+      for (let i = 0; i < patItems.length; i++) {
+        if (patNew[i]) p.push([patItems[i]]);
+        else p[p.length - 1].push(patItems[i]);
+      }
+      return p;
+    };
+  }
+
+  private buildLastOccurrences(n: number): void {
+    const { seqStart, txStart, txItems, freq } = this;
+    let li = new Int32Array(1024);
+    let lp = new Int32Array(1024);
+    let len = 0;
+    const seen = new Int32Array(this.m).fill(-1);
+    for (let s = 0; s < n; s++) {
+      this.lastStart[s] = len;
       for (let q = seqStart[s + 1] - 1; q >= seqStart[s]; q--) {
         for (let t = txStart[q + 1] - 1; t >= txStart[q]; t--) {
           const y = txItems[t];
           if (freq[y] === 1 && seen[y] !== s) {
             seen[y] = s;
-            li.push(y);
-            lp.push(q);
+            if (len === li.length) {
+              li = grow(li, len * 2);
+              lp = grow(lp, len * 2);
+            }
+            li[len] = y;
+            lp[len] = q;
+            len++;
           }
         }
       }
     }
-    lastStart[db.n] = li.length;
-    lastItem_ = Int32Array.from(li);
-    lastPos = Int32Array.from(lp);
+    this.lastStart[n] = len;
+    this.lastItem = li.slice(0, len);
+    this.lastPos = lp.slice(0, len);
   }
-  // with one item per transaction there are no I-extensions to count
-  const itemsets: boolean = hasItemsets(db);
-  // items that some frequent, larger item shares a transaction with: only a pattern ending in one
-  // of them can have an I-extension (with {command, code} itemsets a pattern ending in a reply
-  // code never has one, and its I-pass is skipped)
-  const iExtendable = new Uint8Array(m);
-  for (let t = 0; t < db.txStart.length - 1; t++) {
-    let maxFreq = -1;
-    for (let k = db.txStart[t + 1] - 1; k >= db.txStart[t]; k--) {
-      const x = txItems[k];
-      if (maxFreq > x) iExtendable[x] = 1;
-      if (freq[x] === 1 && x > maxFreq) maxFreq = x;
+
+  private markExtendable(): void {
+    const { txStart, txItems, freq, iExtendable } = this;
+    for (let t = 0; t < txStart.length - 1; t++) {
+      let maxFreq = -1;
+      for (let k = txStart[t + 1] - 1; k >= txStart[t]; k--) {
+        const x = txItems[k];
+        if (maxFreq > x) iExtendable[x] = 1;
+        if (freq[x] === 1 && x > maxFreq) maxFreq = x;
+      }
     }
   }
-  const stampS = new Int32Array(m);
-  const stampI = new Int32Array(m);
-  const cntS = new Int32Array(m);
-  const cntI = new Int32Array(m);
-  const touchedS = new Int32Array(m);
-  const touchedI = new Int32Array(m);
-  let visit = 0;
 
-  const stats: EngineStats = { levels: [] };
-  const levelStat = (k: number): { k: number; candidates: number; frequent: number } => {
-    while (stats.levels.length < k) stats.levels.push({ k: stats.levels.length + 1, candidates: 0, frequent: 0 });
-    return stats.levels[k - 1];
-  };
-  levelStat(1).candidates = m;
-  let totalFrequent = 0;
+  levelStat(k: number): Level {
+    const levels = this.stats.levels;
+    while (levels.length < k) levels.push({ k: levels.length + 1, candidates: 0, frequent: 0 });
+    return levels[k - 1];
+  }
 
-  // the pattern on the DFS path
-  const patItems: number[] = [];
-  const patNew: boolean[] = [];
-  // per-depth buffers: the state of the node at that depth
-  const bufSids: Int32Array[] = [];
-  const bufOff: Int32Array[] = [];
-  const bufPos: Int32Array[] = [];
-
-  const buildPattern = (): Pattern => {
-    const p: Pattern = [];
-    for (let i = 0; i < patItems.length; i++) {
-      if (patNew[i]) p.push([patItems[i]]);
-      else p[p.length - 1].push(patItems[i]);
-    }
-    return p;
-  };
-
-  const ensure = (d: number, nSids: number, nPos: number): void => {
+  private ensure(d: number, nSids: number, nPos: number): void {
+    const { bufSids, bufOff, bufPos } = this;
     while (bufSids.length <= d) {
       bufSids.push(new Int32Array(0));
       bufOff.push(new Int32Array(1));
       bufPos.push(new Int32Array(0));
+      this.bufExt.push(new Int32Array(0));
     }
     if (bufSids[d].length < nSids) {
       bufSids[d] = new Int32Array(Math.max(nSids, bufSids[d].length * 2));
       bufOff[d] = new Int32Array(bufSids[d].length + 1);
     }
-    if (bufPos[d].length < nPos) {
-      const nb = new Int32Array(Math.max(nPos, bufPos[d].length * 2));
-      nb.set(bufPos[d]);
-      bufPos[d] = nb;
-    }
-  };
+    if (bufPos[d].length < nPos) bufPos[d] = grow(bufPos[d], Math.max(nPos, bufPos[d].length * 2));
+  }
 
-  const visitNode = (sids: Int32Array, off: Int32Array, pos: Int32Array, len: number, support: number, depth: number): void => {
-    totalFrequent++;
-    levelStat(depth).frequent++;
+  /** Bumps the per-sequence stamp (wrapping safely). */
+  private nextVisit(): number {
+    if (++this.visit === 0x7fffffff) {
+      this.stampS.fill(0);
+      this.stampI.fill(0);
+      this.visit = 1;
+    }
+    return this.visit;
+  }
+
+  /** S-extension counts without max-gap: items occurring after the first end position (and the min-gap). */
+  private countSFree(s: number, p0: number, w: number): void {
+    const { lastItem, lastPos, cntS, touchedS } = this;
+    const je = this.lastStart[s + 1];
+    let j = this.lastStart[s];
+    let nS = this.nS;
+    // the sequence's items by descending last occurrence — each distinct item once, no stamps
+    if (this.hasMinGap) {
+      const T = this.T;
+      const lim = T[p0] + this.minGap;
+      for (; j < je; j++) {
+        const q = lastPos[j];
+        if (q <= p0 || T[q] <= lim) break;
+        const y = lastItem[j];
+        if (cntS[y] === 0) touchedS[nS++] = y;
+        cntS[y] += w;
+      }
+    } else {
+      for (; j < je && lastPos[j] > p0; j++) {
+        const y = lastItem[j];
+        if (cntS[y] === 0) touchedS[nS++] = y;
+        cntS[y] += w;
+      }
+    }
+    this.nS = nS;
+  }
+
+  /** S-extension counts with max-gap: items of transactions reachable from some end position. */
+  private countSGap(pos: Int32Array, a: number, b: number, end: number, w: number, visit: number): void {
+    const { T, txStart, txItems, freq, stampS, cntS, touchedS, maxGap, hasMinGap, minGap } = this;
+    let nS = this.nS;
+    let pa = a;
+    for (let q = pos[a] + 1; q < end; q++) {
+      const lo = T[q] - maxGap;
+      while (pa < b && T[pos[pa]] < lo) pa++;
+      if (pa === b) break;
+      const p = pos[pa];
+      if (p >= q) continue;
+      if (hasMinGap && T[q] - T[p] <= minGap) continue;
+      for (let t = txStart[q], te = txStart[q + 1]; t < te; t++) {
+        const y = txItems[t];
+        if (freq[y] === 1 && stampS[y] !== visit) {
+          stampS[y] = visit;
+          if (cntS[y] === 0) touchedS[nS++] = y;
+          cntS[y] += w;
+        }
+      }
+    }
+    this.nS = nS;
+  }
+
+  /** I-extension counts: items after the last item in the transactions where the pattern ends. */
+  private countI(pos: Int32Array, a: number, b: number, lastItem: number, w: number, visit: number): void {
+    const { txStart, txItems, freq, stampI, cntI, touchedI, blocked } = this;
+    let nI = this.nI;
+    for (let j = a; j < b; j++) {
+      const p = pos[j];
+      for (let t = txStart[p + 1] - 1, ts = txStart[p]; t >= ts; t--) {
+        const y = txItems[t];
+        if (y <= lastItem) break;
+        if (freq[y] === 1 && stampI[y] !== visit && blocked[y] === 0) {
+          stampI[y] = visit;
+          if (cntI[y] === 0) touchedI[nI++] = y;
+          cntI[y] += w;
+        }
+      }
+    }
+    this.nI = nI;
+  }
+
+  /** One counting pass over the supporting sequences: fills touchedS/cntS and touchedI/cntI. */
+  private countExtensions(sids: Int32Array, off: Int32Array, pos: Int32Array, len: number, lastItem: number): void {
+    const weight = this.weight;
+    const free = this.maxGap === Infinity;
+    const iPass = this.itemsets && this.iExtendable[lastItem] === 1;
+    this.nS = 0;
+    this.nI = 0;
+    for (let k = 0; k < len; k++) {
+      const s = sids[k];
+      const a = off[k];
+      const b = off[k + 1];
+      const w = weight ? weight[s] : 1;
+      const visit = free && !iPass ? 0 : this.nextVisit();
+      if (free) this.countSFree(s, pos[a], w);
+      else this.countSGap(pos, a, b, this.seqStart[s + 1], w, visit);
+      if (iPass) this.countI(pos, a, b, lastItem, w, visit);
+    }
+  }
+
+  /**
+   * The frequent ones of the counted extensions into ext (S items first, then I items, each sorted),
+   * their numbers in nS / nI; resets the counters. Returns whether one has the pattern's support.
+   */
+  private collect(ext: Int32Array, support: number): boolean {
+    const { cntS, cntI, touchedS, touchedI, minCount } = this;
+    let hasEqual = false;
+    let n = 0;
+    for (let i = 0; i < this.nS; i++) {
+      const y = touchedS[i];
+      if (cntS[y] >= minCount) {
+        ext[n++] = y;
+        if (cntS[y] === support) hasEqual = true;
+      }
+      cntS[y] = 0;
+    }
+    const nS = n;
+    for (let i = 0; i < this.nI; i++) {
+      const y = touchedI[i];
+      if (cntI[y] >= minCount) {
+        ext[n++] = y;
+        if (cntI[y] === support) hasEqual = true;
+      }
+      cntI[y] = 0;
+    }
+    ext.subarray(0, nS).sort();
+    ext.subarray(nS, n).sort();
+    this.nS = nS;
+    this.nI = n - nS;
+    return hasEqual;
+  }
+
+  /** Temporal join for the S-extension by y into the buffers of depth d; returns the number of sequences. */
+  private joinS(y: number, sids: Int32Array, off: Int32Array, pos: Int32Array, len: number, d: number): number {
+    const ys = this.v.sids[y];
+    const yo = this.v.off[y];
+    const yp = this.v.pos[y];
+    const { T, weight, hasMinGap, minGap, maxGap } = this;
+    this.ensure(d, len, 0);
+    const outS = this.bufSids[d];
+    const outO = this.bufOff[d];
+    let outP = this.bufPos[d];
+    let n = 0;
+    let np = 0;
+    let j = 0;
+    let sup = 0;
+    for (let k = 0; k < len; k++) {
+      const s = sids[k];
+      j = gallop(ys, j, s);
+      if (j >= ys.length) break;
+      if (ys[j] !== s) continue;
+      const ya = yo[j];
+      const yb = yo[j + 1];
+      if (outP.length < np + (yb - ya)) {
+        this.ensure(d, len, np + (yb - ya));
+        outP = this.bufPos[d];
+      }
+      const start = np;
+      const a = off[k];
+      const b = off[k + 1];
+      if (maxGap === Infinity) {
+        const p0 = pos[a];
+        let t = ya;
+        while (t < yb && yp[t] <= p0) t++;
+        if (hasMinGap) {
+          const lim = T[p0] + minGap;
+          while (t < yb && T[yp[t]] <= lim) t++;
+        }
+        // positions are sorted: everything from here on qualifies
+        for (; t < yb; t++) outP[np++] = yp[t];
+      } else {
+        let pa = a;
+        for (let t = ya; t < yb; t++) {
+          const q = yp[t];
+          const lo = T[q] - maxGap;
+          while (pa < b && T[pos[pa]] < lo) pa++;
+          if (pa === b) break;
+          const p = pos[pa];
+          if (p >= q) continue;
+          if (hasMinGap && T[q] - T[p] <= minGap) continue;
+          outP[np++] = q;
+        }
+      }
+      if (np > start) {
+        outS[n] = s;
+        outO[n] = start;
+        n++;
+        sup += weight ? weight[s] : 1;
+      }
+      j++;
+    }
+    outO[n] = np;
+    this.joinSup = sup;
+    return n;
+  }
+
+  /** Join for the I-extension by y (positions holding both) into the buffers of depth d. */
+  private joinI(y: number, sids: Int32Array, off: Int32Array, pos: Int32Array, len: number, d: number): number {
+    const ys = this.v.sids[y];
+    const yo = this.v.off[y];
+    const yp = this.v.pos[y];
+    const weight = this.weight;
+    this.ensure(d, len, off[len] - off[0]);
+    const outS = this.bufSids[d];
+    const outO = this.bufOff[d];
+    const outP = this.bufPos[d];
+    let n = 0;
+    let np = 0;
+    let j = 0;
+    let sup = 0;
+    for (let k = 0; k < len; k++) {
+      const s = sids[k];
+      j = gallop(ys, j, s);
+      if (j >= ys.length) break;
+      if (ys[j] !== s) continue;
+      let t = yo[j];
+      const yb = yo[j + 1];
+      const start = np;
+      for (let i = off[k], b = off[k + 1]; i < b && t < yb; ) {
+        const p = pos[i];
+        const q = yp[t];
+        if (p < q) i++;
+        else if (p > q) t++;
+        else {
+          outP[np++] = p;
+          i++;
+          t++;
+        }
+      }
+      if (np > start) {
+        outS[n] = s;
+        outO[n] = start;
+        n++;
+        sup += weight ? weight[s] : 1;
+      }
+      j++;
+    }
+    outO[n] = np;
+    this.joinSup = sup;
+    return n;
+  }
+
+  private setBlocked(depth: number, lastElemStart: number, on: number): void {
+    for (let i = lastElemStart; i < depth; i++) {
+      const x = this.patItems[i];
+      for (const a of this.ancestors[x]) this.blocked[a] = on;
+      for (const d of this.descendants[x]) this.blocked[d] = on;
+    }
+  }
+
+  visitNode(sids: Int32Array, off: Int32Array, pos: Int32Array, len: number, support: number, depth: number): void {
+    this.totalFrequent++;
+    this.levelStat(depth).frequent++;
+    const patItems = this.patItems;
+    const patNew = this.patNew;
     const lastItem = patItems[depth - 1];
     let nS = 0;
     let nI = 0;
-    const sItems: number[] = [];
-    const iItems: number[] = [];
     let hasEqual = false;
-    if (depth < o.maxLength) {
+    const d = depth; // child buffers live at index depth
+    this.ensure(d, 0, 0);
+    let ext = this.bufExt[d];
+    if (depth < this.maxLength) {
+      if (ext.length < 2 * this.m) ext = this.bufExt[d] = new Int32Array(2 * this.m); // S and I items
       let lastElemStart = depth - 1;
       while (!patNew[lastElemStart]) lastElemStart--;
-      if (taxonomy) {
-        for (let i = lastElemStart; i < depth; i++) {
-          const x = patItems[i];
-          for (const a of db.ancestors[x]) blocked[a] = 1;
-          for (const d of descendants[x]) blocked[d] = 1;
-        }
-      }
-      for (let k = 0; k < len; k++) {
-        const s = sids[k];
-        const a = off[k];
-        const b = off[k + 1];
-        const end = seqStart[s + 1];
-        const w = weight ? weight[s] : 1;
-        if (++visit === 0x7fffffff) {
-          stampS.fill(0);
-          stampI.fill(0);
-          visit = 1;
-        }
-        // S-extensions: items of transactions reachable from some end position
-        if (maxGap === Infinity) {
-          // reachable = occurs after the first end position p0 (and after the min-gap): walk the
-          // sequence's items by descending last occurrence — each distinct item once, no stamps
-          const p0 = pos[a];
-          const je = lastStart[s + 1];
-          let j = lastStart[s];
-          if (hasMinGap) {
-            const lim = T[p0] + minGap;
-            for (; j < je; j++) {
-              const q = lastPos[j];
-              if (q <= p0 || T[q] <= lim) break;
-              const y = lastItem_[j];
-              if (cntS[y] === 0) touchedS[nS++] = y;
-              cntS[y] += w;
-            }
-          } else {
-            for (; j < je && lastPos[j] > p0; j++) {
-              const y = lastItem_[j];
-              if (cntS[y] === 0) touchedS[nS++] = y;
-              cntS[y] += w;
-            }
-          }
-        } else {
-          let pa = a;
-          for (let q = pos[a] + 1; q < end; q++) {
-            const lo = T[q] - maxGap;
-            while (pa < b && T[pos[pa]] < lo) pa++;
-            if (pa === b) break;
-            const p = pos[pa];
-            if (p >= q) continue;
-            if (hasMinGap && T[q] - T[p] <= minGap) continue;
-            for (let t = txStart[q], te = txStart[q + 1]; t < te; t++) {
-              const y = txItems[t];
-              if (freq[y] === 1 && stampS[y] !== visit) {
-                stampS[y] = visit;
-                if (cntS[y] === 0) touchedS[nS++] = y;
-              cntS[y] += w;
-              }
-            }
-          }
-        }
-        // I-extensions: items after the last item in the transactions where the pattern ends
-        const iFrom: number = itemsets && iExtendable[lastItem] === 1 ? a : b;
-        for (let j = iFrom; j < b; j++) {
-          const p = pos[j];
-          for (let t = txStart[p + 1] - 1, ts = txStart[p]; t >= ts; t--) {
-            const y = txItems[t];
-            if (y <= lastItem) break;
-            if (freq[y] === 1 && stampI[y] !== visit && blocked[y] === 0) {
-              stampI[y] = visit;
-              if (cntI[y] === 0) touchedI[nI++] = y;
-              cntI[y] += w;
-            }
-          }
-        }
-      }
-      if (taxonomy) blocked.fill(0);
-      const ls = levelStat(depth + 1);
-      ls.candidates += nS + nI;
-      for (let i = 0; i < nS; i++) {
-        const y = touchedS[i];
-        if (cntS[y] >= minCount) {
-          sItems.push(y);
-          if (cntS[y] === support) hasEqual = true;
-        }
-        cntS[y] = 0;
-      }
-      for (let i = 0; i < nI; i++) {
-        const y = touchedI[i];
-        if (cntI[y] >= minCount) {
-          iItems.push(y);
-          if (cntI[y] === support) hasEqual = true;
-        }
-        cntI[y] = 0;
-      }
-      iItems.sort((x, y) => x - y);
-      sItems.sort((x, y) => x - y);
+      if (this.taxonomy) this.setBlocked(depth, lastElemStart, 1);
+      this.countExtensions(sids, off, pos, len, lastItem);
+      if (this.taxonomy) this.blocked.fill(0);
+      this.levelStat(depth + 1).candidates += this.nS + this.nI;
+      hasEqual = this.collect(ext, support);
+      nS = this.nS;
+      nI = this.nI;
     }
-    sink.pattern(
-      buildPattern,
-      support,
-      o.wantSids ? sids.slice(0, len) : null,
-      sItems.length + iItems.length > 0,
-      hasEqual,
-    );
-    if (o.progress && (totalFrequent & 1023) === 0) o.progress(depth, levelStat(depth + 1).candidates, totalFrequent);
+    this.sink.pattern(this.buildPattern, support, this.wantSids ? sids.slice(0, len) : null, nS + nI > 0, hasEqual);
+    if (this.o.progress && (this.totalFrequent & 1023) === 0) this.o.progress(depth, this.levelStat(depth + 1).candidates, this.totalFrequent);
 
-    const d = depth; // child buffers live at index depth
-    for (const y of sItems) {
-      const ys = v.sids[y];
-      const yo = v.off[y];
-      const yp = v.pos[y];
-      ensure(d, len, 0);
-      let outS = bufSids[d];
-      let outO = bufOff[d];
-      let n = 0;
-      let np = 0;
-      let j = 0;
-      let sup = 0;
-      for (let k = 0; k < len; k++) {
-        const s = sids[k];
-        j = gallop(ys, j, s);
-        if (j >= ys.length) break;
-        if (ys[j] !== s) continue;
-        const ya = yo[j];
-        const yb = yo[j + 1];
-        ensure(d, len, np + (yb - ya));
-        const outP = bufPos[d];
-        const start = np;
-        const a = off[k];
-        const b = off[k + 1];
-        if (maxGap === Infinity) {
-          const p0 = pos[a];
-          let t = ya;
-          while (t < yb && yp[t] <= p0) t++;
-          if (hasMinGap) {
-            const lim = T[p0] + minGap;
-            while (t < yb && T[yp[t]] <= lim) t++;
-          }
-          // positions are sorted: everything from here on qualifies
-          for (; t < yb; t++) outP[np++] = yp[t];
-        } else {
-          let pa = a;
-          for (let t = ya; t < yb; t++) {
-            const q = yp[t];
-            const lo = T[q] - maxGap;
-            while (pa < b && T[pos[pa]] < lo) pa++;
-            if (pa === b) break;
-            const p = pos[pa];
-            if (p >= q) continue;
-            if (hasMinGap && T[q] - T[p] <= minGap) continue;
-            outP[np++] = q;
-          }
-        }
-        if (np > start) {
-          outS[n] = s;
-          outO[n] = start;
-          n++;
-          sup += weight ? weight[s] : 1;
-        }
-        j++;
-      }
-      outO[n] = np;
+    for (let i = 0; i < nS + nI; i++) {
+      const y = ext[i];
+      const isS = i < nS;
+      const n = isS ? this.joinS(y, sids, off, pos, len, d) : this.joinI(y, sids, off, pos, len, d);
       patItems.push(y);
-      patNew.push(true);
-      visitNode(outS, outO, bufPos[d], n, sup, depth + 1);
-      patItems.pop();
-      patNew.pop();
-      outS = bufSids[d];
-      outO = bufOff[d];
-    }
-    for (const y of iItems) {
-      const ys = v.sids[y];
-      const yo = v.off[y];
-      const yp = v.pos[y];
-      ensure(d, len, off[len] - off[0]);
-      const outS = bufSids[d];
-      const outO = bufOff[d];
-      const outP = bufPos[d];
-      let n = 0;
-      let np = 0;
-      let j = 0;
-      let sup = 0;
-      for (let k = 0; k < len; k++) {
-        const s = sids[k];
-        j = gallop(ys, j, s);
-        if (j >= ys.length) break;
-        if (ys[j] !== s) continue;
-        let t = yo[j];
-        const yb = yo[j + 1];
-        const start = np;
-        for (let i = off[k], b = off[k + 1]; i < b && t < yb; ) {
-          const p = pos[i];
-          const q = yp[t];
-          if (p < q) i++;
-          else if (p > q) t++;
-          else {
-            outP[np++] = p;
-            i++;
-            t++;
-          }
-        }
-        if (np > start) {
-          outS[n] = s;
-          outO[n] = start;
-          n++;
-          sup += weight ? weight[s] : 1;
-        }
-        j++;
-      }
-      outO[n] = np;
-      patItems.push(y);
-      patNew.push(false);
-      visitNode(outS, outO, outP, n, sup, depth + 1);
+      patNew.push(isS);
+      this.visitNode(this.bufSids[d], this.bufOff[d], this.bufPos[d], n, this.joinSup, depth + 1);
       patItems.pop();
       patNew.pop();
     }
-  };
-
-  for (const x of f1) {
-    patItems.push(x);
-    patNew.push(true);
-    visitNode(v.sids[x], v.off[x], v.pos[x], v.sids[x].length, itemSupport[x], 1);
-    patItems.pop();
-    patNew.pop();
   }
-  return stats;
+}
+
+function grow(a: Int32Array, n: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(n);
+  b.set(a);
+  return b;
 }
 
 function hasItemsets(db: SeqDb): boolean {
