@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { DatasetReader } from '../src/dataset/read.js';
 import type { Session } from '../src/dataset/types.js';
 import type { GspConfig } from '../src/gsp/config.js';
@@ -20,23 +21,27 @@ export async function readGspInput(
   let fmt: InputFormat | null = format === 'auto' ? null : format;
   const sessions: Session[] = [];
   let reader: DatasetReader | null = null;
-  const texts: string[] = [];
-  stream.setEncoding('utf8');
-  for await (const chunk of stream as AsyncIterable<string>) {
-    if (fmt === null) fmt = sniffFormat(chunk);
+  // bytes in: SPMF is scanned as bytes, JSON lines decoded once, only the CSV is decoded chunk by chunk
+  const chunks: Buffer[] = [];
+  const decoder = new StringDecoder('utf8');
+  for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    if (fmt === null) fmt = sniffFormat(bytes.toString('utf8', 0, Math.min(bytes.length, 1 << 16)));
     if (fmt === 'csv') {
       reader ??= new DatasetReader({ file }, (s) => sessions.push(s));
-      reader.push(chunk);
-    } else texts.push(chunk);
+      reader.push(decoder.write(bytes));
+    } else chunks.push(bytes);
   }
   fmt ??= 'csv';
   if (fmt === 'csv') {
     reader ??= new DatasetReader({ file }, (s) => sessions.push(s));
+    const rest = decoder.end();
+    if (rest) reader.push(rest);
     reader.end();
     return { flat: flatFromRaw(sessionsToSequences(sessions, cfg.items, cfg.time, file)), itemNames: new Map(), format: 'csv', sessions };
   }
-  const text = texts.join('');
-  const parsed = fmt === 'spmf' ? parseSpmf(text, file) : parseJsonLines(text, file);
+  const bytes = Buffer.concat(chunks);
+  const parsed = fmt === 'spmf' ? parseSpmf(bytes, file) : parseJsonLines(bytes.toString('utf8'), file);
   return { ...parsed, format: fmt };
 }
 

@@ -69,36 +69,87 @@ export function sessionsToSequences(sessions: readonly Session[], items: ItemsCo
 }
 
 /**
- * SPMF sequences straight into a FlatInput (a char-code scanner: the benchmark files have 10^5
- * lines and per-token strings/arrays would dominate the run time).
+ * SPMF sequences straight into a FlatInput, scanning the bytes (the benchmark files have 10^5
+ * lines: per-line or per-token strings would dominate the run time; a string input is encoded
+ * first). The hot path (integers, -1, -2, blanks) is one small loop; timestamps, directives,
+ * comments and errors are handled off it.
  */
-export function parseSpmf(text: string, file?: string): ParsedInput {
+export function parseSpmf(input: string | Uint8Array, file?: string): ParsedInput {
+  const buf = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
   const f: FlatInput = { dict: [], seqStart: [], txStart: [], txTime: [], txItems: [], names: [], labels: [] };
-  const itemNames = new Map<string, string>();
-  const local = new Map<number, number>();
-  const n = text.length;
-  let i = 0;
-  let lineNo = 0;
-  while (i < n) {
-    lineNo++;
-    let e = text.indexOf('\n', i);
-    if (e < 0) e = n;
-    const lineStart = i;
-    const lineEnd = e > i && text.charCodeAt(e - 1) === 13 ? e - 1 : e;
-    i = e + 1;
-    let p = lineStart;
-    while (p < lineEnd && (text.charCodeAt(p) === 32 || text.charCodeAt(p) === 9)) p++;
-    if (p === lineEnd) continue;
-    const c0 = text.charCodeAt(p);
-    const where = { file, line: lineNo };
-    if (c0 === 35 /* # */ || c0 === 37 /* % */) continue;
-    if (c0 === 64 /* @ */) {
-      const line = text.slice(p, lineEnd).trim();
-      const m = /^@ITEM=(-?\d+)=(.*)$/.exec(line);
-      if (m) itemNames.set(String(Number(m[1])), m[2]);
-      else if (!/^@CONVERTED_FROM_TEXT\b/.test(line)) throw new FtpIdsError('SPMF_LINE', `unknown directive "${line.slice(0, 40)}"`, where);
-      continue;
+  const sc = new SpmfScanner(buf, f, file);
+  sc.run();
+  return { flat: f, itemNames: sc.itemNames };
+}
+
+const SMALL_ITEM = 1 << 16;
+
+class SpmfScanner {
+  readonly itemNames = new Map<string, string>();
+  /** SPMF item -> dictionary index (+1; 0 = not yet seen) for small items, a Map beyond */
+  private readonly smallIds = new Int32Array(SMALL_ITEM);
+  private readonly largeIds = new Map<number, number>();
+  private lineNo = 0;
+  constructor(
+    private readonly buf: Uint8Array,
+    private readonly f: FlatInput,
+    private readonly file?: string,
+  ) {}
+
+  private text(a: number, b: number): string {
+    return Buffer.from(this.buf.buffer, this.buf.byteOffset + a, b - a).toString('utf8');
+  }
+
+  private fail(message: string): never {
+    throw new FtpIdsError('SPMF_LINE', message, { file: this.file, line: this.lineNo });
+  }
+
+  private intern(v: number): number {
+    const f = this.f;
+    if (v < SMALL_ITEM) {
+      const x = this.smallIds[v];
+      if (x !== 0) return x - 1;
+      this.smallIds[v] = f.dict.length + 1;
+    } else {
+      const x = this.largeIds.get(v);
+      if (x !== undefined) return x;
+      this.largeIds.set(v, f.dict.length);
     }
+    f.dict.push(String(v));
+    return f.dict.length - 1;
+  }
+
+  run(): void {
+    const buf = this.buf;
+    const n = buf.length;
+    let i = 0;
+    while (i < n) {
+      this.lineNo++;
+      let e = buf.indexOf(10, i);
+      if (e < 0) e = n;
+      const lineEnd = e > i && buf[e - 1] === 13 ? e - 1 : e;
+      let p = i;
+      i = e + 1;
+      while (p < lineEnd && (buf[p] === 32 || buf[p] === 9)) p++;
+      if (p === lineEnd) continue;
+      const c0 = buf[p];
+      if (c0 === 35 /* # */ || c0 === 37 /* % */) continue;
+      if (c0 === 64 /* @ */) this.directive(p, lineEnd);
+      else this.sequence(p, lineEnd);
+    }
+  }
+
+  private directive(p: number, lineEnd: number): void {
+    const line = this.text(p, lineEnd).trim();
+    const m = /^@ITEM=(-?\d+)=(.*)$/.exec(line);
+    if (m) this.itemNames.set(String(Number(m[1])), m[2]);
+    else if (!/^@CONVERTED_FROM_TEXT\b/.test(line)) this.fail(`unknown directive "${line.slice(0, 40)}"`);
+  }
+
+  /** One sequence line: items, -1 (end of itemset), -2 (end of sequence), <t> timestamps. */
+  private sequence(p: number, lineEnd: number): void {
+    const buf = this.buf;
+    const f = this.f;
     const seqTx = f.txStart.length;
     f.seqStart.push(seqTx);
     f.names.push(f.names.length);
@@ -109,68 +160,64 @@ export function parseSpmf(text: string, file?: string): ParsedInput {
     let lastTime = -Infinity;
     let itemsetStart = f.txItems.length;
     while (p < lineEnd) {
-      let c = text.charCodeAt(p);
+      let c = buf[p];
       if (c === 32 || c === 9) {
         p++;
         continue;
       }
       const tokStart = p;
-      while (p < lineEnd && (c = text.charCodeAt(p)) !== 32 && c !== 9) p++;
-      if (ended) throw new FtpIdsError('SPMF_LINE', `data after -2 ("${text.slice(tokStart, p).slice(0, 40)}")`, where);
-      if (text.charCodeAt(tokStart) === 60 /* < */) {
-        const tok = text.slice(tokStart, p);
-        const ts = /^<(\d+(?:\.\d+)?)>$/.exec(tok);
-        if (!ts) throw new FtpIdsError('SPMF_LINE', `bad timestamp "${tok.slice(0, 40)}"`, where);
-        if (inItemset) throw new FtpIdsError('SPMF_LINE', `timestamp ${tok} inside an itemset`, where);
-        curTime = Number(ts[1]);
+      while (p < lineEnd && (c = buf[p]) !== 32 && c !== 9) p++;
+      if (ended) this.fail(`data after -2 ("${this.text(tokStart, p).slice(0, 40)}")`);
+      if (buf[tokStart] === 60 /* < */) {
+        if (inItemset) this.fail(`timestamp ${this.text(tokStart, p)} inside an itemset`);
+        curTime = this.timestamp(tokStart, p);
         continue;
       }
       let q = tokStart;
-      let neg = false;
-      if (text.charCodeAt(q) === 45) {
-        neg = true;
-        q++;
-      }
+      const neg = buf[q] === 45;
+      if (neg) q++;
       let v = 0;
-      if (q === p) throw new FtpIdsError('SPMF_LINE', `expected an integer item, -1 or -2, got "${text.slice(tokStart, p)}"`, where);
+      if (q === p) this.badItem(tokStart, p);
       for (; q < p; q++) {
-        const d = text.charCodeAt(q) - 48;
-        if (d < 0 || d > 9 || v > 1e14) {
-          throw new FtpIdsError('SPMF_LINE', `expected an integer item, -1 or -2, got "${text.slice(tokStart, p).slice(0, 40)}"`, where);
-        }
+        const d = buf[q] - 48;
+        if (d < 0 || d > 9 || v > 1e14) this.badItem(tokStart, p);
         v = v * 10 + d;
       }
       if (neg) {
         if (v === 1) {
-          if (!inItemset) throw new FtpIdsError('SPMF_LINE', 'empty itemset (-1 without items)', where);
+          if (!inItemset) this.fail('empty itemset (-1 without items)');
           const t = Number.isNaN(curTime) ? f.txStart.length - seqTx : curTime;
-          if (t < lastTime) throw new FtpIdsError('SPMF_LINE', `timestamp ${t} goes backwards`, where);
+          if (t < lastTime) this.fail(`timestamp ${t} goes backwards`);
           lastTime = t;
           f.txStart.push(itemsetStart);
           f.txTime.push(t);
           inItemset = false;
           curTime = NaN;
         } else if (v === 2) {
-          if (inItemset) throw new FtpIdsError('SPMF_LINE', 'itemset not closed by -1 before -2', where);
+          if (inItemset) this.fail('itemset not closed by -1 before -2');
           ended = true;
-        } else throw new FtpIdsError('SPMF_LINE', `negative item -${v}`, where);
+        } else this.fail(`negative item -${v}`);
         continue;
       }
       if (!inItemset) {
         inItemset = true;
         itemsetStart = f.txItems.length;
       }
-      let x = local.get(v);
-      if (x === undefined) {
-        x = f.dict.length;
-        local.set(v, x);
-        f.dict.push(String(v));
-      }
-      f.txItems.push(x);
+      f.txItems.push(this.intern(v));
     }
-    if (!ended) throw new FtpIdsError('SPMF_LINE', 'sequence does not end with -2', where);
+    if (!ended) this.fail('sequence does not end with -2');
   }
-  return { flat: f, itemNames };
+
+  private timestamp(a: number, b: number): number {
+    const tok = this.text(a, b);
+    const ts = /^<(\d+(?:\.\d+)?)>$/.exec(tok);
+    if (!ts) this.fail(`bad timestamp "${tok.slice(0, 40)}"`);
+    return Number(ts[1]);
+  }
+
+  private badItem(a: number, b: number): never {
+    this.fail(`expected an integer item, -1 or -2, got "${this.text(a, b).slice(0, 40)}"`);
+  }
 }
 
 export function parseJsonLines(text: string, file?: string): ParsedInput {
