@@ -214,3 +214,14 @@ describe('CSV input', () => {
     expect(v!.flowId).toBe('F1');
   });
 });
+
+describe('matchStage (highland)', () => {
+  it('gives the same verdicts as the core, in order', async () => {
+    const { default: _ } = await import('highland');
+    const { matchStage } = await import('../stages/match.js');
+    const sessions = [benign(1, 700_000), session([['HELO', '500']]), benign(2, 700_100)];
+    const viaStage = await new Promise<Verdict[]>((res, rej) => _(sessions).through(matchStage(model())).stopOnError(rej).toArray(res));
+    expect(viaStage).toEqual(run(sessions));
+    expect(viaStage.map((v) => v.verdict)).toEqual(['normal', 'suspicious', 'normal']);
+  });
+});
