@@ -248,8 +248,12 @@ export async function idsMain(argv: string[], out: (s: string) => void): Promise
     case '-h':
     case '--help':
     case 'help':
+      if (cmd === undefined) {
+        process.stderr.write(IDS_USAGE); // a usage error: the message goes to stderr
+        return 2;
+      }
       out(IDS_USAGE);
-      return cmd === undefined ? 2 : 0;
+      return 0;
     default:
       throw new FtpIdsError('USAGE', `unknown command "${cmd}" (train, detect, eval, demo)`);
   }
