@@ -108,3 +108,23 @@ describe('itemsets', () => {
     expect(() => parseItemsSpec('command,bogus')).toThrow(/unknown item kind/);
   });
 });
+
+describe('ftp-extract CSV read back by the dataset reader', () => {
+  it('a bare CR or LF inside a command or argument stays inside its field', async () => {
+    const { csvHeader, csvRow } = await import('../src/extract/csv.js');
+    const base = {
+      flow_id: 'F9', community_id: '1:x', client_ip: '127.0.2.5', client_port: 5000, server_ip: '127.0.0.2', server_port: 21,
+      label: 'other', ts_request: 1, ts_reply: 2, reply_codes: '500', final_code: '500', flags: '', tags: '',
+    };
+    const rows = [
+      { ...base, index: 1, command: 'GET\r', arg: 'x' },
+      { ...base, index: 2, command: 'NOOP', arg: 'a\rb\nc,"d"' },
+    ];
+    const text = csvHeader() + rows.map((r) => csvRow(r as never)).join('');
+    const [s] = parseDataset(text);
+    expect(s.exchanges.map((e) => [e.command, e.arg])).toEqual([
+      ['GET\r', 'x'],
+      ['NOOP', 'a\rb\nc,"d"'],
+    ]);
+  });
+});

@@ -12,7 +12,9 @@ export const OUTPUT_FORMATS: readonly OutputFormat[] = ['csv', 'seed'];
 // csv-stringify costs ~10 µs a row (measured: more than the whole extraction), most of it on rows that
 // need no quoting at all. Rows whose fields hold no `,` `"` CR or LF are joined directly — exactly the
 // text csv-stringify writes for them (tested against it); any other row goes through csv-stringify.
-const CSV_OPTIONS = { record_delimiter: 'unix' as const };
+// csv-stringify quotes a field holding LF but not one holding a bare CR (a command word can: hostile
+// clients send them), and many CSV readers end a record at a bare CR; quoted_match quotes both.
+const CSV_OPTIONS = { record_delimiter: 'unix' as const, quoted_match: /[\r\n]/ };
 const NEEDS_QUOTING = /[",\r\n]/;
 
 function plainLine(fields: (string | number | null)[]): string | null {
