@@ -301,11 +301,16 @@ class VerticalMiner {
     this.nI = nI;
   }
 
+  /** Whether a pattern ending in item x can have an I-extension (else its I-pass is skipped). */
+  private iPassFor(x: number): boolean {
+    return this.itemsets && this.iExtendable[x] === 1;
+  }
+
   /** One counting pass over the supporting sequences: fills touchedS/cntS and touchedI/cntI. */
   private countExtensions(sids: Int32Array, off: Int32Array, pos: Int32Array, len: number, lastItem: number): void {
     const weight = this.weight;
     const free = this.maxGap === Infinity;
-    const iPass = this.itemsets && this.iExtendable[lastItem] === 1;
+    const iPass = this.iPassFor(lastItem);
     this.nS = 0;
     this.nI = 0;
     for (let k = 0; k < len; k++) {
@@ -358,6 +363,7 @@ class VerticalMiner {
     const yo = this.v.off[y];
     const yp = this.v.pos[y];
     const { T, weight, hasMinGap, minGap, maxGap } = this;
+    const onlyFirst = !this.iPassFor(y);
     this.ensure(d, len, 0);
     const outS = this.bufSids[d];
     const outO = this.bufOff[d];
@@ -388,8 +394,10 @@ class VerticalMiner {
           const lim = T[p0] + minGap;
           while (t < yb && T[yp[t]] <= lim) t++;
         }
-        // positions are sorted: everything from here on qualifies
-        for (; t < yb; t++) outP[np++] = yp[t];
+        // positions are sorted: everything from here on qualifies; a node that will never be
+        // I-extended needs only its first end position (S-extensions read pos[a] alone here)
+        if (t < yb && onlyFirst) outP[np++] = yp[t];
+        else for (; t < yb; t++) outP[np++] = yp[t];
       } else {
         let pa = a;
         for (let t = ya; t < yb; t++) {
@@ -422,6 +430,8 @@ class VerticalMiner {
     const yo = this.v.off[y];
     const yp = this.v.pos[y];
     const weight = this.weight;
+    // without max-gap, a node that will never be I-extended needs only its first end position
+    const onlyFirst = this.maxGap === Infinity && !this.iPassFor(y);
     this.ensure(d, len, off[len] - off[0]);
     const outS = this.bufSids[d];
     const outO = this.bufOff[d];
@@ -445,6 +455,7 @@ class VerticalMiner {
         else if (p > q) t++;
         else {
           outP[np++] = p;
+          if (onlyFirst) break;
           i++;
           t++;
         }
