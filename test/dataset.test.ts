@@ -128,3 +128,19 @@ describe('ftp-extract CSV read back by the dataset reader', () => {
     ]);
   });
 });
+
+describe('dataset reader on bytes', () => {
+  it('a UTF-8 character cut between two chunks is decoded whole', () => {
+    const text = `${HEADER}\nF1,1:a,1.2.3.4,1,5.6.7.8,21,x,1,1,2,CWD,répertoire→ü,250,250,,\n`;
+    const bytes = Buffer.from(text, 'utf8');
+    const whole = JSON.stringify(parseDataset(text));
+    for (let i = 0; i <= bytes.length; i++) {
+      const out: Session[] = [];
+      const r = new DatasetReader({}, (s) => out.push(s));
+      r.push(bytes.subarray(0, i));
+      r.push(bytes.subarray(i));
+      r.end();
+      expect(JSON.stringify(out)).toBe(whole);
+    }
+  });
+});

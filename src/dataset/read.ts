@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import { FtpIdsError } from '../common/errors.js';
 import { optInt } from '../common/options.js';
 import { CsvTokenizer } from './csv-lines.js';
@@ -39,6 +40,8 @@ export class DatasetReader {
   private readonly ended = new Set<string>();
   readonly counters = { rows: 0, sessions: 0, droppedExchanges: 0 };
   private readonly opts: DatasetReaderOptions;
+  // bytes arrive in arbitrary chunks: a UTF-8 character split across two must not become two U+FFFD
+  private readonly decoder = new StringDecoder('utf8');
 
   constructor(options: Record<string, unknown> | DatasetReaderOptions, private readonly onSession: (s: Session) => void) {
     this.opts = normalizeDatasetReaderOptions(options as Record<string, unknown>);
@@ -48,10 +51,12 @@ export class DatasetReader {
   }
 
   push(chunk: string | Buffer): void {
-    this.tokenizer.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
+    this.tokenizer.push(typeof chunk === 'string' ? chunk : this.decoder.write(chunk));
   }
 
   end(): void {
+    const rest = this.decoder.end();
+    if (rest) this.tokenizer.push(rest);
     this.tokenizer.end();
     if (this.col === null) {
       throw new FtpIdsError('DATASET_EMPTY', 'no header line: expected a CSV with columns ' + REQUIRED_COLUMNS.join(', '), {
