@@ -371,45 +371,33 @@ export function subDb(db: SeqDb, keep: readonly number[]): SeqDb {
  * `members` lists, per distinct sequence, the original sequence indices (for --sids).
  */
 export function mergeIdentical(db: SeqDb): { db: SeqDb; weight: Int32Array; memberStart: Int32Array; members: Int32Array } | null {
-  // hash each sequence (FNV-1a over times and items), confirm equality on collision
-  const byHash = new Map<number, number[]>();
+  // hash each sequence (FNV-1a over times and items) into an open-addressing table of group ids
+  // (typed arrays, no per-sequence objects); equal hashes are confirmed item by item
   const group = new Int32Array(db.n);
   const reps: number[] = [];
-  const same = (a: number, b: number): boolean => {
-    const ta = db.seqStart[a];
-    const tb = db.seqStart[b];
-    const n = db.seqStart[a + 1] - ta;
-    if (n !== db.seqStart[b + 1] - tb) return false;
-    for (let i = 0; i < n; i++) {
-      if (db.txTime[ta + i] !== db.txTime[tb + i]) return false;
-      const ka = db.txStart[ta + i];
-      const kb = db.txStart[tb + i];
-      const len = db.txStart[ta + i + 1] - ka;
-      if (len !== db.txStart[tb + i + 1] - kb) return false;
-      for (let j = 0; j < len; j++) if (db.txItems[ka + j] !== db.txItems[kb + j]) return false;
-    }
-    return true;
-  };
+  let cap = 1024;
+  while (cap < db.n * 2) cap *= 2;
+  const mask = cap - 1;
+  const slotGroup = new Int32Array(cap).fill(-1);
+  const groupHash: number[] = [];
   for (let s = 0; s < db.n; s++) {
-    let h = 0x811c9dc5;
-    for (let t = db.seqStart[s]; t < db.seqStart[s + 1]; t++) {
-      h = Math.imul(h ^ (db.txTime[t] * 1000003) | 0, 16777619);
-      for (let k = db.txStart[t]; k < db.txStart[t + 1]; k++) h = Math.imul(h ^ (db.txItems[k] + 1), 16777619);
-      h = Math.imul(h ^ 0x5bd1e995, 16777619);
-    }
-    let list = byHash.get(h);
-    if (!list) byHash.set(h, (list = []));
+    const h = sequenceHash(db, s);
+    let slot = h & mask;
     let g = -1;
-    for (const cand of list) {
-      if (same(reps[cand], s)) {
-        g = cand;
+    for (;;) {
+      const c = slotGroup[slot];
+      if (c < 0) break;
+      if (groupHash[c] === h && sameSequence(db, reps[c], s)) {
+        g = c;
         break;
       }
+      slot = (slot + 1) & mask;
     }
     if (g < 0) {
       g = reps.length;
       reps.push(s);
-      list.push(g);
+      groupHash.push(h);
+      slotGroup[slot] = g;
     }
     group[s] = g;
   }
@@ -422,4 +410,32 @@ export function mergeIdentical(db: SeqDb): { db: SeqDb; weight: Int32Array; memb
   const members = new Int32Array(db.n);
   for (let s = 0; s < db.n; s++) members[fill[group[s]]++] = s;
   return { db: subDb(db, reps), weight, memberStart, members };
+}
+
+function sequenceHash(db: SeqDb, s: number): number {
+  const { seqStart, txStart, txTime, txItems } = db;
+  let h = 0x811c9dc5;
+  for (let t = seqStart[s]; t < seqStart[s + 1]; t++) {
+    h = Math.imul(h ^ ((txTime[t] * 1000003) | 0), 16777619);
+    for (let k = txStart[t]; k < txStart[t + 1]; k++) h = Math.imul(h ^ (txItems[k] + 1), 16777619);
+    h = Math.imul(h ^ 0x5bd1e995, 16777619);
+  }
+  return h;
+}
+
+function sameSequence(db: SeqDb, a: number, b: number): boolean {
+  const { seqStart, txStart, txTime, txItems } = db;
+  const ta = seqStart[a];
+  const tb = seqStart[b];
+  const n = seqStart[a + 1] - ta;
+  if (n !== seqStart[b + 1] - tb) return false;
+  for (let i = 0; i < n; i++) {
+    if (txTime[ta + i] !== txTime[tb + i]) return false;
+    const ka = txStart[ta + i];
+    const kb = txStart[tb + i];
+    const len = txStart[ta + i + 1] - ka;
+    if (len !== txStart[tb + i + 1] - kb) return false;
+    for (let j = 0; j < len; j++) if (txItems[ka + j] !== txItems[kb + j]) return false;
+  }
+  return true;
 }
