@@ -101,7 +101,7 @@ async function syntheticFlat(n: number, seed: number): Promise<FlatInput | null>
 async function runJob(job: Job): Promise<JobResult> {
   const t0 = performance.now();
   let flat: FlatInput | null;
-  if (job.kind === 'spmf') flat = parseSpmf(readFileSync(job.file!, 'utf8')).flat;
+  if (job.kind === 'spmf') flat = parseSpmf(readFileSync(job.file!)).flat; // bytes, as ftp-gsp reads them
   else if (job.kind === 'quest') flat = generateQuest({ ...QUEST_DEFAULT, ...job.quest });
   else flat = await syntheticFlat(job.sessions!, 1);
   if (!flat) throw new Error('bench/synthetic-ftp.ts does not export syntheticSessions');
