@@ -10,6 +10,7 @@
  * Deterministic for a seed. Output: a FlatInput (integer items as strings), times = transaction index.
  */
 import type { FlatInput } from '../src/gsp/db.js';
+import { Rng } from './synthetic-ftp.js';
 
 export interface QuestParams {
   D: number;
@@ -25,14 +26,10 @@ export interface QuestParams {
 
 export const QUEST_DEFAULT: QuestParams = { D: 10_000, C: 10, T: 2.5, S: 4, I: 1.25, NS: 5000, NI: 25_000, N: 10_000, seed: 1 };
 
+/** the shared mulberry32 of the workload generators */
 function mulberry(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    let t = (s = (s + 0x6d2b79f5) | 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.float();
 }
 
 export function generateQuest(p: QuestParams): FlatInput {

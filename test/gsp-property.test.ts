@@ -2,17 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { normalizeGspConfig } from '../src/gsp/config.js';
 import { buildDb, type RawSequence, type Taxonomy } from '../src/gsp/db.js';
 import { minePatterns } from '../src/gsp/mine.js';
+import { Rng } from '../bench/synthetic-ftp.js';
 import { okey, oracleFilter, oracleMine, type OracleConstraints, type OracleSeq } from './gsp-oracle.js';
 
-/** mulberry32 */
+/** mulberry32, the workload generators' PRNG */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    let t = (s = (s + 0x6d2b79f5) | 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.float();
 }
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 
