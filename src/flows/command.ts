@@ -1,7 +1,13 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { captureChunks } from '../capture/input.js';
 import { FtpIdsError } from '../common/errors.js';
 import { createFlowReader } from './reader.js';
-import { flowToJsonLine } from './record.js';
+import { flowLineMaxBytes, writeTableFlowLine, type FlowRecord } from './record.js';
+
+/** output is gathered into blocks of this size before one write to stdout */
+const OUT_BLOCK = 1 << 22;
+/** read size for regular files (one buffer, reused: the reader copies what it keeps) */
+const READ_BLOCK = 1 << 22;
 
 export const FLOWS_USAGE = `usage: ftp-flows [options] [capture ...]   (no file or "-": stdin; .gz detected)
 Reads pcap/pcapng (several files = one capture, in order) and writes one NDJSON flow record
@@ -33,13 +39,30 @@ export async function runFlowsCommand(values: Values, files: string[]): Promise<
   if (statsFormat !== undefined && statsFormat !== 'json' && statsFormat !== 'kv') {
     throw new FtpIdsError('INVALID_OPTION', `option stats-format: expected json or kv, got ${JSON.stringify(statsFormat)}`);
   }
-  let out: string[] = [];
-  const reader = createFlowReader(raw, (f) => out.push(flowToJsonLine(f)));
-  const flush = async (): Promise<void> => {
-    if (out.length === 0) return;
-    const text = out.join('');
-    out = [];
-    if (!process.stdout.write(text)) await new Promise<void>((res) => process.stdout.once('drain', res));
+  // NDJSON goes straight into large Buffers (a new one per write: stdout may still hold the last)
+  const full: Buffer[] = [];
+  let block = Buffer.allocUnsafe(OUT_BLOCK);
+  let used = 0;
+  const onFlow = (f: FlowRecord): void => {
+    const need = flowLineMaxBytes(f);
+    if (used + need > block.length) {
+      if (used > 0) full.push(block.subarray(0, used));
+      block = Buffer.allocUnsafe(Math.max(OUT_BLOCK, need));
+      used = 0;
+    }
+    used = writeTableFlowLine(f, block, used);
+  };
+  const reader = createFlowReader(raw, onFlow);
+  const flush = async (all: boolean): Promise<void> => {
+    if (all && used > 0) {
+      full.push(block.subarray(0, used));
+      block = block.length - used >= OUT_BLOCK / 4 ? block.subarray(used) : Buffer.allocUnsafe(OUT_BLOCK);
+      used = 0;
+    }
+    for (let i = 0; i < full.length; i++) {
+      if (!process.stdout.write(full[i])) await new Promise<void>((res) => process.stdout.once('drain', res));
+    }
+    full.length = 0;
   };
   const printWarnings = (from: number): number => {
     for (let i = from; i < reader.warnings.length; i++) {
@@ -53,9 +76,22 @@ export async function runFlowsCommand(values: Values, files: string[]): Promise<
     const inputs = files.length ? files : ['-'];
     for (const name of inputs) {
       reader.startFile(name === '-' ? '(stdin)' : name);
-      for await (const chunk of captureChunks(name)) {
-        reader.push(chunk);
-        await flush();
+      const fd = name === '-' ? -1 : openPlainFile(name);
+      if (fd >= 0) {
+        try {
+          const buf = Buffer.allocUnsafe(READ_BLOCK);
+          for (let n; (n = readSync(fd, buf, 0, READ_BLOCK, null)) > 0; ) {
+            reader.push(n === READ_BLOCK ? buf : buf.subarray(0, n));
+            await flush(false);
+          }
+        } finally {
+          closeSync(fd);
+        }
+      } else {
+        for await (const chunk of captureChunks(name)) {
+          reader.push(chunk);
+          await flush(false);
+        }
       }
       warned = printWarnings(warned);
     }
@@ -63,12 +99,12 @@ export async function runFlowsCommand(values: Values, files: string[]): Promise<
     warned = printWarnings(warned);
   } catch (e) {
     if (e instanceof FtpIdsError) reader.flushOpen();
-    await flush();
+    await flush(true);
     printWarnings(warned);
     if (stats) printStats(reader.stats(), statsFormat);
     throw e;
   }
-  await flush();
+  await flush(true);
   if (stats) printStats(reader.stats(), statsFormat);
   return 0;
 }
@@ -76,4 +112,20 @@ export async function runFlowsCommand(values: Values, files: string[]): Promise<
 function printStats(s: Record<string, number>, format: unknown): void {
   if (format === 'kv') process.stderr.write(Object.entries(s).map(([k, v]) => `${k}=${v}\n`).join(''));
   else process.stderr.write(JSON.stringify(s) + '\n');
+}
+
+/** An open descriptor of a regular, not gzipped file (read synchronously in large blocks), else -1. */
+function openPlainFile(name: string): number {
+  let fd: number;
+  try {
+    fd = openSync(name, 'r');
+  } catch {
+    return -1; // captureChunks reports the error as before
+  }
+  const head = Buffer.alloc(2);
+  if (!fstatSync(fd).isFile() || (readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b)) {
+    closeSync(fd);
+    return -1;
+  }
+  return fd;
 }

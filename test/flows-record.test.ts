@@ -1,0 +1,72 @@
+import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { flowsOf, readCaptureFile } from '../scripts/compare-follow.js';
+import { flowLineMaxBytes, writeTableFlowLine, type FlowRecord } from '../src/flows/record.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const SHARED = fileURLToPath(new URL('../../shared/', import.meta.url));
+
+/** the reference: the record as plain JSON.stringify prints it, payloads as base64 */
+const reference = (f: FlowRecord): string =>
+  JSON.stringify({
+    ...f,
+    chunks: f.chunks.map((c) => (c.data ? { dir: c.dir, ts: c.ts, data: c.data.toString('base64') } : c)),
+  }) + '\n';
+
+function written(f: FlowRecord): string {
+  const max = flowLineMaxBytes(f);
+  const out = Buffer.alloc(max + 16, 0x55);
+  const end = writeTableFlowLine(f, out, 8);
+  expect(end - 8).toBeLessThanOrEqual(max);
+  expect(out[7]).toBe(0x55); // nothing written before pos
+  return out.toString('latin1', 8, end);
+}
+
+describe('writeTableFlowLine (the command\'s serialiser)', () => {
+  it('writes the bytes of JSON.stringify for IPv6, gaps, flags, truncation, many chunk sizes', () => {
+    const files = [
+      'zeek/ipv6/ipv6.pcap',
+      'zeek/ipv4/ipv4.pcap',
+      'zeek/ftp-many-port-expected/ftp-many-port-expected.pcap.gz',
+    ].map((p) => join(SHARED, 'corpus', p));
+    const flows: FlowRecord[] = [];
+    for (const f of files) flows.push(...flowsOf(readCaptureFile(f), { all: true, maxFlowBytes: '1k' }));
+    flows.push(...flowsOf(readFileSync(join(ROOT, 'samples/attacks.pcap')), {}));
+    expect(flows.some((f) => f.client.ip.includes(':'))).toBe(true);
+    expect(flows.some((f) => f.flags.length > 0)).toBe(true);
+    for (const f of flows) expect(written(f)).toBe(reference(f));
+  });
+
+  it('hand-made record: gap chunk, several flags, empty chunk list, fractional times', () => {
+    const base: FlowRecord = {
+      type: 'flow', v: 1, id: 'F0123456789abcdef', community_id: '1:LQU9qZlK+B5F3KDmev6m5PMibrg=',
+      client: { ip: '2001:db8::1', port: 49152 }, server: { ip: '10.0.0.1', port: 21 },
+      first_ts: 1700000000.123456, last_ts: 1700000004.5, packets: { c: 3, s: 4 }, bytes: { c: 5, s: 0 },
+      end: 'evicted', flags: ['no_syn', 'gap', 'truncated_s', 'evicted', 'overlap_conflict'],
+      chunks: [
+        { dir: 'c', ts: 1700000000.2, data: Buffer.from([0, 0xff, 0x80, 0x22, 0x5c]) },
+        { dir: 's', ts: 1700000001, gap: 1448 },
+        { dir: 'c', ts: 1700000002.000001, data: Buffer.alloc(0) },
+      ],
+    };
+    expect(written(base)).toBe(reference(base));
+    const empty = { ...base, flags: [], chunks: [] };
+    expect(written(empty)).toBe(reference(empty));
+  });
+});
+
+describe('ftp-flows command reads large files in blocks', () => {
+  it('a capture longer than one read block gives the library\'s flows', () => {
+    const file = join(ROOT, 'samples/benign.pcap');
+    expect(statSync(file).size).toBeGreaterThan(1 << 22); // spans two 4 MiB reads
+    const r = spawnSync(process.execPath, [join(ROOT, 'dist/bin/ftp-flows.js'), '--all', file], {
+      maxBuffer: 1 << 28,
+      encoding: 'latin1',
+    });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(flowsOf(readFileSync(file), { all: true }).map(reference).join(''));
+  });
+});
