@@ -9,6 +9,12 @@ export interface EngineOptions {
   readonly wantSids: boolean;
   /** multiplicity of each sequence (identical sequences merged); null = every sequence counts 1 */
   readonly weight: Int32Array | null;
+  /**
+   * skip every pattern that cannot be closed together with all its extensions (BackScan, see
+   * vertical.ts); only sound for maximal/closed output without time constraints, taxonomy or
+   * max-length — the caller decides
+   */
+  readonly pruneNonClosed?: boolean;
   /** called now and then: level (pattern length), candidates counted, frequent found so far */
   readonly progress?: (level: number, candidates: number, frequent: number) => void;
 }

@@ -44,7 +44,25 @@ export function minePatterns(
   const merged = mergeIdentical(cdb);
   if (merged) cdb = merged.db;
   const v = buildVertical(cdb);
-  const eo: EngineOptions = { minCount, constraints, maxLength: cfg.maxLength, wantSids: cfg.sids, progress, weight: merged?.weight ?? null };
+  // BackScan pruning (vertical.ts) is proven only for plain subsequence containment: no min-gap,
+  // no max-gap, one transaction per element, no taxonomy, and no max-length (a longer super-pattern
+  // than the limit does not count, so a pattern at the limit may be maximal although it is not closed)
+  const pruneNonClosed =
+    cfg.output !== 'all' &&
+    cfg.minGap === null &&
+    cfg.maxGap === Infinity &&
+    cfg.window === 0 &&
+    cfg.maxLength === Infinity &&
+    !db.ancestors.some((a) => a.length > 0);
+  const eo: EngineOptions = {
+    minCount,
+    constraints,
+    maxLength: cfg.maxLength,
+    wantSids: cfg.sids,
+    progress,
+    weight: merged?.weight ?? null,
+    pruneNonClosed,
+  };
   // sequence indices of the merged database back to the caller's
   const expand = (sids: Int32Array | null): Int32Array | null => {
     if (!sids || !merged) return sids;

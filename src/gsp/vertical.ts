@@ -97,6 +97,18 @@ class VerticalMiner {
   readonly bufPos: Int32Array[] = [];
   readonly bufExt: Int32Array[] = [];
   readonly buildPattern: () => Pattern;
+  /** BackScan (see backScanPrunable): on only when EngineOptions.pruneNonClosed */
+  readonly backScan: boolean;
+  /** BackScan scratch: element starts in patItems, first-instance and last-in-first positions */
+  private elemStart = new Int32Array(16);
+  private first = new Int32Array(16);
+  private lastIn = new Int32Array(16);
+  /** BackScan candidates (keys (2·element + kind)·m + item) and their per-sequence marks */
+  private cand = new Int32Array(64);
+  private mark = new Int32Array(0);
+  private markTag = 0;
+  /** patterns skipped with their whole subtree by BackScan */
+  backScanPruned = 0;
 
   constructor(
     db: SeqDb,
@@ -147,6 +159,7 @@ class VerticalMiner {
     this.touchedS = new Int32Array(m);
     this.touchedI = new Int32Array(m);
     this.levelStat(1).candidates = m;
+    this.backScan = o.pruneNonClosed === true && !this.taxonomy;
     const patItems = this.patItems;
     const patNew = this.patNew;
     this.buildPattern = (): Pattern => {
@@ -481,7 +494,114 @@ class VerticalMiner {
     }
   }
 
+  /**
+   * BackScan (BIDE, Wang & Han 2004), for itemset sequences, plain containment only (no gaps,
+   * window 0, no taxonomy, no max-length). Pattern P = E_1 … E_n (E_n may still grow by
+   * I-extensions). In a supporting sequence let f_i be the earliest embedding of P (forward
+   * greedy: f_i = first transaction after f_{i-1} holding E_i) and l_i the latest embedding
+   * inside that first instance (l_n = f_n, l_i = last transaction before l_{i+1} holding E_i).
+   * If one item e, in EVERY supporting sequence, lies
+   *   (S) in a transaction strictly between f_{i-1} and l_i (i = 1..n; f_0 = start), or
+   *   (I) in a transaction in (f_{i-1}, l_i] that also holds E_i, e ∉ E_i (i = 1..n-1),
+   * then no pattern P·Q of this subtree is closed or maximal. Proof: a supporter of P·Q embeds
+   * it with E_n ∪ (Q's first items) at some g ≥ f_n (g follows the embedding of E_1..E_{n-1},
+   * which is no earlier than f_1..f_{n-1}); so f_1..f_{i-1}, the transaction of e, l_i..l_{n-1},
+   * g and Q's rest embed P·Q with e inserted (as a new element before E_i, or into E_i). That
+   * super-pattern thus has exactly P·Q's supporters: equal support, frequent. The last element
+   * gets no (I) case because Q may add items to it that e's transaction lacks.
+   */
+  /**
+   * Marks the keys keyBase + item of transaction p with tag: on the first sequence (prevTag -1)
+   * each new key becomes a candidate, later only keys still marked prevTag survive. Returns the
+   * candidate count.
+   */
+  private markKeys(p: number, keyBase: number, tag: number, prevTag: number, nCand: number): number {
+    const { txStart, txItems, mark } = this;
+    for (let t = txStart[p], te = txStart[p + 1]; t < te; t++) {
+      const key = keyBase + txItems[t];
+      if (mark[key] === tag) continue;
+      if (prevTag < 0) {
+        if (nCand === this.cand.length) this.cand = grow(this.cand, 2 * nCand);
+        this.cand[nCand++] = key;
+        mark[key] = tag;
+      } else if (mark[key] === prevTag) mark[key] = tag;
+    }
+    return nCand;
+  }
+
+  private backScanPrunable(sids: Int32Array, len: number, depth: number): boolean {
+    const { patItems, patNew, txStart, txItems, seqStart, m } = this;
+    if (this.elemStart.length <= depth + 1) {
+      this.elemStart = new Int32Array(2 * depth + 2);
+      this.first = new Int32Array(2 * depth + 2);
+      this.lastIn = new Int32Array(2 * depth + 2);
+    }
+    const es = this.elemStart;
+    const f = this.first;
+    const l = this.lastIn;
+    let n = 0;
+    for (let i = 0; i < depth; i++) if (patNew[i]) es[n++] = i;
+    es[n] = depth;
+    const keys = 2 * n * m;
+    if (this.mark.length < keys) {
+      this.mark = new Int32Array(Math.max(keys, 2 * this.mark.length));
+      this.markTag = 0;
+    }
+    const mark = this.mark;
+    let nCand = 0;
+    for (let k = 0; k < len; k++) {
+      const s = sids[k];
+      // first instance (forward greedy) and last-in-first positions (backward greedy inside it)
+      let q = seqStart[s];
+      for (let i = 0; i < n; i++) {
+        while (!holds(txStart, txItems, q, patItems, es[i], es[i + 1])) q++;
+        f[i] = q++;
+      }
+      l[n - 1] = f[n - 1];
+      for (let i = n - 2; i >= 0; i--) {
+        q = l[i + 1] - 1;
+        while (!holds(txStart, txItems, q, patItems, es[i], es[i + 1])) q--;
+        l[i] = q;
+      }
+      const prevTag = this.markTag;
+      if (++this.markTag === 0x7fffffff) {
+        mark.fill(0);
+        this.markTag = 1;
+      }
+      const tag = this.markTag;
+      // first sequence: every key found becomes a candidate; later ones keep the marked survivors
+      const firstSeq = k === 0;
+      for (let i = 0; i < n; i++) {
+        const lo = i === 0 ? seqStart[s] : f[i - 1] + 1;
+        const keyS = 2 * i * m;
+        for (let p = lo; p < l[i]; p++) nCand = this.markKeys(p, keyS, tag, firstSeq ? -1 : prevTag, nCand);
+        if (i === n - 1) break;
+        const keyI = keyS + m;
+        for (let p = lo; p <= l[i]; p++) {
+          if (holds(txStart, txItems, p, patItems, es[i], es[i + 1])) nCand = this.markKeys(p, keyI, tag, firstSeq ? -1 : prevTag, nCand);
+        }
+      }
+      // keep the candidates this sequence also has (an I key of an item already in E_i is
+      // harmless: E_i's own items are in every such transaction — drop them here)
+      let kept = 0;
+      const cand = this.cand;
+      for (let c = 0; c < nCand; c++) {
+        const key = cand[c];
+        if (mark[key] !== tag) continue;
+        if (firstSeq && isOwnItem(key, m, patItems, es)) continue;
+        cand[kept++] = key;
+      }
+      nCand = kept;
+      if (nCand === 0) return false;
+    }
+    return nCand > 0;
+  }
+
   visitNode(sids: Int32Array, off: Int32Array, pos: Int32Array, len: number, support: number, depth: number): void {
+    if (this.backScan && this.backScanPrunable(sids, len, depth)) {
+      this.backScanPruned++;
+      return;
+    }
     this.totalFrequent++;
     this.levelStat(depth).frequent++;
     const patItems = this.patItems;
@@ -519,6 +639,29 @@ class VerticalMiner {
       patNew.pop();
     }
   }
+}
+
+/** Whether an (I) BackScan key names an item already in its element. */
+function isOwnItem(key: number, m: number, items: number[], es: Int32Array): boolean {
+  const slot = Math.floor(key / m);
+  if ((slot & 1) === 0) return false;
+  const i = slot >> 1;
+  const y = key - slot * m;
+  for (let j = es[i]; j < es[i + 1]; j++) if (items[j] === y) return true;
+  return false;
+}
+
+/** Whether transaction q holds every item of patItems[a..b) (both sorted ascending). */
+function holds(txStart: Int32Array, txItems: Int32Array, q: number, items: number[], a: number, b: number): boolean {
+  let t = txStart[q];
+  const te = txStart[q + 1];
+  for (let i = a; i < b; i++) {
+    const x = items[i];
+    while (t < te && txItems[t] < x) t++;
+    if (t === te || txItems[t] !== x) return false;
+    t++;
+  }
+  return true;
 }
 
 function grow(a: Int32Array, n: number): Int32Array<ArrayBuffer> {
