@@ -14,7 +14,7 @@ export interface MineResult {
   readonly stats: EngineStats;
   /** patterns handed out */
   readonly patterns: number;
-  /** frequent patterns seen (= patterns for output all) */
+  /** frequent patterns visited (= patterns for output all; maximal/closed without constraints skip non-closed subtrees) */
   readonly frequent: number;
   /** most candidates the maximal/closed filter held at once */
   readonly filterPeak: number;
