@@ -4,7 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { flowsOf, readCaptureFile } from '../scripts/compare-follow.js';
-import { flowLineMaxBytes, writeTableFlowLine, type FlowRecord } from '../src/flows/record.js';
+import { flowLineMaxBytes, putTs, writeTableFlowLine, type FlowRecord } from '../src/flows/record.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const SHARED = fileURLToPath(new URL('../../shared/', import.meta.url));
@@ -55,6 +55,23 @@ describe('writeTableFlowLine (the command\'s serialiser)', () => {
     expect(written(base)).toBe(reference(base));
     const empty = { ...base, flags: [], chunks: [] };
     expect(written(empty)).toBe(reference(empty));
+  });
+});
+
+describe('putTs prints times as String() does', () => {
+  it('microsecond quotients of every magnitude, edges, and non-quotients (fallback)', () => {
+    const out = Buffer.alloc(64);
+    const text = (ts: number): string => out.toString('latin1', 0, putTs(out, 0, ts));
+    const edges = [0, 1, 9, 10, 999999, 1e6, 1000001, 1e12, 1700000000123456, 1699999999999999, 2 ** 33 * 1e6 - 1, 2 ** 33 * 1e6];
+    for (const us of edges) expect(text(us / 1e6)).toBe(String(us / 1e6));
+    for (const x of [-1, 5e-8, 1e30, 1.23456789, 0.1 + 0.2, 1700000000 + 0.1234567]) expect(text(x)).toBe(String(x));
+    let seed = 12345;
+    const rnd = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    for (let i = 0; i < 200000; i++) {
+      const us = Math.floor(rnd() * 2 ** (1 + Math.floor(rnd() * 53)));
+      const ts = us / 1e6;
+      if (text(ts) !== String(ts)) expect(text(ts)).toBe(String(ts));
+    }
   });
 });
 

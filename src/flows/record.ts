@@ -85,47 +85,139 @@ export function parseFlowRecord(input: string | unknown, line?: number): FlowRec
 export function directionBytes(f: FlowRecord, dir: 'c' | 's'): Buffer {
   return Buffer.concat(f.chunks.filter((c) => c.dir === dir && c.data).map((c) => c.data as Buffer));
 }
-
 /**
  * Bytes of `flowToJsonLine(f)` for a record as the flow table builds it (keys in the order of
- * FlowRecord, no other keys), written straight into `out` at `pos`: no JSON.stringify, no joined
- * line string, no UTF-8 encoding pass. Returns the new position; `out` must hold `flowLineMaxBytes(f)` bytes from `pos`.
- * Strings in a table record (addresses, ids, flags) need no JSON escaping.
+ * FlowRecord, no other keys), written straight into `out` at `pos`: no JSON.stringify, no string
+ * per chunk, no UTF-8 encoding pass. Returns the new position; `out` must hold
+ * `flowLineMaxBytes(f)` bytes from `pos`. Strings in a table record (addresses, ids, flags) need no
+ * JSON escaping.
  */
 export function writeTableFlowLine(f: FlowRecord, out: Buffer, pos: number): number {
-  pos += writeLatin1(out, 
+  pos = putString(
+    out,
+    pos,
     `{"type":"flow","v":1,"id":"${f.id}","community_id":"${f.community_id}",` +
       `"client":{"ip":"${f.client.ip}","port":${f.client.port}},"server":{"ip":"${f.server.ip}","port":${f.server.port}},` +
       `"first_ts":${f.first_ts},"last_ts":${f.last_ts},"packets":{"c":${f.packets.c},"s":${f.packets.s}},` +
       `"bytes":{"c":${f.bytes.c},"s":${f.bytes.s}},"end":"${f.end}","flags":${flagsJson(f.flags)},"chunks":[`,
-    pos,
   );
   const chunks = f.chunks;
   for (let i = 0; i < chunks.length; i++) {
     const c = chunks[i];
+    if (i) out[pos++] = 0x2c; // ,
+    pos = putBytes(out, pos, c.dir === 'c' ? CHUNK_C : CHUNK_S);
+    pos = putTs(out, pos, c.ts);
     const data = c.data;
     if (data !== undefined) {
-      // one native base64 string per chunk, copied as latin1 (no UTF-8 encoding pass)
-      pos += writeLatin1(out, `${i ? ',' : ''}{"dir":"${c.dir}","ts":${c.ts},"data":"${data.toString('base64')}"}`, pos);
-    } else pos += writeLatin1(out, `${i ? ',' : ''}{"dir":"${c.dir}","ts":${c.ts},"gap":${c.gap}}`, pos);
+      pos = putBytes(out, pos, DATA);
+      pos = putBase64(out, pos, data);
+      out[pos++] = 0x22; // "
+    } else {
+      pos = putBytes(out, pos, GAP);
+      pos = putString(out, pos, String(c.gap));
+    }
+    out[pos++] = 0x7d; // }
   }
   out[pos++] = 0x5d; // ]
   out[pos++] = 0x7d; // }
   out[pos++] = 0x0a; // \n
+  if (pos > out.length) throw new FtpIdsError('INTERNAL', 'flow line longer than its bound');
   return pos;
 }
 
-/** An upper bound of the bytes `writeTableFlowLine` writes for `f`. */
+/** An upper bound of the bytes `writeTableFlowLine` writes for a table record (payload <= bytes.c + bytes.s). */
 export function flowLineMaxBytes(f: FlowRecord): number {
-  // head: fixed text (< 250), two IPv6 addresses (<= 39 each), numbers (<= 24 each), flags
-  let n = 1024;
-  const chunks = f.chunks;
-  for (let i = 0; i < chunks.length; i++) {
-    const d = chunks[i].data;
-    // per chunk: {"dir":"c","ts":<24>,"data":""} or a gap, plus the comma
-    n += 64 + (d !== undefined ? Math.ceil(d.length / 3) * 4 : 0);
+  // head: fixed text (< 250), two IPv6 addresses (<= 39 each), numbers (<= 24 each), flags;
+  // per chunk: {"dir":"c","ts":<24>,"data":""}, comma, base64 padding
+  return 1024 + 64 * f.chunks.length + Math.ceil((f.bytes.c + f.bytes.s) / 3) * 4;
+}
+
+const ascii = (s: string): Uint8Array => Uint8Array.from(s, (ch) => ch.charCodeAt(0));
+const CHUNK_C = ascii('{"dir":"c","ts":');
+const CHUNK_S = ascii('{"dir":"s","ts":');
+const DATA = ascii(',"data":"');
+const GAP = ascii(',"gap":');
+const B64 = ascii('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/');
+/** from this size on, Node's native encoder (one string + copy) beats the byte loop */
+const NATIVE_BASE64 = 512;
+
+function putBytes(out: Buffer, pos: number, b: Uint8Array): number {
+  for (let i = 0; i < b.length; i++) out[pos + i] = b[i];
+  return pos + b.length;
+}
+
+/** ASCII text only (numbers, the record's head) */
+function putString(out: Buffer, pos: number, s: string): number {
+  if (s.length > 64) return pos + writeLatin1(out, s, pos);
+  for (let i = 0; i < s.length; i++) out[pos + i] = s.charCodeAt(i);
+  return pos + s.length;
+}
+
+let lastSec = 0;
+let lastSecText = '0';
+
+/**
+ * String(ts) for a time that is a whole number of microseconds divided by 1e6 (every table time),
+ * without the generic double-to-shortest-string conversion: below 2^33 s a double's spacing is
+ * under 1e-6, so no other string of at most 6 decimals reads back as the same double and the
+ * microsecond decimal, trailing zeros cut, is the shortest one — the one JavaScript prints.
+ * Anything else goes through String().
+ */
+export function putTs(out: Buffer, pos: number, ts: number): number {
+  const us = Math.round(ts * 1e6);
+  if (!(ts >= 0 && ts < 8589934592 && us / 1e6 === ts)) return putString(out, pos, String(ts));
+  let sec = Math.floor(us / 1e6);
+  let frac = us - sec * 1e6;
+  if (frac < 0) {
+    sec--;
+    frac += 1e6;
+  } else if (frac >= 1e6) {
+    sec++;
+    frac -= 1e6;
   }
-  return n;
+  // times of neighbouring chunks mostly share their second
+  if (sec !== lastSec) {
+    lastSec = sec;
+    lastSecText = String(sec);
+  }
+  pos = putString(out, pos, lastSecText);
+  if (frac === 0) return pos;
+  out[pos++] = 0x2e; // .
+  let width = 6;
+  while (frac % 10 === 0) {
+    frac /= 10;
+    width--;
+  }
+  for (let k = width - 1; k >= 0; k--) {
+    const q = Math.floor(frac / 10);
+    out[pos + k] = 0x30 + (frac - q * 10);
+    frac = q;
+  }
+  return pos + width;
+}
+
+function putBase64(out: Buffer, pos: number, src: Buffer): number {
+  const len = src.length;
+  if (len >= NATIVE_BASE64) return pos + writeLatin1(out, src.toString('base64'), pos);
+  let i = 0;
+  for (; i + 2 < len; i += 3) {
+    const n = (src[i] << 16) | (src[i + 1] << 8) | src[i + 2];
+    out[pos] = B64[n >>> 18];
+    out[pos + 1] = B64[(n >>> 12) & 63];
+    out[pos + 2] = B64[(n >>> 6) & 63];
+    out[pos + 3] = B64[n & 63];
+    pos += 4;
+  }
+  if (i < len) {
+    const two = i + 1 < len;
+    const n = (src[i] << 16) | (two ? src[i + 1] << 8 : 0);
+    out[pos] = B64[n >>> 18];
+    out[pos + 1] = B64[(n >>> 12) & 63];
+    out[pos + 2] = two ? B64[(n >>> 6) & 63] : 0x3d; // =
+    out[pos + 3] = 0x3d;
+    pos += 4;
+  }
+  return pos;
 }
 
 function flagsJson(flags: FlowFlag[]): string {
@@ -133,6 +225,6 @@ function flagsJson(flags: FlowFlag[]): string {
   return `["${flags.join('","')}"]`;
 }
 
-/** Buffer#latin1Write (Node's fast path behind write(s, pos, 'latin1'), present since Node 0.x but untyped) */
+/** Buffer#latin1Write (the fast path behind write(s, pos, 'latin1'); untyped in @types/node) */
 const writeLatin1 = (out: Buffer, s: string, pos: number): number =>
   (out as Buffer & { latin1Write(s: string, pos: number): number }).latin1Write(s, pos);
