@@ -87,3 +87,21 @@ describe('ftp-flows command reads large files in blocks', () => {
     expect(r.stdout).toBe(flowsOf(readFileSync(file), { all: true }).map(reference).join(''));
   });
 });
+
+interface ArkimeTest {
+  sessions3: { body: { ipProtocol: number; network: { community_id: string } } }[];
+}
+
+describe('community_id (one-shot SHA-1)', () => {
+  it('equals Arkime\'s community_id for every session of its FTP captures', () => {
+    for (const name of ['ftp', 'arkime_synthetic']) {
+      const dir = join(SHARED, 'corpus/arkime', name);
+      const sessions = (JSON.parse(readFileSync(join(dir, `${name}.test`), 'utf8')) as ArkimeTest).sessions3;
+      const theirs = sessions.filter((x) => x.body.ipProtocol === 6).map((x) => x.body.network.community_id);
+      expect(theirs.length).toBeGreaterThan(0);
+      const ours = new Set(flowsOf(readFileSync(join(dir, `${name}.pcap`)), { all: true }).map((f) => f.community_id));
+      const missing = theirs.filter((cid) => !ours.has(cid));
+      expect(missing).toEqual([]);
+    }
+  });
+});

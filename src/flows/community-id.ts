@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * Community ID v1 (https://github.com/corelight/community-id-spec): SHA-1 over
@@ -17,13 +17,16 @@ export function communityIdV1(
   let cmp = Buffer.compare(aAddr, bAddr);
   if (cmp === 0) cmp = aPort - bPort;
   const [sAddr, sPort, dAddr, dPort] = cmp <= 0 ? [aAddr, aPort, bAddr, bPort] : [bAddr, bPort, aAddr, aPort];
-  const head = Buffer.alloc(2);
-  head.writeUInt16BE(seed & 0xffff);
-  const tail = Buffer.alloc(6);
-  tail[0] = proto;
-  tail[1] = 0;
-  tail.writeUInt16BE(sPort, 2);
-  tail.writeUInt16BE(dPort, 4);
-  const digest = createHash('sha1').update(head).update(sAddr).update(dAddr).update(tail).digest('base64');
+  // one buffer and one-shot hashing: a Hash object per flow cost more than the digest
+  const n = sAddr.length + dAddr.length;
+  const input = Buffer.allocUnsafe(8 + n);
+  input.writeUInt16BE(seed & 0xffff, 0);
+  sAddr.copy(input, 2);
+  dAddr.copy(input, 2 + sAddr.length);
+  input[2 + n] = proto;
+  input[3 + n] = 0;
+  input.writeUInt16BE(sPort, 4 + n);
+  input.writeUInt16BE(dPort, 6 + n);
+  const digest = hash('sha1', input, 'base64');
   return `1:${digest}`;
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { TcpSegmentView } from '../decode/packet.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/packet.js';
 import { communityIdV1 } from './community-id.js';
@@ -655,7 +655,7 @@ export class FlowTable {
       // payload views share the flow's blocks
       chunks[i] = cs.blk[i] >= 0 ? { dir, ts, data: cs.data(i) } : { dir, ts, gap: cs.len[i] };
     }
-    const id = 'F' + createHash('sha1').update(`${cid}|${flow.firstUs}`).digest('hex').slice(0, 16);
+    const id = 'F' + hash('sha1', `${cid}|${flow.firstUs}`, 'hex').slice(0, 16);
     return {
       type: 'flow',
       v: 1,
