@@ -107,6 +107,9 @@ class VerticalMiner {
   private cand = new Int32Array(64);
   private mark = new Int32Array(0);
   private markTag = 0;
+  /** BackScan cursors into v.sids: per candidate (its item), per element (its first item) */
+  private candCur = new Int32Array(64);
+  private elemCur = new Int32Array(16);
   /** patterns skipped with their whole subtree by BackScan */
   backScanPruned = 0;
 
@@ -510,21 +513,15 @@ class VerticalMiner {
    * super-pattern thus has exactly P·Q's supporters: equal support, frequent. The last element
    * gets no (I) case because Q may add items to it that e's transaction lacks.
    */
-  /**
-   * Marks the keys keyBase + item of transaction p with tag: on the first sequence (prevTag -1)
-   * each new key becomes a candidate, later only keys still marked prevTag survive. Returns the
-   * candidate count.
-   */
-  private markKeys(p: number, keyBase: number, tag: number, prevTag: number, nCand: number): number {
+  /** Adds the keys keyBase + item of transaction p as candidates (once each: marked with tag). */
+  private markKeys(p: number, keyBase: number, tag: number, nCand: number): number {
     const { txStart, txItems, mark } = this;
     for (let t = txStart[p], te = txStart[p + 1]; t < te; t++) {
       const key = keyBase + txItems[t];
       if (mark[key] === tag) continue;
-      if (prevTag < 0) {
-        if (nCand === this.cand.length) this.cand = grow(this.cand, 2 * nCand);
-        this.cand[nCand++] = key;
-        mark[key] = tag;
-      } else if (mark[key] === prevTag) mark[key] = tag;
+      mark[key] = tag;
+      if (nCand === this.cand.length) this.cand = grow(this.cand, 2 * nCand);
+      this.cand[nCand++] = key;
     }
     return nCand;
   }
@@ -535,6 +532,7 @@ class VerticalMiner {
       this.elemStart = new Int32Array(2 * depth + 2);
       this.first = new Int32Array(2 * depth + 2);
       this.lastIn = new Int32Array(2 * depth + 2);
+      this.elemCur = new Int32Array(2 * depth + 2);
     }
     const es = this.elemStart;
     const f = this.first;
@@ -542,59 +540,106 @@ class VerticalMiner {
     let n = 0;
     for (let i = 0; i < depth; i++) if (patNew[i]) es[n++] = i;
     es[n] = depth;
+    this.elemCur.fill(0, 0, n);
     const keys = 2 * n * m;
     if (this.mark.length < keys) {
       this.mark = new Int32Array(Math.max(keys, 2 * this.mark.length));
       this.markTag = 0;
     }
     const mark = this.mark;
+    // first sequence: every key found in its periods becomes a candidate
+    const s0 = sids[0];
+    this.firstInstance(s0, n);
+    if (++this.markTag === 0x7fffffff) {
+      mark.fill(0);
+      this.markTag = 1;
+    }
+    const tag = this.markTag;
     let nCand = 0;
-    for (let k = 0; k < len; k++) {
+    for (let i = 0; i < n; i++) {
+      const lo = i === 0 ? seqStart[s0] : f[i - 1] + 1;
+      const keyS = 2 * i * m;
+      for (let p = lo; p < l[i]; p++) nCand = this.markKeys(p, keyS, tag, nCand);
+      if (i === n - 1) break;
+      const keyI = keyS + m;
+      for (let p = lo; p <= l[i]; p++) {
+        if (holds(txStart, txItems, p, patItems, es[i], es[i + 1])) nCand = this.markKeys(p, keyI, tag, nCand);
+      }
+    }
+    // an I key of an item already in E_i is no insertion
+    let kept = 0;
+    const cand = this.cand;
+    for (let c = 0; c < nCand; c++) if (!isOwnItem(cand[c], m, patItems, es)) cand[kept++] = cand[c];
+    nCand = kept;
+    if (this.candCur.length < nCand) this.candCur = new Int32Array(this.cand.length);
+    const cur = this.candCur;
+    cur.fill(0, 0, nCand);
+    // later sequences: test each surviving candidate through its item's positions
+    for (let k = 1; k < len && nCand > 0; k++) {
       const s = sids[k];
-      // first instance (forward greedy) and last-in-first positions (backward greedy inside it)
-      let q = seqStart[s];
-      for (let i = 0; i < n; i++) {
-        while (!holds(txStart, txItems, q, patItems, es[i], es[i + 1])) q++;
-        f[i] = q++;
-      }
-      l[n - 1] = f[n - 1];
-      for (let i = n - 2; i >= 0; i--) {
-        q = l[i + 1] - 1;
-        while (!holds(txStart, txItems, q, patItems, es[i], es[i + 1])) q--;
-        l[i] = q;
-      }
-      const prevTag = this.markTag;
-      if (++this.markTag === 0x7fffffff) {
-        mark.fill(0);
-        this.markTag = 1;
-      }
-      const tag = this.markTag;
-      // first sequence: every key found becomes a candidate; later ones keep the marked survivors
-      const firstSeq = k === 0;
-      for (let i = 0; i < n; i++) {
-        const lo = i === 0 ? seqStart[s] : f[i - 1] + 1;
-        const keyS = 2 * i * m;
-        for (let p = lo; p < l[i]; p++) nCand = this.markKeys(p, keyS, tag, firstSeq ? -1 : prevTag, nCand);
-        if (i === n - 1) break;
-        const keyI = keyS + m;
-        for (let p = lo; p <= l[i]; p++) {
-          if (holds(txStart, txItems, p, patItems, es[i], es[i + 1])) nCand = this.markKeys(p, keyI, tag, firstSeq ? -1 : prevTag, nCand);
+      this.firstInstance(s, n);
+      kept = 0;
+      for (let c = 0; c < nCand; c++) {
+        if (this.candidateIn(cand[c], s, c)) {
+          cand[kept] = cand[c];
+          cur[kept] = cur[c];
+          kept++;
         }
       }
-      // keep the candidates this sequence also has (an I key of an item already in E_i is
-      // harmless: E_i's own items are in every such transaction — drop them here)
-      let kept = 0;
-      const cand = this.cand;
-      for (let c = 0; c < nCand; c++) {
-        const key = cand[c];
-        if (mark[key] !== tag) continue;
-        if (firstSeq && isOwnItem(key, m, patItems, es)) continue;
-        cand[kept++] = key;
-      }
       nCand = kept;
-      if (nCand === 0) return false;
     }
     return nCand > 0;
+  }
+
+  /**
+   * f (first instance, forward greedy) and l (last-in-first, backward greedy inside it) of the
+   * current pattern in sequence s, through the positions of each element's first item.
+   */
+  private firstInstance(s: number, n: number): void {
+    const { patItems, txStart, txItems, v } = this;
+    const es = this.elemStart;
+    const f = this.first;
+    const l = this.lastIn;
+    const cur = this.elemCur;
+    let prev = -1;
+    for (let i = 0; i < n; i++) {
+      const x = patItems[es[i]];
+      const j = (cur[i] = gallop(v.sids[x], cur[i], s));
+      const yp = v.pos[x];
+      const yb = v.off[x][j + 1];
+      let t = firstAtLeast(yp, v.off[x][j], yb, prev + 1);
+      while (!holds(txStart, txItems, yp[t], patItems, es[i], es[i + 1])) t++;
+      f[i] = prev = yp[t];
+    }
+    l[n - 1] = f[n - 1];
+    for (let i = n - 2; i >= 0; i--) {
+      const x = patItems[es[i]];
+      const yp = v.pos[x];
+      const ya = v.off[x][cur[i]];
+      let t = firstAtLeast(yp, ya, v.off[x][cur[i] + 1], l[i + 1]) - 1;
+      while (!holds(txStart, txItems, yp[t], patItems, es[i], es[i + 1])) t--;
+      l[i] = yp[t];
+    }
+  }
+
+  /** Whether BackScan candidate key (element i, kind, item e) also holds in sequence s (f, l set). */
+  private candidateIn(key: number, s: number, c: number): boolean {
+    const m = this.m;
+    const slot = Math.floor(key / m);
+    const i = slot >> 1;
+    const e = key - slot * m;
+    const ys = this.v.sids[e];
+    const j = (this.candCur[c] = gallop(ys, this.candCur[c], s));
+    if (j >= ys.length || ys[j] !== s) return false;
+    const yp = this.v.pos[e];
+    const yb = this.v.off[e][j + 1];
+    const lo = i === 0 ? this.seqStart[s] : this.first[i - 1] + 1;
+    const hi = this.lastIn[i];
+    let t = firstAtLeast(yp, this.v.off[e][j], yb, lo);
+    if ((slot & 1) === 0) return t < yb && yp[t] < hi;
+    const es = this.elemStart;
+    for (; t < yb && yp[t] <= hi; t++) if (holds(this.txStart, this.txItems, yp[t], this.patItems, es[i], es[i + 1])) return true;
+    return false;
   }
 
   visitNode(sids: Int32Array, off: Int32Array, pos: Int32Array, len: number, support: number, depth: number): void {
@@ -649,6 +694,18 @@ function isOwnItem(key: number, m: number, items: number[], es: Int32Array): boo
   const y = key - slot * m;
   for (let j = es[i]; j < es[i + 1]; j++) if (items[j] === y) return true;
   return false;
+}
+
+/** First index t in [a, b) with arr[t] >= x (b when none); arr sorted ascending. */
+function firstAtLeast(arr: Int32Array, a: number, b: number, x: number): number {
+  let lo = a;
+  let hi = b;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (arr[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Whether transaction q holds every item of patItems[a..b) (both sorted ascending). */
