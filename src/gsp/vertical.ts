@@ -99,9 +99,8 @@ class VerticalMiner {
   readonly buildPattern: () => Pattern;
   /** BackScan (see backScanPrunable): on only when EngineOptions.pruneNonClosed */
   readonly backScan: boolean;
-  /** BackScan scratch: element starts in patItems, first-instance and last-in-first positions */
+  /** BackScan scratch: element starts in patItems, and the latest embedding l_i ending at f */
   private elemStart = new Int32Array(16);
-  private first = new Int32Array(16);
   private lastIn = new Int32Array(16);
   /** BackScan candidates (keys (2·element + kind)·m + item) and their per-sequence marks */
   private cand = new Int32Array(64);
@@ -497,22 +496,6 @@ class VerticalMiner {
     }
   }
 
-  /**
-   * BackScan (BIDE, Wang & Han 2004), for itemset sequences, plain containment only (no gaps,
-   * window 0, no taxonomy, no max-length). Pattern P = E_1 … E_n (E_n may still grow by
-   * I-extensions). In a supporting sequence let f_i be the earliest embedding of P (forward
-   * greedy: f_i = first transaction after f_{i-1} holding E_i) and l_i the latest embedding
-   * inside that first instance (l_n = f_n, l_i = last transaction before l_{i+1} holding E_i).
-   * If one item e, in EVERY supporting sequence, lies
-   *   (S) in a transaction strictly between f_{i-1} and l_i (i = 1..n; f_0 = start), or
-   *   (I) in a transaction in (f_{i-1}, l_i] that also holds E_i, e ∉ E_i (i = 1..n-1),
-   * then no pattern P·Q of this subtree is closed or maximal. Proof: a supporter of P·Q embeds
-   * it with E_n ∪ (Q's first items) at some g ≥ f_n (g follows the embedding of E_1..E_{n-1},
-   * which is no earlier than f_1..f_{n-1}); so f_1..f_{i-1}, the transaction of e, l_i..l_{n-1},
-   * g and Q's rest embed P·Q with e inserted (as a new element before E_i, or into E_i). That
-   * super-pattern thus has exactly P·Q's supporters: equal support, frequent. The last element
-   * gets no (I) case because Q may add items to it that e's transaction lacks.
-   */
   /** Adds the keys keyBase + item of transaction p as candidates (once each: marked with tag). */
   private markKeys(p: number, keyBase: number, tag: number, nCand: number): number {
     const { txStart, txItems, mark } = this;
@@ -526,16 +509,32 @@ class VerticalMiner {
     return nCand;
   }
 
-  private backScanPrunable(sids: Int32Array, len: number, depth: number): boolean {
+  /**
+   * BackScan (after BIDE, Wang & Han 2004), for itemset sequences, plain containment only (no
+   * gaps, window 0, no taxonomy, no max-length). Pattern P = E_1 … E_n (E_n may still grow by
+   * I-extensions). In a supporting sequence let f be the first transaction where an embedding of
+   * P can end (the first position of the node's state), l_n = f and, backwards, l_i = the last
+   * transaction before l_{i+1} holding E_i (so l_1 < … < l_n embed P). If one item e, in EVERY
+   * supporting sequence, lies
+   *   (S) in a transaction strictly between l_{i-1} and l_i (i = 1..n; l_0 = before the start), or
+   *   (I) in a transaction of (l_{i-1}, l_i] that also holds E_i, e ∉ E_i (i = 1..n-1),
+   * then no pattern P·Q of this subtree is closed or maximal. Proof: a supporter of P·Q embeds
+   * it with E_n ∪ (Q's first items) at some g, and g ≥ f because that embedding restricted to P
+   * ends at g. So l_1..l_{i-1}, the transaction of e, l_i..l_{n-1}, g and Q's rest embed P·Q with
+   * e inserted (as a new element {e} before E_i, or into E_i). That super-pattern thus has
+   * exactly P·Q's supporters: equal support, frequent, so P·Q is neither closed nor maximal.
+   * The last element gets no (I) case because Q may add items to it that e's transaction lacks.
+   * (BIDE's semi-maximum period starts at the end of the first instance of E_1..E_{i-1}, which
+   * prunes a little more but costs a forward pass per sequence: measured slower on FTP data.)
+   */
+  private backScanPrunable(sids: Int32Array, off: Int32Array, pos: Int32Array, len: number, depth: number): boolean {
     const { patItems, patNew, txStart, txItems, seqStart, m } = this;
     if (this.elemStart.length <= depth + 1) {
       this.elemStart = new Int32Array(2 * depth + 2);
-      this.first = new Int32Array(2 * depth + 2);
       this.lastIn = new Int32Array(2 * depth + 2);
       this.elemCur = new Int32Array(2 * depth + 2);
     }
     const es = this.elemStart;
-    const f = this.first;
     const l = this.lastIn;
     let n = 0;
     for (let i = 0; i < depth; i++) if (patNew[i]) es[n++] = i;
@@ -549,7 +548,7 @@ class VerticalMiner {
     const mark = this.mark;
     // first sequence: every key found in its periods becomes a candidate
     const s0 = sids[0];
-    this.firstInstance(s0, n);
+    this.latestEmbedding(s0, n, pos[off[0]]);
     if (++this.markTag === 0x7fffffff) {
       mark.fill(0);
       this.markTag = 1;
@@ -557,7 +556,7 @@ class VerticalMiner {
     const tag = this.markTag;
     let nCand = 0;
     for (let i = 0; i < n; i++) {
-      const lo = i === 0 ? seqStart[s0] : f[i - 1] + 1;
+      const lo = i === 0 ? seqStart[s0] : l[i - 1] + 1;
       const keyS = 2 * i * m;
       for (let p = lo; p < l[i]; p++) nCand = this.markKeys(p, keyS, tag, nCand);
       if (i === n - 1) break;
@@ -577,7 +576,7 @@ class VerticalMiner {
     // later sequences: test each surviving candidate through its item's positions
     for (let k = 1; k < len && nCand > 0; k++) {
       const s = sids[k];
-      this.firstInstance(s, n);
+      this.latestEmbedding(s, n, pos[off[k]]);
       kept = 0;
       for (let c = 0; c < nCand; c++) {
         if (this.candidateIn(cand[c], s, c)) {
@@ -592,37 +591,26 @@ class VerticalMiner {
   }
 
   /**
-   * f (first instance, forward greedy) and l (last-in-first, backward greedy inside it) of the
-   * current pattern in sequence s, through the positions of each element's first item.
+   * l_1..l_n of the current pattern in sequence s (l_n = f, the first end position), backwards
+   * through the positions of each element's first item.
    */
-  private firstInstance(s: number, n: number): void {
+  private latestEmbedding(s: number, n: number, f: number): void {
     const { patItems, txStart, txItems, v } = this;
     const es = this.elemStart;
-    const f = this.first;
     const l = this.lastIn;
     const cur = this.elemCur;
-    let prev = -1;
-    for (let i = 0; i < n; i++) {
+    l[n - 1] = f;
+    for (let i = n - 2; i >= 0; i--) {
       const x = patItems[es[i]];
       const j = (cur[i] = gallop(v.sids[x], cur[i], s));
       const yp = v.pos[x];
-      const yb = v.off[x][j + 1];
-      let t = firstAtLeast(yp, v.off[x][j], yb, prev + 1);
-      while (!holds(txStart, txItems, yp[t], patItems, es[i], es[i + 1])) t++;
-      f[i] = prev = yp[t];
-    }
-    l[n - 1] = f[n - 1];
-    for (let i = n - 2; i >= 0; i--) {
-      const x = patItems[es[i]];
-      const yp = v.pos[x];
-      const ya = v.off[x][cur[i]];
-      let t = firstAtLeast(yp, ya, v.off[x][cur[i] + 1], l[i + 1]) - 1;
+      let t = firstAtLeast(yp, v.off[x][j], v.off[x][j + 1], l[i + 1]) - 1;
       while (!holds(txStart, txItems, yp[t], patItems, es[i], es[i + 1])) t--;
       l[i] = yp[t];
     }
   }
 
-  /** Whether BackScan candidate key (element i, kind, item e) also holds in sequence s (f, l set). */
+  /** Whether BackScan candidate key (element i, kind, item e) also holds in sequence s (l set). */
   private candidateIn(key: number, s: number, c: number): boolean {
     const m = this.m;
     const slot = Math.floor(key / m);
@@ -633,7 +621,7 @@ class VerticalMiner {
     if (j >= ys.length || ys[j] !== s) return false;
     const yp = this.v.pos[e];
     const yb = this.v.off[e][j + 1];
-    const lo = i === 0 ? this.seqStart[s] : this.first[i - 1] + 1;
+    const lo = i === 0 ? this.seqStart[s] : this.lastIn[i - 1] + 1;
     const hi = this.lastIn[i];
     let t = firstAtLeast(yp, this.v.off[e][j], yb, lo);
     if ((slot & 1) === 0) return t < yb && yp[t] < hi;
@@ -643,7 +631,7 @@ class VerticalMiner {
   }
 
   visitNode(sids: Int32Array, off: Int32Array, pos: Int32Array, len: number, support: number, depth: number): void {
-    if (this.backScan && this.backScanPrunable(sids, len, depth)) {
+    if (this.backScan && this.backScanPrunable(sids, off, pos, len, depth)) {
       this.backScanPruned++;
       return;
     }
