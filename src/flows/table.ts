@@ -100,6 +100,9 @@ class ChunkStore {
 
 const EMPTY = Buffer.alloc(0);
 
+/** the out-of-order queue of every side that has none: most flows never queue, so no array each */
+const NO_PENDING: Segment[] = [];
+
 /** shared empty store of flows that keep no payload (never written: retain is false) */
 const NO_CHUNKS = new ChunkStore();
 
@@ -112,7 +115,8 @@ class Side {
   synAck = false;
   fin = false;
   finSeq = 0;
-  pending: Segment[] = [];
+  /** NO_PENDING (shared, never written) until a segment waits */
+  pending: Segment[] = NO_PENDING;
   pendingBytes = 0;
   packets = 0;
   bytes = 0;
@@ -388,6 +392,7 @@ export class FlowTable {
     }
     this.counters.out_of_order++;
     const seg: Segment = { seq, data: Buffer.from(buf.subarray(off, off + len)), tsUs: ts };
+    if (s.pending === NO_PENDING) s.pending = [];
     const p = s.pending;
     let i = p.length;
     while (i > 0 && ((p[i - 1].seq - seq) | 0) > 0) i--;
@@ -564,7 +569,7 @@ export class FlowTable {
         flow.chunks = NO_CHUNKS;
         for (const s of flow.sides) {
           this.retainedTotal -= s.pendingBytes;
-          s.pending = [];
+          s.pending = NO_PENDING;
           s.pendingBytes = 0;
         }
       }
@@ -611,7 +616,7 @@ export class FlowTable {
     flow.chunks = NO_CHUNKS;
     flow.retain = false;
     for (const s of flow.sides) {
-      s.pending = [];
+      s.pending = NO_PENDING;
       s.pendingBytes = 0;
     }
     if (end === 'fin' || end === 'rst') {
