@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,4 +104,25 @@ describe('community_id (one-shot SHA-1)', () => {
       expect(missing).toEqual([]);
     }
   });
+});
+
+describe('ftp-flows on a live stdin', () => {
+  it('writes a finished session before stdin ends (tcpdump -w - | ftp-flows)', async () => {
+    const capture = readFileSync(join(SHARED, 'corpus/zeek/ipv4/ipv4.pcap'));
+    const want = flowsOf(capture).map(reference).join('');
+    expect(want.length).toBeGreaterThan(0);
+    const child = spawn(process.execPath, [join(ROOT, 'dist/bin/ftp-flows.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    child.stdin.write(capture); // stdin stays open
+    let got = '';
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        got += d.toString('latin1');
+        if (got.length >= want.length) resolve();
+      });
+    });
+    expect(child.exitCode).toBe(null); // still running: the output did not wait for the end of input
+    child.stdin.end();
+    await new Promise((resolve) => child.on('close', resolve));
+    expect(got).toBe(want);
+  }, 20000);
 });

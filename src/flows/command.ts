@@ -88,9 +88,10 @@ export async function runFlowsCommand(values: Values, files: string[]): Promise<
           closeSync(fd);
         }
       } else {
+        // stdin may be live (tcpdump -w - | ftp-flows): each flow goes out once its chunk is read
         for await (const chunk of captureChunks(name)) {
           reader.push(chunk);
-          await flush(false);
+          await flush(true);
         }
       }
       warned = printWarnings(warned);
