@@ -105,6 +105,8 @@ describe.skipIf(!have)('ftp-ids on samples/', () => {
   it('the demo prints patterns, alerts and the eval table', () => {
     const out = ids('demo');
     expect(out).toMatch(/mined \d+ maximal patterns/);
+    // samples/signatures.csv names the three servers, so each gets its own model beside the global one
+    expect(out).toMatch(/per server label: proftpd \d+, pure-ftpd \d+, vsftpd \d+/);
     expect(out).toMatch(/alerts: \d+ sessions flagged/);
     expect(out).toMatch(/bruteforce-then-download\s+attack/);
     expect(out).toMatch(/false-positive rate/);

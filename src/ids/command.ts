@@ -185,8 +185,12 @@ export async function demoCommand(values: Values, out: (s: string) => void): Pro
   const dir = typeof values.samples === 'string' ? resolve(values.samples) : findSamples();
   const labels = parseLabels(readFileSync(join(dir, 'labels.csv'), 'utf8'), join(dir, 'labels.csv'));
   const captures = ['benign.pcap', 'attacks.pcap'].map((f) => join(dir, f)).filter((f) => existsSync(f));
-  out(`ftp-ids demo: reading ${captures.map((c) => c.slice(dir.length + 1)).join(' + ')} (${dir})\n`);
-  const sessions = await readSessions(captures);
+  // the study's 25 signatures know none of today's servers: the samples carry their own, so that
+  // each server implementation gets its own model and profiles (the global one stays the fallback)
+  const signatureFile = join(dir, 'signatures.csv');
+  const signatures = existsSync(signatureFile) ? matchCommandOptions({ signatures: signatureFile }).signatures : undefined;
+  out(`ftp-ids demo: reading ${captures.map((c) => c.slice(dir.length + 1)).join(' + ')} (${dir})${signatures ? ', server labels from signatures.csv' : ''}\n`);
+  const sessions = await readSessions(captures, { signatures });
   const sp = splitSessions(sessions, labels);
   out(`${sessions.length} sessions: training on ${sp.train.length} benign, detecting on ${sp.heldBack.length} held-back benign + ${sp.attacks.length} attacks (deterministic split by labels.csv: every 3rd benign session of each scenario and server held back)\n\n`);
   const t0 = Date.now();
@@ -194,7 +198,8 @@ export async function demoCommand(values: Values, out: (s: string) => void): Pro
   const model = parseModelText(modelText);
   const size = (p: { elements: string[][] }): number => p.elements.reduce((n, e) => n + e.length, 0);
   const patterns = [...model.global.patterns].sort((a, b) => size(b) - size(a) || b.support - a.support);
-  out(`mined ${patterns.length} maximal patterns (GSP, min support ${String(TRAIN_GSP_DEFAULTS.minSupport)}) in ${((Date.now() - t0) / 1000).toFixed(1)} s; the 10 most specific:\n`);
+  const perLabel = Object.entries(model.byLabel).map(([label, m]) => `${label} ${m.patterns.length}`);
+  out(`mined ${patterns.length} maximal patterns (GSP, min support ${String(TRAIN_GSP_DEFAULTS.minSupport)}) in ${((Date.now() - t0) / 1000).toFixed(1)} s${perLabel.length ? ` (per server label: ${perLabel.join(', ')})` : ''}; the 10 most specific:\n`);
   for (const p of patterns.slice(0, 10)) out(`  ${patternText(p.elements)}  #SUP: ${p.support}\n`);
   out('\n');
   const held = new Set([...sp.heldBack, ...sp.attacks]);
