@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { normalizeGspConfig } from '../src/gsp/config.js';
-import { finishDb, type FlatInput } from '../src/gsp/db.js';
+import { finishDb, flatBuilder, type FlatInput } from '../src/gsp/db.js';
 import { parseSpmf } from '../src/gsp/input.js';
 import { minePatterns } from '../src/gsp/mine.js';
 import { generateQuest, QUEST_DEFAULT, type QuestParams } from './gsp-quest.js';
@@ -67,17 +67,7 @@ async function syntheticFlat(n: number, seed: number): Promise<FlatInput | null>
     syntheticSessions?: (n: number, seed: number) => Iterable<{ kind: string; greeting: { code: number }; exchanges: { command: string; replies: { code: number }[] }[] }>;
   };
   if (typeof mod.syntheticSessions !== 'function') return null;
-  const f: FlatInput = { dict: [], seqStart: [], txStart: [], txTime: [], txItems: [], names: [], labels: [] };
-  const local = new Map<string, number>();
-  const intern = (s: string): number => {
-    let x = local.get(s);
-    if (x === undefined) {
-      x = f.dict.length;
-      local.set(s, x);
-      f.dict.push(s);
-    }
-    return x;
-  };
+  const { flat: f, intern } = flatBuilder();
   let i = 0;
   for (const s of mod.syntheticSessions(n, seed)) {
     f.seqStart.push(f.txStart.length);

@@ -93,9 +93,24 @@ export interface FlatInput {
   labels: string[];
 }
 
+/** An empty FlatInput and the interner that gives each distinct item name its integer. */
+export function flatBuilder(): { flat: FlatInput; intern: (name: string) => number } {
+  const flat: FlatInput = { dict: [], seqStart: [], txStart: [], txTime: [], txItems: [], names: [], labels: [] };
+  const ids = new Map<string, number>();
+  const intern = (name: string): number => {
+    let x = ids.get(name);
+    if (x === undefined) {
+      x = flat.dict.length;
+      ids.set(name, x);
+      flat.dict.push(name);
+    }
+    return x;
+  };
+  return { flat, intern };
+}
+
 export function flatFromRaw(seqs: readonly RawSequence[]): FlatInput {
-  const f: FlatInput = { dict: [], seqStart: [], txStart: [], txTime: [], txItems: [], names: [], labels: [] };
-  const local = new Map<string, number>();
+  const { flat: f, intern } = flatBuilder();
   for (const s of seqs) {
     f.seqStart.push(f.txStart.length);
     f.names.push(s.name);
@@ -103,15 +118,7 @@ export function flatFromRaw(seqs: readonly RawSequence[]): FlatInput {
     s.itemsets.forEach((is, j) => {
       f.txStart.push(f.txItems.length);
       f.txTime.push(s.times[j]);
-      for (const it of is) {
-        let x = local.get(it);
-        if (x === undefined) {
-          x = f.dict.length;
-          local.set(it, x);
-          f.dict.push(it);
-        }
-        f.txItems.push(x);
-      }
+      for (const it of is) f.txItems.push(intern(it));
     });
   }
   return f;
@@ -119,18 +126,9 @@ export function flatFromRaw(seqs: readonly RawSequence[]): FlatInput {
 
 /** Several inputs as one (sequences appended; items re-interned). */
 export function mergeFlat(parts: readonly FlatInput[]): FlatInput {
-  const f: FlatInput = { dict: [], seqStart: [], txStart: [], txTime: [], txItems: [], names: [], labels: [] };
-  const local = new Map<string, number>();
+  const { flat: f, intern } = flatBuilder();
   for (const p of parts) {
-    const map = p.dict.map((s) => {
-      let x = local.get(s);
-      if (x === undefined) {
-        x = f.dict.length;
-        local.set(s, x);
-        f.dict.push(s);
-      }
-      return x;
-    });
+    const map = p.dict.map(intern);
     const txBase = f.txStart.length;
     const itemBase = f.txItems.length;
     for (const s of p.seqStart) f.seqStart.push(s + txBase);
