@@ -1,8 +1,8 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { captureChunks } from '../capture/input.js';
 import { FtpIdsError } from '../common/errors.js';
-import { createFlowReader } from './reader.js';
-import { flowLineMaxBytes, writeTableFlowLine, type FlowRecord } from './record.js';
+import { createEmittingFlowReader } from './reader.js';
+import type { EmittedFlow } from './table.js';
 
 /** output is gathered into blocks of this size before one write to stdout */
 const OUT_BLOCK = 1 << 22;
@@ -43,16 +43,16 @@ export async function runFlowsCommand(values: Values, files: string[]): Promise<
   const full: Buffer[] = [];
   let block = Buffer.allocUnsafe(OUT_BLOCK);
   let used = 0;
-  const onFlow = (f: FlowRecord): void => {
-    const need = flowLineMaxBytes(f);
+  const onFlow = (f: EmittedFlow): void => {
+    const need = f.lineMaxBytes();
     if (used + need > block.length) {
       if (used > 0) full.push(block.subarray(0, used));
       block = Buffer.allocUnsafe(Math.max(OUT_BLOCK, need));
       used = 0;
     }
-    used = writeTableFlowLine(f, block, used);
+    used = f.writeLine(block, used);
   };
-  const reader = createFlowReader(raw, onFlow);
+  const reader = createEmittingFlowReader(raw, onFlow);
   const flush = async (all: boolean): Promise<void> => {
     if (all && used > 0) {
       full.push(block.subarray(0, used));

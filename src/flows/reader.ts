@@ -3,7 +3,7 @@ import { FtpIdsError } from '../common/errors.js';
 import { PacketDecoder } from '../decode/packet.js';
 import { normalizeFlowOptions, type FlowOptions } from './options.js';
 import type { FlowRecord } from './record.js';
-import { FlowTable } from './table.js';
+import { FlowTable, type EmittedFlow } from './table.js';
 
 export interface FlowReaderWarning {
   file?: string;
@@ -31,6 +31,15 @@ export interface FlowReader {
  * flow completed before the error has already been passed to onFlow.
  */
 export function createFlowReader(options: Record<string, unknown> | FlowOptions, onFlow: (flow: FlowRecord) => void): FlowReader {
+  return createEmittingFlowReader(options, (e) => onFlow(e.toRecord()));
+}
+
+/**
+ * As createFlowReader, but each flow comes as the table's EmittedFlow (valid during the callback
+ * only), which can write its NDJSON line straight from the table's storage (ftp-flows does) or
+ * build the FlowRecord.
+ */
+export function createEmittingFlowReader(options: Record<string, unknown> | FlowOptions, onFlow: (flow: EmittedFlow) => void): FlowReader {
   const opts = normalizeFlowOptions(options as Record<string, unknown>);
   const decoder = new PacketDecoder({
     maxDatagrams: opts.maxFragmentDatagrams,

@@ -22,6 +22,9 @@ export interface Endpoint {
   port: number;
 }
 
+/** A flow record without its chunks (what the table builds once per emitted flow). */
+export type FlowHead = Omit<FlowRecord, 'chunks'>;
+
 export interface FlowRecord {
   type: 'flow';
   v: 1;
@@ -93,14 +96,7 @@ export function directionBytes(f: FlowRecord, dir: 'c' | 's'): Buffer {
  * JSON escaping.
  */
 export function writeTableFlowLine(f: FlowRecord, out: Buffer, pos: number): number {
-  pos = putString(
-    out,
-    pos,
-    `{"type":"flow","v":1,"id":"${f.id}","community_id":"${f.community_id}",` +
-      `"client":{"ip":"${f.client.ip}","port":${f.client.port}},"server":{"ip":"${f.server.ip}","port":${f.server.port}},` +
-      `"first_ts":${f.first_ts},"last_ts":${f.last_ts},"packets":{"c":${f.packets.c},"s":${f.packets.s}},` +
-      `"bytes":{"c":${f.bytes.c},"s":${f.bytes.s}},"end":"${f.end}","flags":${flagsJson(f.flags)},"chunks":[`,
-  );
+  pos = putString(out, pos, flowHeadJson(f));
   const chunks = f.chunks;
   for (let i = 0; i < chunks.length; i++) {
     const c = chunks[i];
@@ -108,16 +104,40 @@ export function writeTableFlowLine(f: FlowRecord, out: Buffer, pos: number): num
     pos = putBytes(out, pos, c.dir === 'c' ? CHUNK_C : CHUNK_S);
     pos = putTs(out, pos, c.ts);
     const data = c.data;
-    if (data !== undefined) {
-      pos = putBytes(out, pos, DATA);
-      pos = putBase64(out, pos, data);
-      out[pos++] = 0x22; // "
-    } else {
-      pos = putBytes(out, pos, GAP);
-      pos = putString(out, pos, String(c.gap));
-    }
-    out[pos++] = 0x7d; // }
+    pos = data !== undefined ? putData(out, pos, data, 0, data.length) : putGap(out, pos, c.gap as number);
   }
+  return putLineEnd(out, pos);
+}
+
+/** The record's text up to and including `"chunks":[` (strings of a table record need no escaping). */
+export function flowHeadJson(f: FlowHead): string {
+  return (
+    `{"type":"flow","v":1,"id":"${f.id}","community_id":"${f.community_id}",` +
+    `"client":{"ip":"${f.client.ip}","port":${f.client.port}},"server":{"ip":"${f.server.ip}","port":${f.server.port}},` +
+    `"first_ts":${f.first_ts},"last_ts":${f.last_ts},"packets":{"c":${f.packets.c},"s":${f.packets.s}},` +
+    `"bytes":{"c":${f.bytes.c},"s":${f.bytes.s}},"end":"${f.end}","flags":${flagsJson(f.flags)},"chunks":[`
+  );
+}
+
+/** `,"data":"<base64 of src[start, end)>"}` */
+export function putData(out: Buffer, pos: number, src: Buffer, start: number, end: number): number {
+  pos = putBytes(out, pos, DATA);
+  pos = putBase64(out, pos, src, start, end);
+  out[pos++] = 0x22; // "
+  out[pos++] = 0x7d; // }
+  return pos;
+}
+
+/** `,"gap":<n>}` */
+export function putGap(out: Buffer, pos: number, n: number): number {
+  pos = putBytes(out, pos, GAP);
+  pos = putString(out, pos, String(n));
+  out[pos++] = 0x7d; // }
+  return pos;
+}
+
+/** `]}` and the newline; checks the bound the caller sized `out` with */
+export function putLineEnd(out: Buffer, pos: number): number {
   out[pos++] = 0x5d; // ]
   out[pos++] = 0x7d; // }
   out[pos++] = 0x0a; // \n
@@ -127,27 +147,32 @@ export function writeTableFlowLine(f: FlowRecord, out: Buffer, pos: number): num
 
 /** An upper bound of the bytes `writeTableFlowLine` writes for a table record (payload <= bytes.c + bytes.s). */
 export function flowLineMaxBytes(f: FlowRecord): number {
+  return flowLineBound(f, f.chunks.length);
+}
+
+/** The bound for a record with this head and `chunks` chunks (payload <= bytes.c + bytes.s). */
+export function flowLineBound(f: FlowHead, chunks: number): number {
   // head: fixed text (< 250), two IPv6 addresses (<= 39 each), numbers (<= 24 each), flags;
   // per chunk: {"dir":"c","ts":<24>,"data":""}, comma, base64 padding
-  return 1024 + 64 * f.chunks.length + Math.ceil((f.bytes.c + f.bytes.s) / 3) * 4;
+  return 1024 + 64 * chunks + Math.ceil((f.bytes.c + f.bytes.s) / 3) * 4;
 }
 
 const ascii = (s: string): Uint8Array => Uint8Array.from(s, (ch) => ch.charCodeAt(0));
-const CHUNK_C = ascii('{"dir":"c","ts":');
-const CHUNK_S = ascii('{"dir":"s","ts":');
+export const CHUNK_C = ascii('{"dir":"c","ts":');
+export const CHUNK_S = ascii('{"dir":"s","ts":');
 const DATA = ascii(',"data":"');
 const GAP = ascii(',"gap":');
 const B64 = ascii('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/');
 /** from this size on, Node's native encoder (one string + copy) beats the byte loop */
 const NATIVE_BASE64 = 512;
 
-function putBytes(out: Buffer, pos: number, b: Uint8Array): number {
+export function putBytes(out: Buffer, pos: number, b: Uint8Array): number {
   for (let i = 0; i < b.length; i++) out[pos + i] = b[i];
   return pos + b.length;
 }
 
 /** ASCII text only (numbers, the record's head) */
-function putString(out: Buffer, pos: number, s: string): number {
+export function putString(out: Buffer, pos: number, s: string): number {
   if (s.length > 64) return pos + writeLatin1(out, s, pos);
   for (let i = 0; i < s.length; i++) out[pos + i] = s.charCodeAt(i);
   return pos + s.length;
@@ -196,10 +221,11 @@ export function putTs(out: Buffer, pos: number, ts: number): number {
   return pos + width;
 }
 
-function putBase64(out: Buffer, pos: number, src: Buffer): number {
-  const len = src.length;
-  if (len >= NATIVE_BASE64) return pos + writeLatin1(out, src.toString('base64'), pos);
-  let i = 0;
+/** base64 of src[start, end) */
+function putBase64(out: Buffer, pos: number, src: Buffer, start: number, end: number): number {
+  const len = end;
+  if (end - start >= NATIVE_BASE64) return pos + writeLatin1(out, src.toString('base64', start, end), pos);
+  let i = start;
   for (; i + 2 < len; i += 3) {
     const n = (src[i] << 16) | (src[i + 1] << 8) | src[i + 2];
     out[pos] = B64[n >>> 18];

@@ -1,9 +1,13 @@
 import { hash } from 'node:crypto';
 import type { TcpSegmentView } from '../decode/packet.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/packet.js';
+import { ChunkStore } from './chunks.js';
 import { communityIdV1 } from './community-id.js';
 import type { FlowOptions } from './options.js';
-import type { FlowChunk, FlowEnd, FlowFlag, FlowRecord } from './record.js';
+import {
+  CHUNK_C, CHUNK_S, flowHeadJson, flowLineBound, putBytes, putData, putGap, putLineEnd, putString, putTs,
+  type FlowChunk, type FlowEnd, type FlowFlag, type FlowHead, type FlowRecord,
+} from './record.js';
 
 /**
  * Flow table + per-direction TCP reassembly.
@@ -18,13 +22,20 @@ import type { FlowChunk, FlowEnd, FlowFlag, FlowRecord } from './record.js';
  * Which flows are kept: until the server's first bytes are known a flow retains its payload (up
  * to `detectBytes`); an FTP greeting makes it an FTP control flow, anything else makes it "other",
  * whose payload is then only counted (not copied), unless `all` is set.
+ *
+ * Layout: a flow is a slot, its state a row of an Int32Array and of a Float64Array (hash chain, LRU
+ * links, TCP state of both sides), its addresses and stream heads rows of two Buffers. Objects
+ * with pointers between them (flow -> sides -> side, a Map for the index) cost a cache miss at
+ * every hop, and a live capture creates and drops hundreds of thousands of them for the GC: with
+ * rows, a packet touches a bucket and two rows, and a flow that ends leaves no garbage behind.
+ * Only what is rare or variable-sized lives in objects: kept payload (ChunkStore) and queued
+ * out-of-order segments.
  */
 
 const CLS_UNKNOWN = 0;
 const CLS_FTP = 1;
 const CLS_OTHER = 2;
 
-const F_NO_SYN = 1;
 const F_GAP = 2;
 const F_TRUNC_0 = 4; // truncated, side 0; side 1 is F_TRUNC_0 << 1
 const F_EVICTED = 16;
@@ -33,135 +44,73 @@ const F_CONFLICT = 32;
 /** bytes of each direction's stream start kept for content detection */
 const HEAD = 8;
 
+const NONE = -1;
+
+// ---- Int32 row (IS numbers per slot)
+const IS = 32;
+const I_KA = 0;
+const I_KB = 1;
+const I_KP = 2;
+const I_HASH = 3;
+/** next slot in the same bucket */
+const I_CHAIN = 4;
+const I_PREV = 5;
+const I_NEXT = 6;
+const I_FLAGS = 7;
+const I_CLS = 8;
+const I_SERVER = 9;
+const I_BITS = 10;
+const I_PORT0 = 11;
+const I_PORT1 = 12;
+/** bumped when the slot is freed: a closed-queue entry of an earlier flow in this slot is stale */
+const I_GEN = 13;
+/** side si's fields start at I_SIDE + IS_SIDE * si */
+const I_SIDE = 16;
+const IS_SIDE = 8;
+const S_BITS = 0;
+/** next expected sequence number (signed 32-bit) */
+const S_NEXT = 1;
+const S_FINSEQ = 2;
+const S_HEADLEN = 3;
+
+// I_BITS
+const B_RETAIN = 1;
+const B_CLOSED = 2;
+/** side 0 (the sender of the first packet) is the key's first endpoint */
+const B_SIDE0_FIRST = 4;
+const B_V6 = 8;
+// S_BITS
+const SB_INIT = 1;
+/** sent a SYN without ACK (the client) */
+const SB_SYN = 2;
+/** sent a SYN+ACK (the server) */
+const SB_SYNACK = 4;
+const SB_FIN = 8;
+const SB_TRUNC = 16;
+
+// ---- Float64 row (DS numbers per slot): times and byte counts, which outgrow 32 bits
+const DS = 16;
+const D_FIRST = 0;
+const D_LAST = 1;
+const D_CLOSED = 2;
+/** payload bytes kept by the flow (both sides, delivered chunks) */
+const D_RETAINED = 3;
+const D_SIDE = 4;
+const DS_SIDE = 5;
+const SD_PACKETS = 0;
+const SD_BYTES = 1;
+/** stream offset of S_NEXT (delivered bytes + gap bytes) */
+const SD_STREAM = 2;
+const SD_RETAINED = 3;
+const SD_PENDING = 4;
+
+/** bytes per slot in `addrs`: side 0's address, then side 1's (4 or 16 bytes used) */
+const AS = 32;
+
 interface Segment {
   seq: number;
   data: Buffer;
   tsUs: number;
-}
-
-/**
- * A flow's payload: small blocks filled one after another plus parallel arrays describing the
- * chunks, so a delivered segment costs a copy and a few array slots — no object per packet that
- * would live (and be promoted by the GC) until the flow ends. Blocks of BLOCK bytes come from
- * Node's Buffer pool (no ArrayBuffer of their own, which would push the GC into full collections).
- */
-const BLOCK = 2048;
-
-class ChunkStore {
-  blocks: Buffer[] = [];
-  private cur: Buffer = EMPTY;
-  // full, so the first add takes a block
-  private curUsed = BLOCK;
-  side: number[] = [];
-  tsUs: number[] = [];
-  /** index into `blocks`, or -1 for a gap */
-  blk: number[] = [];
-  /** offset in the block */
-  at: number[] = [];
-  /** bytes, or the gap size */
-  len: number[] = [];
-  /** stream offset of the chunk's first byte in its direction */
-  stream: number[] = [];
-
-  /** the caller pushes the chunk's time to `tsUs` itself (a double argument would be boxed per call) */
-  add(side: number, src: Buffer | null, off: number, len: number, stream: number): void {
-    if (src) {
-      if (len > BLOCK - this.curUsed) {
-        this.cur = Buffer.allocUnsafe(Math.max(len, BLOCK));
-        this.curUsed = 0;
-        this.blocks.push(this.cur);
-      }
-      const dst = this.cur;
-      const d0 = this.curUsed;
-      if (len <= 64) {
-        // Buffer.copy's argument checks cost more than a short loop
-        for (let i = 0; i < len; i++) dst[d0 + i] = src[off + i];
-      } else src.copy(dst, d0, off, off + len);
-      this.blk.push(this.blocks.length - 1);
-      this.at.push(d0);
-      this.curUsed += len;
-    } else {
-      this.blk.push(-1);
-      this.at.push(0);
-    }
-    this.side.push(side);
-    this.len.push(len);
-    this.stream.push(stream);
-  }
-
-  data(i: number): Buffer {
-    return this.blocks[this.blk[i]].subarray(this.at[i], this.at[i] + this.len[i]);
-  }
-
-  get count(): number {
-    return this.side.length;
-  }
-}
-
-const EMPTY = Buffer.alloc(0);
-
-/** the out-of-order queue of every side that has none: most flows never queue, so no array each */
-const NO_PENDING: Segment[] = [];
-
-/** shared empty store of flows that keep no payload (never written: retain is false) */
-const NO_CHUNKS = new ChunkStore();
-
-class Side {
-  init = false;
-  next = 0;
-  /** sent a SYN without ACK (the client) */
-  syn = false;
-  /** sent a SYN+ACK (the server) */
-  synAck = false;
-  fin = false;
-  finSeq = 0;
-  /** NO_PENDING (shared, never written) until a segment waits */
-  pending: Segment[] = NO_PENDING;
-  pendingBytes = 0;
-  packets = 0;
-  bytes = 0;
-  /** stream offset of `next` (delivered bytes + gap bytes) */
-  stream = 0;
-  retained = 0;
-  truncated = false;
-  /** the stream's first HEAD bytes as latin1 (a string pins no Buffer pool slab) */
-  head = '';
-  headLen = 0;
-}
-
-export class Flow {
-  /** next flow with the same hash */
-  chain: Flow | null = null;
-  prev: Flow | null = null;
-  next: Flow | null = null;
-  sides: [Side, Side] = [new Side(), new Side()];
-  /** NO_CHUNKS until the first chunk is kept */
-  chunks: ChunkStore = NO_CHUNKS;
-  cls = CLS_UNKNOWN;
-  server = -1;
-  flags = 0;
-  closed = false;
-  closedUs = 0;
-  retain = true;
-  retained = 0;
-  lastUs: number;
-  constructor(
-    readonly hash: number,
-    readonly ka: number,
-    readonly kb: number,
-    readonly kp: number,
-    /** IPv6 only: both addresses (latin1), '' for IPv4 */
-    readonly key6: string,
-    /** side 0 = sender of the first packet seen */
-    /** addresses as latin1 strings (4 or 16 chars): no Buffer kept per flow */
-    readonly addr: [string, string],
-    readonly port: [number, number],
-    readonly firstUs: number,
-    /** whether side 0's (address, port) sorts first (the key's canonical order) */
-    readonly side0First: boolean,
-  ) {
-    this.lastUs = firstUs;
-  }
 }
 
 export interface FlowCounters {
@@ -187,30 +136,60 @@ export interface FlowCounters {
   stray_after_close: number;
 }
 
+/**
+ * A flow as it is emitted: valid only during the callback (its slot is reused afterwards).
+ * `toRecord()` builds the FlowRecord (payload as Buffer views); `writeLine` writes the same record
+ * as NDJSON — byte for byte `flowToJsonLine(toRecord())` — straight from the table's storage.
+ */
+export interface EmittedFlow {
+  toRecord(): FlowRecord;
+  /** an upper bound of the bytes writeLine writes */
+  lineMaxBytes(): number;
+  writeLine(out: Buffer, pos: number): number;
+}
+
 const REPLY = /^[0-9]{3}[ -]/;
 const GREETING = /^[12]20[ -]/;
 const COMMAND = /^[A-Za-z]{3,4}[ \r\n]/;
 /** first words of clients of other protocols whose servers also greet with 220 (SMTP, LMTP) */
 const NOT_FTP_CLIENT = /^(EHLO|HELO|LHLO)[ \r\n]/i;
 
+const NO_PENDING: Segment[] = [];
+
 export class FlowTable {
-  private readonly map = new Map<number, Flow>();
+  private cap = 0;
+  private I = new Int32Array(0);
+  private D = new Float64Array(0);
+  private addrs = Buffer.alloc(0);
+  private heads = Buffer.alloc(0);
+  /** bucket heads (slot or NONE), a power of two of them */
+  private buckets = new Int32Array(0);
+  private mask = 0;
+  /** free slots (a stack) */
+  private free = new Int32Array(0);
+  private freeTop = 0;
+  /** kept payload per slot (retained flows that delivered something) */
+  private stores: (ChunkStore | undefined)[] = [];
+  /** out-of-order segments per slot*2+side */
+  private pending: Segment[][] = [];
   private count = 0;
-  /** closed flows in order of closing (expired after CLOSED_LINGER_US) */
-  private closedQueue: Flow[] = [];
+  /** closed flows (slot, generation) in order of closing; expire after CLOSED_LINGER_US */
+  private closedSlots: number[] = [];
+  private closedGens: number[] = [];
   private closedHead = 0;
-  /** the flow of the previous packet (still in the table while set) */
-  private last: Flow | null = null;
-  private lruHead: Flow | null = null;
-  private lruTail: Flow | null = null;
+  /** the slot of the previous packet (still in the table while set) */
+  private lastSlot = NONE;
+  private lruHead = NONE;
+  private lruTail = NONE;
   private retainedTotal = 0;
   private nowUs = 0;
-  /** time stamped on chunks delivered now: the current packet's (a field, not an argument: no boxing) */
+  /** time stamped on chunks delivered now: the current packet's */
   private chunkTs = 0;
   private readonly idleUs: number;
   private readonly portSet: Set<number>;
   /** server endpoints (address, port) that greeted as FTP, oldest dropped beyond MAX_KNOWN_SERVERS */
   private readonly knownServers = new Set<string>();
+  private readonly emitted: EmittedView;
   readonly counters: FlowCounters = {
     flows: 0, flows_emitted: 0, flows_ftp: 0, flows_other: 0, flows_not_emitted: 0, ended_fin: 0, ended_rst: 0,
     ended_idle: 0, ended_eof: 0, evicted: 0, evicted_buffer: 0, truncated: 0, holes: 0, hole_bytes: 0,
@@ -219,10 +198,12 @@ export class FlowTable {
 
   constructor(
     private readonly opts: FlowOptions,
-    private readonly onFlow: (flow: FlowRecord) => void,
+    private readonly onFlow: (flow: EmittedFlow) => void,
   ) {
     this.idleUs = Math.round(opts.idleTimeout * 1e6);
     this.portSet = new Set(opts.ports);
+    this.emitted = new EmittedView(this);
+    this.grow(Math.min(1024, opts.maxFlows));
   }
 
   get size(): number {
@@ -235,17 +216,21 @@ export class FlowTable {
   }
   bufferedPeak = 0;
 
+  /** slots allocated (grows by doubling up to maxFlows) */
+  get capacity(): number {
+    return this.cap;
+  }
+
   segment(v: TcpSegmentView): void {
     const ab = v.addrBuf;
     const sp = v.srcPort;
     const dp = v.dstPort;
-    // canonical (direction-free) key: numbers for IPv4, a short string only for IPv6; the Map is
-    // keyed by a 30-bit hash (a small integer, cheap to look up) with a collision chain
+    // canonical (direction-free) key: numbers; IPv6 addresses are folded and compared in full
     let ka: number;
     let kb: number;
-    let key6 = '';
     let srcFirst: boolean;
-    if (v.addrLen === 4) {
+    const v6 = v.addrLen !== 4;
+    if (!v6) {
       // signed: stays a small integer in V8 (any consistent order will do for the key)
       const a = ab.readInt32BE(v.srcOff);
       const b = ab.readInt32BE(v.dstOff);
@@ -259,7 +244,6 @@ export class FlowTable {
       const dO = srcFirst ? v.dstOff : v.srcOff;
       ka = (ab.readInt32BE(so) ^ ab.readInt32BE(so + 4) ^ ab.readInt32BE(so + 8) ^ ab.readInt32BE(so + 12)) | 0;
       kb = (ab.readInt32BE(dO) ^ ab.readInt32BE(dO + 4) ^ ab.readInt32BE(dO + 8) ^ ab.readInt32BE(dO + 12)) | 0;
-      key6 = ab.toString('latin1', so, so + 16) + ab.toString('latin1', dO, dO + 16);
     }
     const kp = srcFirst ? (sp << 16) | dp : (dp << 16) | sp;
     let h = Math.imul(ka ^ Math.imul(kb, 0x9e3779b1) ^ Math.imul(kp, 0x85ebca6b), 0xc2b2ae35);
@@ -268,110 +252,232 @@ export class FlowTable {
     this.chunkTs = ts;
     if (ts > this.nowUs) this.nowUs = ts;
     const flags = v.flags;
-    // consecutive packets of one connection (bursts) skip the Map
-    let flow: Flow | undefined = this.last && this.last.hash === h ? this.last : this.map.get(h);
-    while (flow && (flow.ka !== ka || flow.kb !== kb || flow.kp !== kp || flow.key6 !== key6)) flow = flow.chain ?? undefined;
-    if (flow && flow.closed) {
+    const I = this.I;
+    // consecutive packets of one connection (bursts) skip the bucket
+    let slot = this.lastSlot;
+    if (slot < 0 || !this.keyIs(slot, h, ka, kb, kp, v6, v, srcFirst)) {
+      slot = this.buckets[h & this.mask];
+      while (slot >= 0 && !this.keyIs(slot, h, ka, kb, kp, v6, v, srcFirst)) slot = I[slot * IS + I_CHAIN];
+    }
+    if (slot >= 0 && I[slot * IS + I_BITS] & B_CLOSED) {
       if ((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
         this.counters.port_reuse++;
-        this.remove(flow);
-        flow = undefined;
+        this.remove(slot);
+        slot = NONE;
       } else {
         this.counters.stray_after_close++;
-        flow.lastUs = ts;
-        this.touch(flow);
+        this.D[slot * DS + D_LAST] = ts;
+        this.touch(slot);
         this.expireIdle();
         return;
       }
     }
-    if (!flow) {
-      if (this.count >= this.opts.maxFlows && this.lruHead) this.evict(this.lruHead, false);
-      const sa = ab.toString('latin1', v.srcOff, v.srcOff + v.addrLen);
-      const da = ab.toString('latin1', v.dstOff, v.dstOff + v.addrLen);
-      flow = new Flow(h, ka, kb, kp, key6, [sa, da], [sp, dp], ts, srcFirst);
-      this.counters.flows++;
-      flow.chain = this.map.get(h) ?? null;
-      this.map.set(h, flow);
-      this.count++;
-      this.append(flow);
-      if (this.portSet.size && (this.portSet.has(sp) || this.portSet.has(dp))) this.classify(flow, CLS_FTP);
+    if (slot < 0) {
+      if (this.count >= this.opts.maxFlows && this.lruHead >= 0) this.evict(this.lruHead, false);
+      slot = this.create(h, ka, kb, kp, v6, v, srcFirst, ts);
+      if (this.portSet.size && (this.portSet.has(sp) || this.portSet.has(dp))) this.classify(slot, CLS_FTP);
     } else {
-      if (ts > flow.lastUs) flow.lastUs = ts;
-      this.touch(flow);
+      const d = slot * DS + D_LAST;
+      if (ts > this.D[d]) this.D[d] = ts;
+      this.touch(slot);
     }
-    this.last = flow;
+    this.lastSlot = slot;
+    const r = slot * IS;
     // side 0 sent the first packet; is this packet from side 0?
-    const si = srcFirst === flow.side0First ? 0 : 1;
-    const s = flow.sides[si];
-    const o = flow.sides[1 - si];
-    s.packets++;
+    const si = srcFirst === ((this.I[r + I_BITS] & B_SIDE0_FIRST) !== 0) ? 0 : 1;
+    const sr = r + I_SIDE + IS_SIDE * si;
+    const or = r + I_SIDE + IS_SIDE * (1 - si);
+    this.D[slot * DS + D_SIDE + DS_SIDE * si + SD_PACKETS]++;
     if (flags & TCP_RST) {
-      this.finish(flow, 'rst');
+      this.finish(slot, 'rst');
       this.expireIdle();
       return;
     }
     let seq = v.seq;
+    const bits = this.I[sr + S_BITS];
     if (flags & TCP_SYN) {
-      if (flags & TCP_ACK) s.synAck = true;
-      else s.syn = true;
-      if (!s.init || (s.stream === 0 && s.pending.length === 0)) {
-        s.init = true;
-        s.next = (seq + 1) | 0;
+      this.I[sr + S_BITS] |= flags & TCP_ACK ? SB_SYNACK : SB_SYN;
+      if (!(bits & SB_INIT) || (this.D[slot * DS + D_SIDE + DS_SIDE * si + SD_STREAM] === 0 && this.pendingOf(slot, si).length === 0)) {
+        this.I[sr + S_BITS] |= SB_INIT;
+        this.I[sr + S_NEXT] = (seq + 1) | 0;
       }
       seq = (seq + 1) | 0;
-    } else if (!s.init) {
-      s.init = true;
-      s.next = seq;
+    } else if (!(bits & SB_INIT)) {
+      this.I[sr + S_BITS] |= SB_INIT;
+      this.I[sr + S_NEXT] = seq;
     }
     // the acknowledgement speaks of bytes the peer received before this segment was sent
-    if (flags & TCP_ACK && o.init && o.pending.length > 0) this.ackGap(flow, o, 1 - si, v.ack, ts);
-    if (v.payLen > 0) this.data(flow, s, si, seq, v.payBuf, v.payOff, v.payLen);
+    if (flags & TCP_ACK && this.I[or + S_BITS] & SB_INIT && this.pendingOf(slot, 1 - si).length > 0) {
+      this.ackGap(slot, 1 - si, v.ack, ts);
+    }
+    if (v.payLen > 0) this.data(slot, si, seq, v.payBuf, v.payOff, v.payLen);
     if (flags & TCP_FIN) {
-      if (!s.fin) {
-        s.fin = true;
-        s.finSeq = (seq + v.payLen) | 0;
+      if (!(this.I[sr + S_BITS] & SB_FIN)) {
+        this.I[sr + S_BITS] |= SB_FIN;
+        this.I[sr + S_FINSEQ] = (seq + v.payLen) | 0;
       }
-      if (o.fin) {
-        this.finish(flow, 'fin');
+      if (this.I[or + S_BITS] & SB_FIN) {
+        this.finish(slot, 'fin');
         this.expireIdle();
         return;
       }
     }
     if (this.retainedTotal > this.bufferedPeak) this.bufferedPeak = this.retainedTotal;
-    if (this.retainedTotal > this.opts.maxBufferedBytes) this.shedBuffered(flow);
+    if (this.retainedTotal > this.opts.maxBufferedBytes) this.shedBuffered(slot);
     this.expireIdle();
   }
 
   /** End of input: every open flow is emitted with end "eof", oldest first. */
   end(): void {
-    const open: Flow[] = [];
-    for (let f = this.lruHead; f; f = f.next) if (!f.closed) open.push(f);
-    open.sort((a, b) => a.firstUs - b.firstUs);
-    for (const f of open) this.finish(f, 'eof');
-    this.map.clear();
-    this.count = 0;
-    this.last = null;
-    this.closedQueue = [];
+    const open: number[] = [];
+    for (let s = this.lruHead; s >= 0; s = this.I[s * IS + I_NEXT]) if (!(this.I[s * IS + I_BITS] & B_CLOSED)) open.push(s);
+    open.sort((a, b) => this.D[a * DS + D_FIRST] - this.D[b * DS + D_FIRST]);
+    for (const s of open) this.finish(s, 'eof');
+    // closed entries that were waiting for stray packets go too
+    while (this.lruHead >= 0) this.remove(this.lruHead);
+    this.lastSlot = NONE;
+    this.closedSlots = [];
+    this.closedGens = [];
     this.closedHead = 0;
-    this.lruHead = this.lruTail = null;
   }
 
-  private data(flow: Flow, s: Side, si: number, seq: number, buf: Buffer, off: number, len: number): void {
+  // ---- slots
+
+  private keyIs(slot: number, h: number, ka: number, kb: number, kp: number, v6: boolean, v: TcpSegmentView, srcFirst: boolean): boolean {
+    const r = slot * IS;
+    const I = this.I;
+    if (I[r + I_HASH] !== h || I[r + I_KA] !== ka || I[r + I_KB] !== kb || I[r + I_KP] !== kp) return false;
+    if (((I[r + I_BITS] & B_V6) !== 0) !== v6) return false;
+    if (!v6) return true;
+    // the slot's first key endpoint is side 0 when B_SIDE0_FIRST, else side 1
+    const firstSide = I[r + I_BITS] & B_SIDE0_FIRST ? 0 : 1;
+    const a = slot * AS;
+    const first = srcFirst ? v.srcOff : v.dstOff;
+    const second = srcFirst ? v.dstOff : v.srcOff;
+    return (
+      v.addrBuf.compare(this.addrs, a + 16 * firstSide, a + 16 * firstSide + 16, first, first + 16) === 0 &&
+      v.addrBuf.compare(this.addrs, a + 16 * (1 - firstSide), a + 16 * (1 - firstSide) + 16, second, second + 16) === 0
+    );
+  }
+
+  private create(h: number, ka: number, kb: number, kp: number, v6: boolean, v: TcpSegmentView, srcFirst: boolean, ts: number): number {
+    if (this.freeTop === 0) this.grow(Math.min(this.cap * 2, Math.max(this.opts.maxFlows, this.count + 1)));
+    const slot = this.free[--this.freeTop];
+    const r = slot * IS;
+    const I = this.I;
+    const gen = I[r + I_GEN];
+    I.fill(0, r, r + IS);
+    I[r + I_GEN] = gen;
+    I[r + I_KA] = ka;
+    I[r + I_KB] = kb;
+    I[r + I_KP] = kp;
+    I[r + I_HASH] = h;
+    I[r + I_SERVER] = -1;
+    I[r + I_BITS] = B_RETAIN | (srcFirst ? B_SIDE0_FIRST : 0) | (v6 ? B_V6 : 0);
+    I[r + I_PORT0] = v.srcPort;
+    I[r + I_PORT1] = v.dstPort;
+    const d = slot * DS;
+    this.D.fill(0, d, d + DS);
+    this.D[d + D_FIRST] = ts;
+    this.D[d + D_LAST] = ts;
+    v.addrBuf.copy(this.addrs, slot * AS, v.srcOff, v.srcOff + v.addrLen);
+    v.addrBuf.copy(this.addrs, slot * AS + 16, v.dstOff, v.dstOff + v.addrLen);
+    const b = h & this.mask;
+    I[r + I_CHAIN] = this.buckets[b];
+    this.buckets[b] = slot;
+    this.count++;
+    this.counters.flows++;
+    this.append(slot);
+    return slot;
+  }
+
+  /** Room for `n` slots: the rows are copied, the buckets rebuilt. */
+  private grow(n: number): void {
+    const old = this.cap;
+    if (n <= old) n = old + 1;
+    const I = new Int32Array(n * IS);
+    I.set(this.I);
+    const D = new Float64Array(n * DS);
+    D.set(this.D);
+    const addrs = Buffer.alloc(n * AS);
+    this.addrs.copy(addrs);
+    const heads = Buffer.alloc(n * 2 * HEAD);
+    this.heads.copy(heads);
+    const free = new Int32Array(n);
+    // lowest slots on top of the stack: rows in use stay packed at the front
+    let top = 0;
+    for (let s = n - 1; s >= old; s--) free[top++] = s;
+    for (let i = 0; i < this.freeTop; i++) free[top++] = this.free[i];
+    // packed arrays (a write far past the end would make V8 switch them to a dictionary)
+    for (let s = old; s < n; s++) {
+      this.stores.push(undefined);
+      this.pending.push(NO_PENDING, NO_PENDING);
+    }
+    let nb = 1;
+    while (nb < n) nb <<= 1;
+    const buckets = new Int32Array(nb).fill(NONE);
+    const mask = nb - 1;
+    for (let s = this.lruHead; s >= 0; s = I[s * IS + I_NEXT]) {
+      const b = I[s * IS + I_HASH] & mask;
+      I[s * IS + I_CHAIN] = buckets[b];
+      buckets[b] = s;
+    }
+    this.I = I;
+    this.D = D;
+    this.addrs = addrs;
+    this.heads = heads;
+    this.free = free;
+    this.freeTop = top;
+    this.buckets = buckets;
+    this.mask = mask;
+    this.cap = n;
+  }
+
+  private pendingOf(slot: number, si: number): Segment[] {
+    return this.pending[slot * 2 + si] ?? NO_PENDING;
+  }
+
+  private storeOf(slot: number): ChunkStore {
+    let cs = this.stores[slot];
+    if (!cs) this.stores[slot] = cs = new ChunkStore();
+    return cs;
+  }
+
+  /** drop kept payload and queued segments of a slot */
+  private release(slot: number): void {
+    const d = slot * DS;
+    this.retainedTotal -= this.D[d + D_RETAINED];
+    this.D[d + D_RETAINED] = 0;
+    this.stores[slot] = undefined;
+    for (let si = 0; si < 2; si++) {
+      this.retainedTotal -= this.D[d + D_SIDE + DS_SIDE * si + SD_PENDING];
+      this.D[d + D_SIDE + DS_SIDE * si + SD_PENDING] = 0;
+      this.pending[slot * 2 + si] = NO_PENDING;
+    }
+  }
+
+  // ---- reassembly
+
+  private data(slot: number, si: number, seq: number, buf: Buffer, off: number, len: number): void {
     const ts = this.chunkTs;
-    let rel = (seq - s.next) | 0;
-    if (!flow.retain) {
+    const sr = slot * IS + I_SIDE + IS_SIDE * si;
+    const sd = slot * DS + D_SIDE + DS_SIDE * si;
+    const I = this.I;
+    const D = this.D;
+    let rel = (seq - I[sr + S_NEXT]) | 0;
+    if (!(I[slot * IS + I_BITS] & B_RETAIN)) {
       // payload is only counted: no reassembly queue, the stream position just moves forward
       if (rel + len > 0) {
         const fresh = rel >= 0 ? len : rel + len;
-        s.bytes += fresh;
-        s.stream += fresh + (rel > 0 ? rel : 0);
-        s.next = (seq + len) | 0;
+        D[sd + SD_BYTES] += fresh;
+        D[sd + SD_STREAM] += fresh + (rel > 0 ? rel : 0);
+        I[sr + S_NEXT] = (seq + len) | 0;
       } else this.counters.retransmitted++;
       return;
     }
     if (rel < 0) {
       const overlap = Math.min(-rel, len);
-      this.compareDelivered(flow, s, s.stream + rel, buf, off, overlap);
+      this.compareDelivered(slot, si, D[sd + SD_STREAM] + rel, buf, off, overlap);
       if (rel + len <= 0) {
         this.counters.retransmitted++;
         return;
@@ -381,36 +487,39 @@ export class FlowTable {
       rel = 0;
     }
     if (rel === 0) {
-      this.deliver(flow, s, si, buf, off, len);
-      if (s.pending.length) this.drain(flow, s, si, ts);
+      this.deliver(slot, si, buf, off, len);
+      if (this.pendingOf(slot, si).length) this.drain(slot, si, ts);
       return;
     }
     // future data: wait for the hole before it to fill (bounded by maxFlowBytes per direction)
-    if (s.pendingBytes + len > this.opts.maxFlowBytes) {
+    if (D[sd + SD_PENDING] + len > this.opts.maxFlowBytes) {
       this.counters.out_of_order_dropped++;
       return;
     }
     this.counters.out_of_order++;
     const seg: Segment = { seq, data: Buffer.from(buf.subarray(off, off + len)), tsUs: ts };
-    if (s.pending === NO_PENDING) s.pending = [];
-    const p = s.pending;
+    let p = this.pending[slot * 2 + si];
+    if (!p || p === NO_PENDING) p = this.pending[slot * 2 + si] = [];
     let i = p.length;
     while (i > 0 && ((p[i - 1].seq - seq) | 0) > 0) i--;
     p.splice(i, 0, seg);
-    s.pendingBytes += len;
+    D[sd + SD_PENDING] += len;
     this.retainedTotal += len;
   }
 
   /** Deliver queued segments that now start at or before the next expected byte. */
-  private drain(flow: Flow, s: Side, si: number, ts: number): void {
-    const p = s.pending;
-    while (p.length && ((p[0].seq - s.next) | 0) <= 0) {
+  private drain(slot: number, si: number, ts: number): void {
+    const p = this.pendingOf(slot, si);
+    const sr = slot * IS + I_SIDE + IS_SIDE * si;
+    const sd = slot * DS + D_SIDE + DS_SIDE * si;
+    // (a segment that makes the flow "other" drops the queue: stop there)
+    while (p.length && p === this.pending[slot * 2 + si] && ((p[0].seq - this.I[sr + S_NEXT]) | 0) <= 0) {
       const seg = p.shift() as Segment;
-      s.pendingBytes -= seg.data.length;
-      this.retainedTotal -= seg.data.length;
-      const rel = (seg.seq - s.next) | 0;
       const len = seg.data.length;
-      if (rel < 0) this.compareDelivered(flow, s, s.stream + rel, seg.data, 0, Math.min(-rel, len));
+      this.D[sd + SD_PENDING] -= len;
+      this.retainedTotal -= len;
+      const rel = (seg.seq - this.I[sr + S_NEXT]) | 0;
+      if (rel < 0) this.compareDelivered(slot, si, this.D[sd + SD_STREAM] + rel, seg.data, 0, Math.min(-rel, len));
       if (rel + len <= 0) {
         this.counters.retransmitted++;
         continue;
@@ -418,141 +527,161 @@ export class FlowTable {
       // stamped with the packet that completed it (never earlier than its own arrival)
       const saved = this.chunkTs;
       this.chunkTs = Math.max(ts, seg.tsUs);
-      this.deliver(flow, s, si, seg.data, -rel, len + rel);
+      this.deliver(slot, si, seg.data, -rel, len + rel);
       this.chunkTs = saved;
     }
   }
 
   /** The peer acknowledged bytes beyond a hole: the capture missed them, so give the hole up. */
-  private ackGap(flow: Flow, s: Side, si: number, ack: number, ts: number): void {
-    const acked = (ack - s.next) | 0;
+  private ackGap(slot: number, si: number, ack: number, ts: number): void {
+    const next = this.I[slot * IS + I_SIDE + IS_SIDE * si + S_NEXT];
+    const acked = (ack - next) | 0;
     if (acked <= 0) return;
-    const first = (s.pending[0].seq - s.next) | 0;
+    const first = (this.pendingOf(slot, si)[0].seq - next) | 0;
     if (first > acked) return;
-    this.gap(flow, s, si, first, ts);
-    this.drain(flow, s, si, ts);
+    this.gap(slot, si, first, ts);
+    this.drain(slot, si, ts);
   }
 
-  private gap(flow: Flow, s: Side, si: number, n: number, ts: number): void {
+  private gap(slot: number, si: number, n: number, ts: number): void {
     if (n <= 0) return;
-    flow.flags |= F_GAP;
+    const sr = slot * IS + I_SIDE + IS_SIDE * si;
+    const sd = slot * DS + D_SIDE + DS_SIDE * si;
+    this.I[slot * IS + I_FLAGS] |= F_GAP;
     this.counters.holes++;
     this.counters.hole_bytes += n;
-    if (flow.retain) {
-      if (flow.chunks === NO_CHUNKS) flow.chunks = new ChunkStore();
-      flow.chunks.add(si, null, 0, n, s.stream);
-      flow.chunks.tsUs.push(ts);
-    }
-    s.stream += n;
-    s.next = (s.next + n) | 0;
+    if (this.I[slot * IS + I_BITS] & B_RETAIN) this.storeOf(slot).add(si, null, 0, n, this.D[sd + SD_STREAM], ts);
+    this.D[sd + SD_STREAM] += n;
+    this.I[sr + S_NEXT] = (this.I[sr + S_NEXT] + n) | 0;
   }
 
   /** deliver in-sequence bytes; the chunk is stamped with this.chunkTs */
-  private deliver(flow: Flow, s: Side, si: number, buf: Buffer, off: number, len: number): void {
-    if (s.headLen < HEAD) {
-      const n = Math.min(HEAD - s.headLen, len);
-      s.head += buf.toString('latin1', off, off + n);
-      s.headLen += n;
+  private deliver(slot: number, si: number, buf: Buffer, off: number, len: number): void {
+    const r = slot * IS;
+    const sr = r + I_SIDE + IS_SIDE * si;
+    const sd = slot * DS + D_SIDE + DS_SIDE * si;
+    const I = this.I;
+    const D = this.D;
+    const headLen = I[sr + S_HEADLEN];
+    if (headLen < HEAD) {
+      const n = Math.min(HEAD - headLen, len);
+      const h0 = slot * 2 * HEAD + si * HEAD + headLen;
+      for (let i = 0; i < n; i++) this.heads[h0 + i] = buf[off + i];
+      I[sr + S_HEADLEN] = headLen + n;
     }
-    const at = s.stream;
-    s.bytes += len;
-    s.stream += len;
-    s.next = (s.next + len) | 0;
+    const at = D[sd + SD_STREAM];
+    D[sd + SD_BYTES] += len;
+    D[sd + SD_STREAM] = at + len;
+    I[sr + S_NEXT] = (I[sr + S_NEXT] + len) | 0;
     // decide first: a connection found not to be FTP by this very segment never copies it
-    if (flow.cls === CLS_UNKNOWN) this.detect(flow, false);
-    if (!flow.retain) return;
+    if (I[r + I_CLS] === CLS_UNKNOWN) this.detect(slot, false);
+    if (!(I[r + I_BITS] & B_RETAIN)) return;
     let keep = len;
-    if (s.retained + len > this.opts.maxFlowBytes) {
-      keep = this.opts.maxFlowBytes - s.retained;
-      if (!s.truncated) {
-        s.truncated = true;
-        flow.flags |= F_TRUNC_0 << si;
+    const retained = D[sd + SD_RETAINED];
+    if (retained + len > this.opts.maxFlowBytes) {
+      keep = this.opts.maxFlowBytes - retained;
+      if (!(I[sr + S_BITS] & SB_TRUNC)) {
+        I[sr + S_BITS] |= SB_TRUNC;
+        I[r + I_FLAGS] |= F_TRUNC_0 << si;
         this.counters.truncated++;
       }
     }
     if (keep > 0) {
-      if (flow.chunks === NO_CHUNKS) flow.chunks = new ChunkStore();
-      flow.chunks.add(si, buf, off, keep, at);
-      flow.chunks.tsUs.push(this.chunkTs);
-      s.retained += keep;
-      flow.retained += keep;
+      this.storeOf(slot).add(si, buf, off, keep, at, this.chunkTs);
+      D[sd + SD_RETAINED] = retained + keep;
+      D[slot * DS + D_RETAINED] += keep;
       this.retainedTotal += keep;
     }
   }
 
   /** Retransmitted bytes at stream offset `at`: compare with what was delivered (first copy wins). */
-  private compareDelivered(flow: Flow, s: Side, at: number, buf: Buffer, off: number, len: number): void {
-    if (!flow.retain || flow.flags & F_CONFLICT) return;
+  private compareDelivered(slot: number, si: number, at: number, buf: Buffer, off: number, len: number): void {
+    if (!(this.I[slot * IS + I_BITS] & B_RETAIN) || this.I[slot * IS + I_FLAGS] & F_CONFLICT) return;
+    const cs = this.stores[slot];
+    if (!cs) return;
     const end = at + len;
-    const cs = flow.chunks;
-    const si = flow.sides[0] === s ? 0 : 1;
     for (let i = cs.count - 1, walked = 0; i >= 0 && walked < 64; i--, walked++) {
-      if (cs.side[i] !== si) continue;
-      const cOff = cs.stream[i];
-      const cEnd = cOff + cs.len[i];
+      if (cs.side(i) !== si) continue;
+      const cOff = cs.stream(i);
+      const cEnd = cOff + cs.len(i);
       if (cEnd <= at) break;
-      if (cs.blk[i] < 0) continue;
+      if (cs.isGap(i)) continue;
       const lo = Math.max(at, cOff);
       const hi = Math.min(end, cEnd);
       if (lo >= hi) continue;
-      const base = cs.at[i] - cOff;
-      if (buf.compare(cs.blocks[cs.blk[i]], base + lo, base + hi, off + (lo - at), off + (hi - at)) !== 0) {
-        flow.flags |= F_CONFLICT;
+      const base = cs.at(i) - cOff;
+      if (buf.compare(cs.block(i), base + lo, base + hi, off + (lo - at), off + (hi - at)) !== 0) {
+        this.I[slot * IS + I_FLAGS] |= F_CONFLICT;
         this.counters.overlap_conflicts++;
         return;
       }
     }
   }
 
+  // ---- classification
+
+  private head(slot: number, si: number): string {
+    const h0 = slot * 2 * HEAD + si * HEAD;
+    return this.heads.toString('latin1', h0, h0 + this.I[slot * IS + I_SIDE + IS_SIDE * si + S_HEADLEN]);
+  }
+
+  private sideBits(slot: number, si: number): number {
+    return this.I[slot * IS + I_SIDE + IS_SIDE * si + S_BITS];
+  }
+
+  private headLen(slot: number, si: number): number {
+    return this.I[slot * IS + I_SIDE + IS_SIDE * si + S_HEADLEN];
+  }
+
   /** Content detection (Zeek's DPD idea): the server's first bytes are an FTP greeting. */
-  private detect(flow: Flow, final: boolean): void {
-    const s0 = flow.sides[0];
-    const s1 = flow.sides[1];
-    let server = s0.synAck || s1.syn ? 0 : s1.synAck || s0.syn ? 1 : -1;
+  private detect(slot: number, final: boolean): void {
+    const b0 = this.sideBits(slot, 0);
+    const b1 = this.sideBits(slot, 1);
+    let server = b0 & SB_SYNACK || b1 & SB_SYN ? 0 : b1 & SB_SYNACK || b0 & SB_SYN ? 1 : -1;
     if (server >= 0) {
-      const srv = flow.sides[server];
-      if (final && srv.headLen === 0 && this.knownServers.has(endpointKey(flow, server))) {
+      const srvHeadLen = this.headLen(slot, server);
+      if (final && srvHeadLen === 0 && this.knownServers.has(this.endpointKey(slot, server))) {
         // silent (e.g. reset at once: a connection flood) but to a server already seen greeting as FTP
-        return this.classify(flow, CLS_FTP, server);
+        return this.classify(slot, CLS_FTP, server);
       }
-      if (srv.headLen >= 4 || (final && srv.headLen > 0)) {
-        if (!GREETING.test(srv.head)) return this.classify(flow, CLS_OTHER, server);
+      if (srvHeadLen >= 4 || (final && srvHeadLen > 0)) {
+        if (!GREETING.test(this.head(slot, server))) return this.classify(slot, CLS_OTHER, server);
         // SMTP/LMTP greet with 220 too: the client's first word tells them apart
-        const cli = flow.sides[1 - server];
-        if (cli.headLen >= 5 || final) {
-          return this.classify(flow, NOT_FTP_CLIENT.test(cli.head) ? CLS_OTHER : CLS_FTP, server);
+        if (this.headLen(slot, 1 - server) >= 5 || final) {
+          return this.classify(slot, NOT_FTP_CLIENT.test(this.head(slot, 1 - server)) ? CLS_OTHER : CLS_FTP, server);
         }
         return;
       }
       // the client spoke first: FTP clients may send commands before the greeting, but a
       // connection whose first bytes are no command word (an active-mode data connection) is not FTP
-      const cli = flow.sides[1 - server];
-      if (srv.headLen === 0 && cli.headLen >= 5 && !COMMAND.test(cli.head)) {
-        return this.classify(flow, CLS_OTHER, server);
+      if (srvHeadLen === 0 && this.headLen(slot, 1 - server) >= 5 && !COMMAND.test(this.head(slot, 1 - server))) {
+        return this.classify(slot, CLS_OTHER, server);
       }
     } else {
       // picked up mid-stream: one side speaks FTP replies and the other commands (or nothing yet)
-      const h0 = s0.head;
-      const h1 = s1.head;
+      const h0 = this.head(slot, 0);
+      const h1 = this.head(slot, 1);
       for (server = 0; server < 2; server++) {
         const hs = server === 0 ? h0 : h1;
         const hc = server === 0 ? h1 : h0;
         if (GREETING.test(hs) && (hc.length === 0 || COMMAND.test(hc)) && !NOT_FTP_CLIENT.test(hc)) {
           if (hc.length === 0 && !final) continue;
-          return this.classify(flow, CLS_FTP, server);
+          return this.classify(slot, CLS_FTP, server);
         }
-        if (REPLY.test(hs) && COMMAND.test(hc) && !NOT_FTP_CLIENT.test(hc)) return this.classify(flow, CLS_FTP, server);
+        if (REPLY.test(hs) && COMMAND.test(hc) && !NOT_FTP_CLIENT.test(hc)) return this.classify(slot, CLS_FTP, server);
       }
-      if ((s0.headLen >= 5 && s1.headLen >= 5) || final) return this.classify(flow, CLS_OTHER);
+      if ((h0.length >= 5 && h1.length >= 5) || final) return this.classify(slot, CLS_OTHER);
     }
-    if (final || s0.bytes + s1.bytes > this.opts.detectBytes) this.classify(flow, CLS_OTHER);
+    const d = slot * DS + D_SIDE;
+    if (final || this.D[d + SD_BYTES] + this.D[d + DS_SIDE + SD_BYTES] > this.opts.detectBytes) this.classify(slot, CLS_OTHER);
   }
 
-  private classify(flow: Flow, cls: number, server = -1): void {
-    flow.cls = cls;
-    if (server >= 0) flow.server = server;
+  private classify(slot: number, cls: number, server = -1): void {
+    const r = slot * IS;
+    this.I[r + I_CLS] = cls;
+    if (server >= 0) this.I[r + I_SERVER] = server;
     if (cls === CLS_FTP && server >= 0) {
-      const k = endpointKey(flow, server);
+      const k = this.endpointKey(slot, server);
       if (!this.knownServers.has(k)) {
         if (this.knownServers.size >= MAX_KNOWN_SERVERS) this.knownServers.delete(this.knownServers.values().next().value as string);
         this.knownServers.add(k);
@@ -563,200 +692,294 @@ export class FlowTable {
       this.counters.flows_other++;
       if (!this.opts.all) {
         // not emitted: drop what was kept and only count from now on
-        flow.retain = false;
-        this.retainedTotal -= flow.retained;
-        flow.retained = 0;
-        flow.chunks = NO_CHUNKS;
-        for (const s of flow.sides) {
-          this.retainedTotal -= s.pendingBytes;
-          s.pending = NO_PENDING;
-          s.pendingBytes = 0;
-        }
+        this.I[r + I_BITS] &= ~B_RETAIN;
+        this.release(slot);
       }
     }
   }
 
+  private endpointKey(slot: number, side: number): string {
+    const a = slot * AS + 16 * side;
+    const len = this.I[slot * IS + I_BITS] & B_V6 ? 16 : 4;
+    return `${this.addrs.toString('latin1', a, a + len)}:${this.I[slot * IS + (side === 0 ? I_PORT0 : I_PORT1)]}`;
+  }
+
+  // ---- ending flows
+
   /** Flush holes (oldest queued segment first across both sides), decide, emit. */
-  private finish(flow: Flow, end: FlowEnd): void {
-    const s0 = flow.sides[0];
-    const s1 = flow.sides[1];
-    for (const s of flow.sides) {
+  private finish(slot: number, end: FlowEnd): void {
+    const r = slot * IS;
+    const I = this.I;
+    for (let si = 0; si < 2; si++) {
       // queued bytes at or after the sender's FIN lie beyond the end of its stream: corrupt, dropped
-      if (!s.fin || s.pending.length === 0) continue;
-      const finRel = (s.finSeq - s.next) | 0;
-      const keep = s.pending.filter((seg) => ((seg.seq - s.next) | 0) < finRel);
-      for (const seg of s.pending) if (!keep.includes(seg)) this.dropPending(s, seg);
-      s.pending = keep;
+      const sr = r + I_SIDE + IS_SIDE * si;
+      const p = this.pendingOf(slot, si);
+      if (!(I[sr + S_BITS] & SB_FIN) || p.length === 0) continue;
+      const next = I[sr + S_NEXT];
+      const finRel = (I[sr + S_FINSEQ] - next) | 0;
+      const keep = p.filter((seg) => ((seg.seq - next) | 0) < finRel);
+      for (const seg of p) if (!keep.includes(seg)) this.dropPending(slot, si, seg);
+      this.pending[slot * 2 + si] = keep;
     }
-    while (s0.pending.length || s1.pending.length) {
-      const si = !s1.pending.length || (s0.pending.length && s0.pending[0].tsUs <= s1.pending[0].tsUs) ? 0 : 1;
-      const s = flow.sides[si];
-      this.gap(flow, s, si, (s.pending[0].seq - s.next) | 0, s.pending[0].tsUs);
-      this.drain(flow, s, si, s.pending[0].tsUs);
+    for (;;) {
+      const p0 = this.pendingOf(slot, 0);
+      const p1 = this.pendingOf(slot, 1);
+      if (!p0.length && !p1.length) break;
+      const si = !p1.length || (p0.length && p0[0].tsUs <= p1[0].tsUs) ? 0 : 1;
+      const p = si === 0 ? p0 : p1;
+      const first = p[0];
+      this.gap(slot, si, (first.seq - I[r + I_SIDE + IS_SIDE * si + S_NEXT]) | 0, first.tsUs);
+      this.drain(slot, si, first.tsUs);
     }
     for (let si = 0; si < 2; si++) {
-      const s = flow.sides[si];
+      const sr = r + I_SIDE + IS_SIDE * si;
       // bytes before a FIN that never arrived are a hole too
-      if (s.fin && s.init) {
-        const missing = (s.finSeq - s.next) | 0;
-        if (missing > 0 && missing <= this.opts.maxFlowBytes) this.gap(flow, s, si, missing, flow.lastUs);
+      if (I[sr + S_BITS] & SB_FIN && I[sr + S_BITS] & SB_INIT) {
+        const missing = (I[sr + S_FINSEQ] - I[sr + S_NEXT]) | 0;
+        if (missing > 0 && missing <= this.opts.maxFlowBytes) this.gap(slot, si, missing, this.D[slot * DS + D_LAST]);
       }
     }
-    if (flow.cls === CLS_UNKNOWN) this.detect(flow, true);
+    if (I[r + I_CLS] === CLS_UNKNOWN) this.detect(slot, true);
     if (end === 'fin') this.counters.ended_fin++;
     else if (end === 'rst') this.counters.ended_rst++;
     else if (end === 'idle') this.counters.ended_idle++;
     else if (end === 'eof') this.counters.ended_eof++;
-    if (flow.cls === CLS_FTP || this.opts.all) {
+    if (I[r + I_CLS] === CLS_FTP || this.opts.all) {
       this.counters.flows_emitted++;
-      this.onFlow(this.record(flow, end));
+      this.emitted.set(slot, end);
+      this.onFlow(this.emitted);
+      this.emitted.set(NONE, end);
     } else this.counters.flows_not_emitted++;
-    this.retainedTotal -= flow.retained;
-    flow.retained = 0;
-    flow.chunks = NO_CHUNKS;
-    flow.retain = false;
-    for (const s of flow.sides) {
-      s.pending = NO_PENDING;
-      s.pendingBytes = 0;
-    }
+    this.release(slot);
+    I[r + I_BITS] &= ~B_RETAIN;
     if (end === 'fin' || end === 'rst') {
       // keep a closed entry so the last ACKs do not start a new flow; a new SYN replaces it
-      flow.closed = true;
-      flow.closedUs = this.nowUs;
-      this.closedQueue.push(flow);
-    } else this.remove(flow);
+      I[r + I_BITS] |= B_CLOSED;
+      this.D[slot * DS + D_CLOSED] = this.nowUs;
+      this.closedSlots.push(slot);
+      this.closedGens.push(I[r + I_GEN]);
+    } else this.remove(slot);
   }
 
-  private dropPending(s: Side, seg: Segment): void {
-    s.pendingBytes -= seg.data.length;
+  private dropPending(slot: number, si: number, seg: Segment): void {
+    this.D[slot * DS + D_SIDE + DS_SIDE * si + SD_PENDING] -= seg.data.length;
     this.retainedTotal -= seg.data.length;
     this.counters.out_of_order_dropped++;
   }
 
-  private record(flow: Flow, end: FlowEnd): FlowRecord {
-    const s0 = flow.sides[0];
-    const s1 = flow.sides[1];
-    let client: number;
-    if (flow.server >= 0) client = 1 - flow.server;
-    else if (s0.syn || s1.synAck) client = 0;
-    else if (s1.syn || s0.synAck) client = 1;
-    else client = flow.port[1] > flow.port[0] ? 1 : 0;
-    const srv = 1 - client;
-    const a0 = Buffer.from(flow.addr[0], 'latin1');
-    const a1 = Buffer.from(flow.addr[1], 'latin1');
-    const cid = communityIdV1(a0, flow.port[0], a1, flow.port[1]);
-    const flags: FlowFlag[] = [];
-    if (!(s0.syn || s0.synAck || s1.syn || s1.synAck)) flags.push('no_syn');
-    if (flow.flags & F_GAP) flags.push('gap');
-    if (flow.flags & (F_TRUNC_0 << client)) flags.push('truncated_c');
-    if (flow.flags & (F_TRUNC_0 << srv)) flags.push('truncated_s');
-    if (flow.flags & F_EVICTED) flags.push('evicted');
-    if (flow.flags & F_CONFLICT) flags.push('overlap_conflict');
-    const cs = flow.chunks;
-    const chunks: FlowChunk[] = new Array(cs.count);
-    for (let i = 0; i < cs.count; i++) {
-      const dir = cs.side[i] === client ? 'c' : 's';
-      const ts = cs.tsUs[i] / 1e6;
-      // payload views share the flow's blocks
-      chunks[i] = cs.blk[i] >= 0 ? { dir, ts, data: cs.data(i) } : { dir, ts, gap: cs.len[i] };
-    }
-    const id = 'F' + hash('sha1', `${cid}|${flow.firstUs}`, 'hex').slice(0, 16);
-    return {
-      type: 'flow',
-      v: 1,
-      id,
-      community_id: cid,
-      client: { ip: ipString(client === 0 ? a0 : a1), port: flow.port[client] },
-      server: { ip: ipString(srv === 0 ? a0 : a1), port: flow.port[srv] },
-      first_ts: flow.firstUs / 1e6,
-      last_ts: flow.lastUs / 1e6,
-      packets: { c: flow.sides[client].packets, s: flow.sides[srv].packets },
-      bytes: { c: flow.sides[client].bytes, s: flow.sides[srv].bytes },
-      end,
-      flags,
-      chunks,
-    };
-  }
-
-  private evict(flow: Flow, forBuffer: boolean): void {
-    if (flow.closed) {
-      this.remove(flow);
+  private evict(slot: number, forBuffer: boolean): void {
+    if (this.I[slot * IS + I_BITS] & B_CLOSED) {
+      this.remove(slot);
       return;
     }
     this.counters.evicted++;
     if (forBuffer) this.counters.evicted_buffer++;
-    flow.flags |= F_EVICTED;
-    this.finish(flow, 'evicted');
+    this.I[slot * IS + I_FLAGS] |= F_EVICTED;
+    this.finish(slot, 'evicted');
   }
 
   /** Too many payload bytes held in total: evict least recently active flows (not the current one). */
-  private shedBuffered(current: Flow): void {
-    let f = this.lruHead;
-    while (f && this.retainedTotal > this.opts.maxBufferedBytes) {
-      const nxt = f.next;
-      if (f !== current && (f.retained > 0 || f.sides[0].pendingBytes > 0 || f.sides[1].pendingBytes > 0)) this.evict(f, true);
-      f = nxt;
+  private shedBuffered(current: number): void {
+    let s = this.lruHead;
+    while (s >= 0 && this.retainedTotal > this.opts.maxBufferedBytes) {
+      const nxt = this.I[s * IS + I_NEXT];
+      const d = s * DS;
+      if (s !== current && (this.D[d + D_RETAINED] > 0 || this.D[d + D_SIDE + SD_PENDING] > 0 || this.D[d + D_SIDE + DS_SIDE + SD_PENDING] > 0)) {
+        this.evict(s, true);
+      }
+      s = nxt;
     }
   }
 
   private expireIdle(): void {
     // closed entries only absorb the last ACKs and late retransmissions: they go after CLOSED_LINGER_US
-    const q = this.closedQueue;
+    const I = this.I;
     const closedLimit = this.nowUs - Math.min(CLOSED_LINGER_US, this.idleUs);
-    while (this.closedHead < q.length && q[this.closedHead].closedUs < closedLimit) {
-      const f = q[this.closedHead++];
-      if (f.closed) this.remove(f);
+    const qs = this.closedSlots;
+    while (this.closedHead < qs.length) {
+      const s = qs[this.closedHead];
+      const stale = I[s * IS + I_GEN] !== this.closedGens[this.closedHead] || !(I[s * IS + I_BITS] & B_CLOSED);
+      if (!stale && this.D[s * DS + D_CLOSED] >= closedLimit) break;
+      this.closedHead++;
+      if (!stale) this.remove(s);
     }
-    if (this.closedHead > 1024 && this.closedHead * 2 > q.length) {
-      this.closedQueue = q.slice(this.closedHead);
+    if (this.closedHead > 1024 && this.closedHead * 2 > qs.length) {
+      this.closedSlots = qs.slice(this.closedHead);
+      this.closedGens = this.closedGens.slice(this.closedHead);
       this.closedHead = 0;
     }
     const limit = this.nowUs - this.idleUs;
-    while (this.lruHead && this.lruHead.lastUs < limit) {
-      const f = this.lruHead;
-      if (f.closed) this.remove(f);
-      else this.finish(f, 'idle');
+    while (this.lruHead >= 0 && this.D[this.lruHead * DS + D_LAST] < limit) {
+      const s = this.lruHead;
+      if (this.I[s * IS + I_BITS] & B_CLOSED) this.remove(s);
+      else this.finish(s, 'idle');
     }
   }
 
-  private remove(flow: Flow): void {
-    if (this.last === flow) this.last = null;
-    let f = this.map.get(flow.hash);
-    if (f === flow) {
-      if (flow.chain) this.map.set(flow.hash, flow.chain);
-      else this.map.delete(flow.hash);
-      this.count--;
-    } else {
-      while (f && f.chain !== flow) f = f.chain ?? undefined;
-      if (f) {
-        f.chain = flow.chain;
-        this.count--;
+  /** Take a slot out of its bucket and the LRU list and free it. */
+  private remove(slot: number): void {
+    if (this.lastSlot === slot) this.lastSlot = NONE;
+    const I = this.I;
+    const r = slot * IS;
+    const b = I[r + I_HASH] & this.mask;
+    let s = this.buckets[b];
+    if (s === slot) this.buckets[b] = I[r + I_CHAIN];
+    else {
+      while (s >= 0 && I[s * IS + I_CHAIN] !== slot) s = I[s * IS + I_CHAIN];
+      if (s < 0) return; // not in the table (already removed)
+      I[s * IS + I_CHAIN] = I[r + I_CHAIN];
+    }
+    this.count--;
+    this.unlink(slot);
+    this.stores[slot] = undefined;
+    this.pending[slot * 2] = this.pending[slot * 2 + 1] = NO_PENDING;
+    I[r + I_BITS] = 0;
+    I[r + I_GEN]++;
+    this.free[this.freeTop++] = slot;
+  }
+
+  private unlink(slot: number): void {
+    const I = this.I;
+    const r = slot * IS;
+    const prev = I[r + I_PREV];
+    const next = I[r + I_NEXT];
+    if (prev >= 0) I[prev * IS + I_NEXT] = next;
+    else if (this.lruHead === slot) this.lruHead = next;
+    if (next >= 0) I[next * IS + I_PREV] = prev;
+    else if (this.lruTail === slot) this.lruTail = prev;
+    I[r + I_PREV] = I[r + I_NEXT] = NONE;
+  }
+
+  private append(slot: number): void {
+    const I = this.I;
+    const r = slot * IS;
+    I[r + I_PREV] = this.lruTail;
+    I[r + I_NEXT] = NONE;
+    if (this.lruTail >= 0) I[this.lruTail * IS + I_NEXT] = slot;
+    else this.lruHead = slot;
+    this.lruTail = slot;
+  }
+
+  private touch(slot: number): void {
+    if (this.lruTail === slot) return;
+    this.unlink(slot);
+    this.append(slot);
+  }
+
+  // ---- output (during the onFlow callback)
+
+  /** Which side is the client: the one that did not greet, else the SYN sender, else the higher port. */
+  clientOf(slot: number): number {
+    const I = this.I;
+    const r = slot * IS;
+    if (I[r + I_SERVER] >= 0) return 1 - I[r + I_SERVER];
+    const b0 = I[r + I_SIDE + S_BITS];
+    const b1 = I[r + I_SIDE + IS_SIDE + S_BITS];
+    if (b0 & SB_SYN || b1 & SB_SYNACK) return 0;
+    if (b1 & SB_SYN || b0 & SB_SYNACK) return 1;
+    return I[r + I_PORT1] > I[r + I_PORT0] ? 1 : 0;
+  }
+
+  /** The record's fields but the chunks. */
+  flowHead(slot: number, end: FlowEnd): FlowHead {
+    const r = slot * IS;
+    const I = this.I;
+    const b0 = I[r + I_SIDE + S_BITS];
+    const b1 = I[r + I_SIDE + IS_SIDE + S_BITS];
+    const client = this.clientOf(slot);
+    const srv = 1 - client;
+    const alen = I[r + I_BITS] & B_V6 ? 16 : 4;
+    const a0 = this.addrs.subarray(slot * AS, slot * AS + alen);
+    const a1 = this.addrs.subarray(slot * AS + 16, slot * AS + 16 + alen);
+    const port = [I[r + I_PORT0], I[r + I_PORT1]];
+    const cid = communityIdV1(a0, port[0], a1, port[1]);
+    const fl = I[r + I_FLAGS];
+    const flags: FlowFlag[] = [];
+    if (!((b0 | b1) & (SB_SYN | SB_SYNACK))) flags.push('no_syn');
+    if (fl & F_GAP) flags.push('gap');
+    if (fl & (F_TRUNC_0 << client)) flags.push('truncated_c');
+    if (fl & (F_TRUNC_0 << srv)) flags.push('truncated_s');
+    if (fl & F_EVICTED) flags.push('evicted');
+    if (fl & F_CONFLICT) flags.push('overlap_conflict');
+    const d = slot * DS;
+    const sd = (si: number): number => d + D_SIDE + DS_SIDE * si;
+    const firstUs = this.D[d + D_FIRST];
+    return {
+      type: 'flow',
+      v: 1,
+      id: 'F' + hash('sha1', `${cid}|${firstUs}`, 'hex').slice(0, 16),
+      community_id: cid,
+      client: { ip: ipString(client === 0 ? a0 : a1), port: port[client] },
+      server: { ip: ipString(srv === 0 ? a0 : a1), port: port[srv] },
+      first_ts: firstUs / 1e6,
+      last_ts: this.D[d + D_LAST] / 1e6,
+      packets: { c: this.D[sd(client) + SD_PACKETS], s: this.D[sd(srv) + SD_PACKETS] },
+      bytes: { c: this.D[sd(client) + SD_BYTES], s: this.D[sd(srv) + SD_BYTES] },
+      end,
+      flags,
+    };
+  }
+
+  chunksOf(slot: number): ChunkStore | undefined {
+    return this.stores[slot];
+  }
+}
+
+/** The reused EmittedFlow handed to onFlow (the table sets slot and end, then calls onFlow). */
+class EmittedView implements EmittedFlow {
+  slot = NONE;
+  end: FlowEnd = 'eof';
+  /** computed once per emission (the id and community_id cost two SHA-1s) */
+  private headOfSlot: FlowHead | null = null;
+  constructor(private readonly table: FlowTable) {}
+
+  set(slot: number, end: FlowEnd): void {
+    this.slot = slot;
+    this.end = end;
+    this.headOfSlot = null;
+  }
+
+  private head(): FlowHead {
+    return (this.headOfSlot ??= this.table.flowHead(this.slot, this.end));
+  }
+
+  toRecord(): FlowRecord {
+    const client = this.table.clientOf(this.slot);
+    const cs = this.table.chunksOf(this.slot);
+    const n = cs ? cs.count : 0;
+    const chunks: FlowChunk[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const c = cs as ChunkStore;
+      const dir = c.side(i) === client ? 'c' : 's';
+      const ts = c.tsUs(i) / 1e6;
+      // payload views share the flow's blocks
+      chunks[i] = c.isGap(i) ? { dir, ts, gap: c.len(i) } : { dir, ts, data: c.data(i) };
+    }
+    return { ...this.head(), chunks };
+  }
+
+  lineMaxBytes(): number {
+    const cs = this.table.chunksOf(this.slot);
+    return flowLineBound(this.head(), cs ? cs.count : 0);
+  }
+
+  writeLine(out: Buffer, pos: number): number {
+    const client = this.table.clientOf(this.slot);
+    pos = putString(out, pos, flowHeadJson(this.head()));
+    const cs = this.table.chunksOf(this.slot);
+    const n = cs ? cs.count : 0;
+    for (let i = 0; i < n; i++) {
+      const c = cs as ChunkStore;
+      if (i) out[pos++] = 0x2c; // ,
+      pos = putBytes(out, pos, c.side(i) === client ? CHUNK_C : CHUNK_S);
+      pos = putTs(out, pos, c.tsUs(i) / 1e6);
+      if (c.isGap(i)) pos = putGap(out, pos, c.len(i));
+      else {
+        const at = c.at(i);
+        pos = putData(out, pos, c.block(i), at, at + c.len(i));
       }
     }
-    flow.chain = null;
-    this.unlink(flow);
-  }
-
-  private unlink(flow: Flow): void {
-    if (flow.prev) flow.prev.next = flow.next;
-    else if (this.lruHead === flow) this.lruHead = flow.next;
-    if (flow.next) flow.next.prev = flow.prev;
-    else if (this.lruTail === flow) this.lruTail = flow.prev;
-    flow.prev = flow.next = null;
-  }
-
-  private append(flow: Flow): void {
-    flow.prev = this.lruTail;
-    flow.next = null;
-    if (this.lruTail) this.lruTail.next = flow;
-    else this.lruHead = flow;
-    this.lruTail = flow;
-  }
-
-  private touch(flow: Flow): void {
-    if (this.lruTail === flow) return;
-    this.unlink(flow);
-    this.append(flow);
+    return putLineEnd(out, pos);
   }
 }
 
@@ -765,10 +988,6 @@ const CLOSED_LINGER_US = 5e6;
 
 /** bound on remembered FTP server endpoints (a few MB at most) */
 const MAX_KNOWN_SERVERS = 65536;
-
-function endpointKey(flow: Flow, side: number): string {
-  return `${flow.addr[side]}:${flow.port[side]}`;
-}
 
 function ipString(b: Buffer): string {
   if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
