@@ -9,7 +9,9 @@
  *     also the level-wise engine on the small ones (the counting-structure decision);
  *  2. synthetic FTP sessions (bench/synthetic-ftp.ts) at 10k / 100k / 1M sessions and several supports;
  *  3. IBM Quest-style databases (bench/gsp-quest.ts) at several sizes and supports;
- *  4. Weka 3.6 GeneralizedSequentialPatterns side by side on samples/benign.pcap (when installed).
+ *  4. Weka 3.6 GeneralizedSequentialPatterns side by side on samples/benign.pcap (when installed);
+ *  5. R arulesSequences' cSPADE side by side with time constraints (bench/gsp-cspade.ts; when the
+ *     programs are built outside the repository, see $CSPADE_DIR there).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,6 +22,7 @@ import { normalizeGspConfig } from '../src/gsp/config.js';
 import { finishDb, flatBuilder, type FlatInput } from '../src/gsp/db.js';
 import { parseSpmf } from '../src/gsp/input.js';
 import { minePatterns } from '../src/gsp/mine.js';
+import { cspadeSideBySide } from './gsp-cspade.js';
 import { generateQuest, QUEST_DEFAULT, type QuestParams } from './gsp-quest.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url)); // dist/bench/
@@ -49,6 +52,7 @@ interface Job {
   output: 'all' | 'maximal';
   algorithm?: 'auto' | 'levelwise';
   maxGap?: number;
+  minGap?: number;
 }
 interface JobResult {
   sequences: number;
@@ -101,7 +105,7 @@ async function runJob(job: Job): Promise<JobResult> {
   let patterns = 0;
   const r = minePatterns(
     db,
-    normalizeGspConfig({ minSupport: job.minSupport, output: job.output, algorithm: job.algorithm ?? 'auto', maxGap: job.maxGap }),
+    normalizeGspConfig({ minSupport: job.minSupport, output: job.output, algorithm: job.algorithm ?? 'auto', maxGap: job.maxGap, minGap: job.minGap }),
     () => patterns++,
   );
   const t2 = performance.now();
@@ -237,6 +241,15 @@ export async function runGspBench(report: Report, opts: { quick?: boolean } = {}
 
   // 4. Weka side by side
   report('gsp: Weka 3.6 GeneralizedSequentialPatterns vs ftp-gsp on samples/benign.pcap', wekaSideBySide(quick));
+
+  // 5. cSPADE (R arulesSequences) with time constraints; "ftp-gsp mine s" = in-process mining only
+  report(
+    'gsp: R arulesSequences cSPADE vs ftp-gsp, output all, with min-gap / max-gap (whole processes, best of 3)',
+    cspadeSideBySide(ROOT, SHARED, quick, (c) => {
+      const r = child({ kind: 'spmf', file: c.file, minSupport: c.minSupport, output: 'all', maxGap: c.maxgap, minGap: c.mingap ? c.mingap - 1 : undefined }, 300_000);
+      return typeof r === 'string' ? r : s3(r.mineSeconds);
+    }),
+  );
 }
 
 function wekaSideBySide(quick: boolean): Row[] {
