@@ -4,7 +4,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { flowsOf, readCaptureFile } from '../scripts/compare-follow.js';
-import { flowLineMaxBytes, putTs, writeTableFlowLine, type FlowRecord } from '../src/flows/record.js';
+import { createEmittingFlowReader } from '../src/flows/reader.js';
+import { flowLineMaxBytes, flowToJsonLine, putTs, writeTableFlowLine, type FlowRecord } from '../src/flows/record.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const SHARED = fileURLToPath(new URL('../../shared/', import.meta.url));
@@ -38,6 +39,55 @@ describe('writeTableFlowLine (the command\'s serialiser)', () => {
     expect(flows.some((f) => f.client.ip.includes(':'))).toBe(true);
     expect(flows.some((f) => f.flags.length > 0)).toBe(true);
     for (const f of flows) expect(written(f)).toBe(reference(f));
+  });
+
+  it('base64 of every length 0..700 at every alignment, from a view into a larger buffer', () => {
+    const big = Buffer.alloc(4096);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 181 + 13) & 255;
+    const chunks: FlowRecord['chunks'] = [];
+    for (let len = 0; len <= 700; len++) chunks.push({ dir: len % 2 ? 'c' : 's', ts: 1, data: big.subarray(len % 11, (len % 11) + len) });
+    const f: FlowRecord = {
+      type: 'flow', v: 1, id: 'F0', community_id: '1:x', client: { ip: '10.0.0.2', port: 2000 }, server: { ip: '10.0.0.1', port: 21 },
+      first_ts: 1, last_ts: 2, packets: { c: 1, s: 1 }, bytes: { c: 700 * 351, s: 0 }, end: 'fin', flags: [], chunks,
+    };
+    expect(written(f)).toBe(reference(f));
+  });
+
+  it('the table writes each flow\'s line itself, byte for byte the line of its FlowRecord', () => {
+    const files = ['zeek/ipv6/ipv6.pcap', 'zeek/ftp-many-port-expected/ftp-many-port-expected.pcap.gz'].map((p) => join(SHARED, 'corpus', p));
+    const inputs = [...files.map(readCaptureFile), readFileSync(join(ROOT, 'samples/attacks.pcap'))];
+    let lines = 0;
+    for (const bytes of inputs) {
+      for (const options of [{ all: true, maxFlowBytes: '1k' }, {}]) {
+        const direct: string[] = [];
+        const viaRecord: string[] = [];
+        const r = createEmittingFlowReader(options, (e) => {
+          const out = Buffer.alloc(e.lineMaxBytes());
+          direct.push(out.toString('latin1', 0, e.writeLine(out, 0)));
+          viaRecord.push(flowToJsonLine(e.toRecord()));
+        });
+        r.push(bytes);
+        r.end();
+        expect(direct).toEqual(viaRecord);
+        lines += direct.length;
+      }
+    }
+    expect(lines).toBeGreaterThan(400);
+  });
+
+  it('records keep their payload after the table has reused its pages for later flows', () => {
+    // the payload arena hands a finished flow's pages to the next ones: a record must own its bytes
+    const bytes = readFileSync(join(ROOT, 'samples/benign.pcap'));
+    const kept: { rec: FlowRecord; line: string }[] = [];
+    const r = createEmittingFlowReader({}, (e) => {
+      const out = Buffer.alloc(e.lineMaxBytes());
+      const line = out.toString('latin1', 0, e.writeLine(out, 0));
+      kept.push({ rec: e.toRecord(), line });
+    });
+    r.push(bytes);
+    r.end();
+    expect(kept.length).toBeGreaterThan(400);
+    for (const { rec, line } of kept) expect(flowToJsonLine(rec)).toBe(line);
   });
 
   it('hand-made record: gap chunk, several flags, empty chunk list, fractional times', () => {

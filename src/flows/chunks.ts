@@ -1,62 +1,139 @@
 /**
- * A flow's kept payload: bytes in small blocks filled one after another, and per chunk five
- * numbers in one Float64Array (time, stream offset, block, offset in block, side + 2·length), so
- * a delivered segment costs a copy and five stores: no object per packet that would live (and be
- * promoted by the GC) until the flow ends. Blocks and the metadata array come from Node's Buffer
- * pool while they are small (no ArrayBuffer of their own: thousands of those per second push V8
- * into full collections).
+ * Kept payload of the flow table.
+ *
+ * Bytes live in pages of one table-wide arena (slabs of PAGES_PER_SLAB pages); a flow fills its
+ * pages one after another and gives them back when it is emitted, so a capture of a million
+ * connections allocates a few slabs once instead of a Buffer per flow for the GC to chase. A
+ * chunk larger than a page (loopback captures carry 64 KiB segments) gets a Buffer of its own.
+ *
+ * Per chunk five numbers sit in one Float64Array (time, stream offset, page or big-buffer code,
+ * offset, side + 2·length), so a delivered segment costs a copy and five stores.
  */
-export const BLOCK = 2048;
+import { copyView, ViewCache } from '../common/views.js';
+
+export const PAGE = 2048;
+const PAGES_PER_SLAB = 128;
+const PAGE_SHIFT = 11;
+const SLAB_SHIFT = 7;
 
 /** numbers per chunk in `meta` */
 const M = 5;
 const M_TS = 0;
 const M_STREAM = 1;
-/** index into `blocks`, or -1 for a gap */
-const M_BLK = 2;
+/** page (>= 0), -1 for a gap, -2 - k for the store's k-th big buffer */
+const M_LOC = 2;
 const M_AT = 3;
 /** side (0/1) + 2 · bytes (or gap size) */
 const M_SIDELEN = 4;
+const LOC_GAP = -1;
 
-const EMPTY = Buffer.alloc(0);
 const NO_META = new Float64Array(0);
+const NO_PAGES: number[] = [];
+const NO_BIGS: Buffer[] = [];
+
+/** the view of the segment's source buffer (the capture's read block, nearly always) */
+const sources = new ViewCache();
+
+export class PayloadArena {
+  private slabs: Buffer[] = [];
+  private views: DataView[] = [];
+  private freePages = new Int32Array(0);
+  private freeTop = 0;
+  /** pages handed out right now / at most */
+  pagesInUse = 0;
+  pagesPeak = 0;
+
+  take(): number {
+    if (this.freeTop === 0) this.addSlab();
+    this.pagesInUse++;
+    if (this.pagesInUse > this.pagesPeak) this.pagesPeak = this.pagesInUse;
+    return this.freePages[--this.freeTop];
+  }
+
+  give(pages: number[]): void {
+    for (let i = 0; i < pages.length; i++) this.freePages[this.freeTop++] = pages[i];
+    this.pagesInUse -= pages.length;
+  }
+
+  slab(page: number): Buffer {
+    return this.slabs[page >> SLAB_SHIFT];
+  }
+
+  view(page: number): DataView {
+    return this.views[page >> SLAB_SHIFT];
+  }
+
+  /** offset of the page in its slab */
+  base(page: number): number {
+    return (page & (PAGES_PER_SLAB - 1)) << PAGE_SHIFT;
+  }
+
+  get bytes(): number {
+    return this.slabs.length * PAGES_PER_SLAB * PAGE;
+  }
+
+  private addSlab(): void {
+    const first = this.slabs.length * PAGES_PER_SLAB;
+    const slab = Buffer.allocUnsafeSlow(PAGES_PER_SLAB * PAGE);
+    this.slabs.push(slab);
+    this.views.push(new DataView(slab.buffer, slab.byteOffset, slab.length));
+    const free = new Int32Array(this.slabs.length * PAGES_PER_SLAB);
+    free.set(this.freePages.subarray(0, this.freeTop));
+    // lowest page on top: slabs fill in order
+    for (let p = first + PAGES_PER_SLAB - 1; p >= first; p--) free[this.freeTop++] = p;
+    this.freePages = free;
+  }
+}
 
 export class ChunkStore {
-  blocks: Buffer[] = [];
-  private cur: Buffer = EMPTY;
-  // full, so the first add takes a block
-  private curUsed = BLOCK;
+  private pages: number[] = NO_PAGES;
+  private bigs: Buffer[] = NO_BIGS;
+  /** current page and bytes used in it (PAGE: none yet) */
+  private page = -1;
+  private pageUsed = PAGE;
   private meta: Float64Array = NO_META;
   count = 0;
+
+  constructor(private readonly arena: PayloadArena) {}
 
   /** payload bytes `src[off, off+len)` (or a gap of `len` bytes when src is null) of side `side` */
   add(side: number, src: Buffer | null, off: number, len: number, stream: number, tsUs: number): void {
     if (this.count * M === this.meta.length) this.growMeta();
     const m = this.meta;
     const k = this.count * M;
-    if (src) {
-      if (len > BLOCK - this.curUsed) {
-        this.cur = Buffer.allocUnsafe(len > BLOCK ? len : BLOCK);
-        this.curUsed = 0;
-        this.blocks.push(this.cur);
-      }
-      const dst = this.cur;
-      const d0 = this.curUsed;
-      if (len <= 64) {
-        // Buffer.copy's argument checks cost more than a short loop
-        for (let i = 0; i < len; i++) dst[d0 + i] = src[off + i];
-      } else src.copy(dst, d0, off, off + len);
-      m[k + M_BLK] = this.blocks.length - 1;
-      m[k + M_AT] = d0;
-      this.curUsed += len;
-    } else {
-      m[k + M_BLK] = -1;
+    if (!src) {
+      m[k + M_LOC] = LOC_GAP;
       m[k + M_AT] = 0;
+    } else if (len > PAGE) {
+      if (this.bigs === NO_BIGS) this.bigs = [];
+      this.bigs.push(Buffer.from(src.subarray(off, off + len)));
+      m[k + M_LOC] = -1 - this.bigs.length;
+      m[k + M_AT] = 0;
+    } else {
+      if (len > PAGE - this.pageUsed) {
+        this.page = this.arena.take();
+        if (this.pages === NO_PAGES) this.pages = [];
+        this.pages.push(this.page);
+        this.pageUsed = 0;
+      }
+      const d0 = this.arena.base(this.page) + this.pageUsed;
+      copyView(sources.of(src), off, this.arena.view(this.page), d0, len);
+      m[k + M_LOC] = this.page;
+      m[k + M_AT] = d0;
+      this.pageUsed += len;
     }
     m[k + M_TS] = tsUs;
     m[k + M_STREAM] = stream;
     m[k + M_SIDELEN] = side + 2 * len;
     this.count++;
+  }
+
+  /** Give the pages back (the store is not used afterwards). */
+  release(): void {
+    if (this.pages !== NO_PAGES) this.arena.give(this.pages);
+    this.pages = NO_PAGES;
+    this.bigs = NO_BIGS;
+    this.count = 0;
   }
 
   side(i: number): number {
@@ -72,17 +149,22 @@ export class ChunkStore {
     return this.meta[i * M + M_STREAM];
   }
   isGap(i: number): boolean {
-    return this.meta[i * M + M_BLK] < 0;
+    return this.meta[i * M + M_LOC] === LOC_GAP;
   }
-  block(i: number): Buffer {
-    return this.blocks[this.meta[i * M + M_BLK]];
+  /** the buffer holding chunk i's bytes, from offset at(i) */
+  buffer(i: number): Buffer {
+    const loc = this.meta[i * M + M_LOC];
+    return loc >= 0 ? this.arena.slab(loc) : this.bigs[-2 - loc];
   }
   at(i: number): number {
     return this.meta[i * M + M_AT];
   }
-  data(i: number): Buffer {
-    const at = this.at(i);
-    return this.block(i).subarray(at, at + this.len(i));
+
+  /** payload bytes kept (gaps excluded) */
+  payloadBytes(): number {
+    let n = 0;
+    for (let i = 0; i < this.count; i++) if (!this.isGap(i)) n += this.len(i);
+    return n;
   }
 
   private growMeta(): void {

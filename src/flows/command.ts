@@ -7,7 +7,7 @@ import type { EmittedFlow } from './table.js';
 /** output is gathered into blocks of this size before one write to stdout */
 const OUT_BLOCK = 1 << 22;
 /** read size for regular files (one buffer, reused: the reader copies what it keeps) */
-const READ_BLOCK = 1 << 22;
+const READ_BLOCK = 1 << 16;
 
 export const FLOWS_USAGE = `usage: ftp-flows [options] [capture ...]   (no file or "-": stdin; .gz detected)
 Reads pcap/pcapng (several files = one capture, in order) and writes one NDJSON flow record

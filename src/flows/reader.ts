@@ -118,6 +118,8 @@ export function createEmittingFlowReader(options: Record<string, unknown> | Flow
       out.flows_open = table.size;
       out.buffered_bytes = table.buffered;
       out.buffered_bytes_peak = table.bufferedPeak;
+      out.payload_arena_bytes = table.arenaBytes;
+      out.flow_slots = table.capacity;
       out.ip_fragments_pending = decoder.fragments.pending;
       out.warnings = warnings.length;
       return out;

@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import type { TcpSegmentView } from '../decode/packet.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/packet.js';
-import { ChunkStore } from './chunks.js';
+import { ChunkStore, PayloadArena } from './chunks.js';
 import { communityIdV1 } from './community-id.js';
 import type { FlowOptions } from './options.js';
 import {
@@ -190,6 +190,8 @@ export class FlowTable {
   /** server endpoints (address, port) that greeted as FTP, oldest dropped beyond MAX_KNOWN_SERVERS */
   private readonly knownServers = new Set<string>();
   private readonly emitted: EmittedView;
+  /** pages of kept payload, shared by all flows */
+  private readonly arena = new PayloadArena();
   readonly counters: FlowCounters = {
     flows: 0, flows_emitted: 0, flows_ftp: 0, flows_other: 0, flows_not_emitted: 0, ended_fin: 0, ended_rst: 0,
     ended_idle: 0, ended_eof: 0, evicted: 0, evicted_buffer: 0, truncated: 0, holes: 0, hole_bytes: 0,
@@ -215,6 +217,11 @@ export class FlowTable {
     return this.retainedTotal;
   }
   bufferedPeak = 0;
+
+  /** bytes of the payload arena (pages of all flows, allocated once and reused) */
+  get arenaBytes(): number {
+    return this.arena.bytes;
+  }
 
   /** slots allocated (grows by doubling up to maxFlows) */
   get capacity(): number {
@@ -439,7 +446,7 @@ export class FlowTable {
 
   private storeOf(slot: number): ChunkStore {
     let cs = this.stores[slot];
-    if (!cs) this.stores[slot] = cs = new ChunkStore();
+    if (!cs) this.stores[slot] = cs = new ChunkStore(this.arena);
     return cs;
   }
 
@@ -448,6 +455,7 @@ export class FlowTable {
     const d = slot * DS;
     this.retainedTotal -= this.D[d + D_RETAINED];
     this.D[d + D_RETAINED] = 0;
+    this.stores[slot]?.release();
     this.stores[slot] = undefined;
     for (let si = 0; si < 2; si++) {
       this.retainedTotal -= this.D[d + D_SIDE + DS_SIDE * si + SD_PENDING];
@@ -610,7 +618,7 @@ export class FlowTable {
       const hi = Math.min(end, cEnd);
       if (lo >= hi) continue;
       const base = cs.at(i) - cOff;
-      if (buf.compare(cs.block(i), base + lo, base + hi, off + (lo - at), off + (hi - at)) !== 0) {
+      if (buf.compare(cs.buffer(i), base + lo, base + hi, off + (lo - at), off + (hi - at)) !== 0) {
         this.I[slot * IS + I_FLAGS] |= F_CONFLICT;
         this.counters.overlap_conflicts++;
         return;
@@ -831,6 +839,7 @@ export class FlowTable {
     }
     this.count--;
     this.unlink(slot);
+    this.stores[slot]?.release();
     this.stores[slot] = undefined;
     this.pending[slot * 2] = this.pending[slot * 2 + 1] = NO_PENDING;
     I[r + I_BITS] = 0;
@@ -948,12 +957,19 @@ class EmittedView implements EmittedFlow {
     const cs = this.table.chunksOf(this.slot);
     const n = cs ? cs.count : 0;
     const chunks: FlowChunk[] = new Array(n);
-    for (let i = 0; i < n; i++) {
+    // the arena's pages are reused once the callback returns: the record gets one Buffer of its own
+    const payload = Buffer.allocUnsafe(cs ? cs.payloadBytes() : 0);
+    for (let i = 0, at = 0; i < n; i++) {
       const c = cs as ChunkStore;
       const dir = c.side(i) === client ? 'c' : 's';
       const ts = c.tsUs(i) / 1e6;
-      // payload views share the flow's blocks
-      chunks[i] = c.isGap(i) ? { dir, ts, gap: c.len(i) } : { dir, ts, data: c.data(i) };
+      const len = c.len(i);
+      if (c.isGap(i)) chunks[i] = { dir, ts, gap: len };
+      else {
+        c.buffer(i).copy(payload, at, c.at(i), c.at(i) + len);
+        chunks[i] = { dir, ts, data: payload.subarray(at, at + len) };
+        at += len;
+      }
     }
     return { ...this.head(), chunks };
   }
@@ -976,7 +992,7 @@ class EmittedView implements EmittedFlow {
       if (c.isGap(i)) pos = putGap(out, pos, c.len(i));
       else {
         const at = c.at(i);
-        pos = putData(out, pos, c.block(i), at, at + c.len(i));
+        pos = putData(out, pos, c.buffer(i), at, at + c.len(i));
       }
     }
     return putLineEnd(out, pos);
