@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { flowsOf, readCaptureFile } from '../scripts/compare-follow.js';
 import { createEmittingFlowReader } from '../src/flows/reader.js';
-import { flowLineMaxBytes, flowToJsonLine, putTs, writeTableFlowLine, type FlowRecord } from '../src/flows/record.js';
+import { flowLineMaxBytes, flowToJsonLine, putTs, putTsUs, writeTableFlowLine, type FlowRecord } from '../src/flows/record.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const SHARED = fileURLToPath(new URL('../../shared/', import.meta.url));
@@ -109,6 +109,19 @@ describe('writeTableFlowLine (the command\'s serialiser)', () => {
 });
 
 describe('putTs prints times as String() does', () => {
+  it('putTsUs(us) writes what putTs(us / 1e6) writes', () => {
+    const out = Buffer.alloc(64);
+    const a = (us: number): string => out.toString('latin1', 0, putTsUs(out, 0, us));
+    const b = (us: number): string => out.toString('latin1', 0, putTs(out, 0, us / 1e6));
+    let x = 12345;
+    for (let i = 0; i < 20000; i++) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      const us = [x, 1700000000e6 + (x % 1e9), (x % 1000) * 1e6, 8589934591e6 + (x % 1e6), 0, 1e6, 999999][i % 7];
+      expect(a(us)).toBe(b(us));
+      expect(a(us)).toBe(String(us / 1e6));
+    }
+  });
+
   it('microsecond quotients of every magnitude, edges, and non-quotients (fallback)', () => {
     const out = Buffer.alloc(64);
     const text = (ts: number): string => out.toString('latin1', 0, putTs(out, 0, ts));

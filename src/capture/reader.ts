@@ -1,4 +1,5 @@
 import { FtpIdsError } from '../common/errors.js';
+import { ViewCache } from '../common/views.js';
 
 /**
  * Capture reader: classic pcap (both byte orders, µs and ns magic) and pcapng (SHB/IDB/EPB/SPB/PB,
@@ -61,6 +62,7 @@ export class CaptureReader {
   private readonly pkt: CapturedPacket = {
     linkType: 0, tsUs: 0, data: Buffer.alloc(0), offset: 0, caplen: 0, origLen: 0, fileOffset: 0, interfaceId: 0,
   };
+  private readonly views = new ViewCache();
   private state = ST_MAGIC;
   private le = true;
   private nanos = false;
@@ -162,7 +164,9 @@ export class CaptureReader {
           return pos;
         }
         const le = this.le;
-        const incl = le ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8);
+        // DataView reads inline (Buffer#readUInt32LE is a call with its own checks): 4 per packet
+        const dv = this.views.of(buf);
+        const incl = dv.getUint32(pos + 8, le);
         if (incl > this.opts.maxRecordBytes) {
           throw new FtpIdsError(
             'BAD_CAPTURE',
@@ -174,15 +178,15 @@ export class CaptureReader {
           this.need = 16 + incl;
           return pos;
         }
-        const sec = le ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos);
-        const frac = le ? buf.readUInt32LE(pos + 4) : buf.readUInt32BE(pos + 4);
+        const sec = dv.getUint32(pos, le);
+        const frac = dv.getUint32(pos + 4, le);
         const p = this.pkt;
         p.linkType = this.linkType;
         p.tsUs = sec * 1e6 + (this.nanos ? Math.floor(frac / 1000) : frac);
         p.data = buf;
         p.offset = pos + 16;
         p.caplen = incl;
-        p.origLen = le ? buf.readUInt32LE(pos + 12) : buf.readUInt32BE(pos + 12);
+        p.origLen = dv.getUint32(pos + 12, le);
         p.fileOffset = at;
         p.interfaceId = 0;
         this.packets++;

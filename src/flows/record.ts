@@ -182,6 +182,12 @@ export function putString(out: Buffer, pos: number, s: string): number {
 let lastSec = 0;
 let lastSecText = '0';
 
+/** putTs(out, pos, us / 1e6) for a whole number of microseconds (the table's times), without the division */
+export function putTsUs(out: Buffer, pos: number, us: number): number {
+  if (!(us >= 0 && us < 8589934592e6 && Number.isInteger(us))) return putTs(out, pos, us / 1e6);
+  return putSecFrac(out, pos, Math.floor(us / 1e6), us % 1e6);
+}
+
 /**
  * String(ts) for a time that is a whole number of microseconds divided by 1e6 (every table time),
  * without the generic double-to-shortest-string conversion: below 2^33 s a double's spacing is
@@ -201,6 +207,11 @@ export function putTs(out: Buffer, pos: number, ts: number): number {
     sec++;
     frac -= 1e6;
   }
+  return putSecFrac(out, pos, sec, frac);
+}
+
+/** `sec` and, when `frac` (µs) is not 0, a dot and its digits without trailing zeros */
+function putSecFrac(out: Buffer, pos: number, sec: number, frac: number): number {
   // times of neighbouring chunks mostly share their second
   if (sec !== lastSec) {
     lastSec = sec;

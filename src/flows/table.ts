@@ -1,11 +1,12 @@
 import { hash } from 'node:crypto';
 import type { TcpSegmentView } from '../decode/packet.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/packet.js';
+import { ViewCache } from '../common/views.js';
 import { ChunkStore, PayloadArena } from './chunks.js';
 import { communityIdV1 } from './community-id.js';
 import type { FlowOptions } from './options.js';
 import {
-  CHUNK_C, CHUNK_S, flowHeadJson, flowLineBound, putBytes, putData, putGap, putLineEnd, putString, putTs,
+  CHUNK_C, CHUNK_S, flowHeadJson, flowLineBound, putBytes, putData, putGap, putLineEnd, putString, putTsUs,
   type FlowChunk, type FlowEnd, type FlowFlag, type FlowHead, type FlowRecord,
 } from './record.js';
 
@@ -161,6 +162,9 @@ export class FlowTable {
   private I = new Int32Array(0);
   private D = new Float64Array(0);
   private addrs = Buffer.alloc(0);
+  private addrView = new DataView(new ArrayBuffer(0));
+  /** the view of the packets' buffer (the capture's read block, nearly always) */
+  private readonly views = new ViewCache();
   private heads = Buffer.alloc(0);
   /** bucket heads (slot or NONE), a power of two of them */
   private buckets = new Int32Array(0);
@@ -239,8 +243,9 @@ export class FlowTable {
     const v6 = v.addrLen !== 4;
     if (!v6) {
       // signed: stays a small integer in V8 (any consistent order will do for the key)
-      const a = ab.readInt32BE(v.srcOff);
-      const b = ab.readInt32BE(v.dstOff);
+      const dv = this.views.of(ab);
+      const a = dv.getInt32(v.srcOff);
+      const b = dv.getInt32(v.dstOff);
       srcFirst = a < b || (a === b && sp <= dp);
       ka = srcFirst ? a : b;
       kb = srcFirst ? b : a;
@@ -262,9 +267,9 @@ export class FlowTable {
     const I = this.I;
     // consecutive packets of one connection (bursts) skip the bucket
     let slot = this.lastSlot;
-    if (slot < 0 || !this.keyIs(slot, h, ka, kb, kp, v6, v, srcFirst)) {
+    if (slot < 0 || I[slot * IS + I_HASH] !== h || !this.keyIs(slot, ka, kb, kp, v6, v, srcFirst)) {
       slot = this.buckets[h & this.mask];
-      while (slot >= 0 && !this.keyIs(slot, h, ka, kb, kp, v6, v, srcFirst)) slot = I[slot * IS + I_CHAIN];
+      while (slot >= 0 && (I[slot * IS + I_HASH] !== h || !this.keyIs(slot, ka, kb, kp, v6, v, srcFirst))) slot = I[slot * IS + I_CHAIN];
     }
     if (slot >= 0 && I[slot * IS + I_BITS] & B_CLOSED) {
       if ((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
@@ -350,10 +355,11 @@ export class FlowTable {
 
   // ---- slots
 
-  private keyIs(slot: number, h: number, ka: number, kb: number, kp: number, v6: boolean, v: TcpSegmentView, srcFirst: boolean): boolean {
+  /** the slot's key is this packet's (its hash already matched) */
+  private keyIs(slot: number, ka: number, kb: number, kp: number, v6: boolean, v: TcpSegmentView, srcFirst: boolean): boolean {
     const r = slot * IS;
     const I = this.I;
-    if (I[r + I_HASH] !== h || I[r + I_KA] !== ka || I[r + I_KB] !== kb || I[r + I_KP] !== kp) return false;
+    if (I[r + I_KA] !== ka || I[r + I_KB] !== kb || I[r + I_KP] !== kp) return false;
     if (((I[r + I_BITS] & B_V6) !== 0) !== v6) return false;
     if (!v6) return true;
     // the slot's first key endpoint is side 0 when B_SIDE0_FIRST, else side 1
@@ -387,8 +393,12 @@ export class FlowTable {
     this.D.fill(0, d, d + DS);
     this.D[d + D_FIRST] = ts;
     this.D[d + D_LAST] = ts;
-    v.addrBuf.copy(this.addrs, slot * AS, v.srcOff, v.srcOff + v.addrLen);
-    v.addrBuf.copy(this.addrs, slot * AS + 16, v.dstOff, v.dstOff + v.addrLen);
+    const src = this.views.of(v.addrBuf);
+    const dst = this.addrView;
+    for (let i = 0; i < v.addrLen; i += 4) {
+      dst.setInt32(slot * AS + i, src.getInt32(v.srcOff + i));
+      dst.setInt32(slot * AS + 16 + i, src.getInt32(v.dstOff + i));
+    }
     const b = h & this.mask;
     I[r + I_CHAIN] = this.buckets[b];
     this.buckets[b] = slot;
@@ -432,6 +442,7 @@ export class FlowTable {
     this.I = I;
     this.D = D;
     this.addrs = addrs;
+    this.addrView = new DataView(addrs.buffer, addrs.byteOffset, addrs.length);
     this.heads = heads;
     this.free = free;
     this.freeTop = top;
@@ -988,7 +999,7 @@ class EmittedView implements EmittedFlow {
       const c = cs as ChunkStore;
       if (i) out[pos++] = 0x2c; // ,
       pos = putBytes(out, pos, c.side(i) === client ? CHUNK_C : CHUNK_S);
-      pos = putTs(out, pos, c.tsUs(i) / 1e6);
+      pos = putTsUs(out, pos, c.tsUs(i));
       if (c.isGap(i)) pos = putGap(out, pos, c.len(i));
       else {
         const at = c.at(i);
