@@ -10,6 +10,38 @@
  * interactive browsing, uploads, mirroring, active mode, failed logins, probes), plus a small share
  * of hostile sessions (password guessing, bounce PORT, path climbing, overlong arguments).
  * All addresses are loopback (127/8).
+ *
+ * Realism, measured (exchanges per session without the greeting; "loop" = most consecutive repeats
+ * of one block of 1–6 commands, e.g. PASV RETR PASV RETR = 2):
+ *
+ *   source                                   sessions  exchanges med/p90/p99/max  distinct cmds med/p90  loop p99/max  >50 exchanges
+ *   samples/benign.pcap (real servers+clients)    444        14 / 25 / 37 / 41          9 / 14           5 / 6        0 %
+ *   ../shared/corpus (tshark follow lines)        101         6 / 14 / 500 / 3440        4 / 9         293 / 500       2 %
+ *   this generator before (100k sessions)     100,000        11 / 32 / 133 / 185        9 / 14          12 / 30      5.7 %
+ *   this generator now (100k sessions)        100,000        11 / 28 / 90 / 4378        9 / 12          12 / 30      1.6 %
+ *
+ * What was changed and why (each against the references above):
+ *  - mirroring: before, 7 % of sessions took 10–60 random steps out of ten actions (CWD, CDUP, NOOP,
+ *    STOR, LIST, NLST, RETR of missing files…), so no two mirrors looked alike (longest loop median 2).
+ *    Real mirroring clients repeat one recipe: the real one in corpus/zeek/cwd-navigation sends
+ *    `CWD CWD TYPE PASV RETR` 686 times in a row, lftp's mirror in benign.pcap `CWD TYPE PASV LIST CDUP`
+ *    per directory. Now: one recipe per session, per directory a listing and 2–12 files; 5 % of the
+ *    mirrors walk 20–120 directories (up to ~4,400 exchanges, the order of cwd-navigation's 3,440).
+ *    Share 7 % -> 2 %: in the corpus 1 session in 101 is a mirror, 2 % have more than 50 commands
+ *    (the other one is Zeek's synthetic 500-PORT test); benign.pcap has none above 41 exchanges.
+ *    The 5 points went to the scripted single download (wget), the shape of the study's top pattern
+ *    `<{USER,331}{PASS,230}{TYPE,200}{PASV,227}{RETR}>`.
+ *  - interactive sessions (browse, active): a client program does not change its habits between
+ *    transfers: benign.pcap has 0 of 399 sessions mixing passive and active mode, so the data mode,
+ *    the listing command, PWD after CWD and SIZE/MDTM before RETR are chosen once per session (they
+ *    were drawn per transfer). The user picks names from listings: 0 of 257 CWD and 9 of 461 RETR
+ *    fail in benign.pcap, so CWD fails 3 % (was 12 %) and RETR 3 % (was 40 %).
+ *  - kept: the random order of the user's actions (1–10 of them): benign.pcap's interactive
+ *    sessions are as diverse (91.7 % of its sessions are distinct (command, code) sequences;
+ *    browse here 83 %, before 89 %).
+ * Not known from any trace here: the true shares of the profiles (no large real trace is available:
+ * LBNL-FTP-PKT is not stored); they remain guesses apart from the mirror share above.
+ * Changing the mix changes bench/gen-capture.ts's capture too (more wget, fewer but longer mirrors).
  */
 
 /** mulberry32: small, fast, good enough for workload generation; never for anything secret. */
@@ -288,7 +320,7 @@ export const SYNTHETIC_SERVER_LABELS: readonly string[] = SERVER_KINDS.map((k) =
 // Clients
 
 const PROFILES = [
-  ['wget', 18], ['curl', 10], ['browse', 24], ['upload', 10], ['mirror', 7], ['active', 6],
+  ['wget', 23], ['curl', 10], ['browse', 24], ['upload', 10], ['mirror', 2], ['active', 6],
   ['loginfail', 10], ['probe', 9], ['bruteforce', 3], ['attack', 3],
 ] as const;
 type Profile = (typeof PROFILES)[number][0];
@@ -365,6 +397,8 @@ class SessionBuilder {
   private cwd = '/';
   private user = 'anonymous';
   private transfers = 0;
+  /** SIZE before each RETR: -1 decided per file, 0 never, 1 SIZE, 2 SIZE and MDTM */
+  private sizeHabit = -1;
   /** data connection set up by the last PASV/EPSV/PORT/EPRT, consumed by the next transfer command */
   private pending: Pick<SyntheticTransfer, 'mode' | 'serverPort' | 'clientPort'> | null = null;
 
@@ -444,9 +478,11 @@ class SessionBuilder {
         else { this.dataSetup('epsv'); this.type('I'); this.retrieve(rng.pick(FILES), true, null); }
         break;
       }
+      case 'mirror':
+        this.mirror();
+        break;
       case 'browse':
-      case 'active':
-      case 'mirror': {
+      case 'active': {
         const anonymous = rng.chance(0.6);
         let ok = this.login(anonymous ? 'anonymous' : rng.pick(USERS), anonymous ? rng.pick(ANON_PASSWORDS) : 'secret', rng.chance(0.85));
         if (!ok) ok = this.login(anonymous ? 'anonymous' : this.user, 'secret2', rng.chance(0.7));
@@ -456,18 +492,25 @@ class SessionBuilder {
         if (rng.chance(0.4)) this.feat();
         this.pwd();
         this.type(rng.chance(0.85) ? 'I' : 'A');
-        const mode = (): SyntheticTransfer['mode'] =>
+        // one client program per session: its data mode, listing command and habits do not change
+        // between transfers (samples/benign.pcap: 0 of 399 sessions mix passive and active mode)
+        const oneMode: SyntheticTransfer['mode'] =
           profile === 'active' ? (rng.chance(0.8) ? 'port' : 'eprt') : rng.chance(0.75) ? 'pasv' : 'epsv';
-        this.list(mode(), rng.chance(0.2) ? 'MLSD' : 'LIST');
-        const steps = profile === 'mirror' ? rng.range(10, 60) : rng.range(1, 10);
+        const mode = (): SyntheticTransfer['mode'] => oneMode;
+        const listing: 'LIST' | 'NLST' | 'MLSD' = rng.chance(0.2) ? 'MLSD' : rng.chance(0.15) ? 'NLST' : 'LIST';
+        const pwdAfterCwd = rng.chance(0.5);
+        this.sizeHabit = rng.chance(0.5) ? (rng.chance(0.3) ? 2 : 1) : 0;
+        this.list(mode(), listing);
+        const steps = rng.range(1, 10);
         for (let i = 0; i < steps; i++) {
           const action = rng.int(10);
-          if (action < 3) { if (this.cwd_(rng.pick(DIRS), true) && rng.chance(0.5)) this.pwd(); this.list(mode(), rng.chance(0.15) ? 'NLST' : 'LIST'); }
+          // the user picks names from listings: CWD and RETR rarely fail (benign.pcap: 0 of 257 CWD, 9 of 461 RETR)
+          if (action < 3) { if (this.cwd_(rng.pick(DIRS), true) && pwdAfterCwd) this.pwd(); this.list(mode(), listing); }
           else if (action < 4 && this.cwd !== '/') this.simple('CDUP', '', 'cdup250');
-          else if (action < 8) this.retrieve(rng.pick(FILES), rng.chance(0.6), mode());
+          else if (action < 8) this.retrieve(rng.pick(FILES), rng.chance(0.97), mode());
           else if (action < 9) this.simple('NOOP', '', 'noop200');
           else if (!anonymous) this.store(rng.pick(FILES), mode());
-          else this.list(mode(), 'LIST');
+          else this.list(mode(), listing);
         }
         break;
       }
@@ -494,6 +537,46 @@ class SessionBuilder {
       this.exchange('QUIT', '', [this.multi(this.kind.goodbye, 'quit221')]);
       this.end = 'quit';
     } else this.end = r < 0.96 ? 'client_close' : 'client_rst';
+  }
+
+  /**
+   * A mirroring client (wget -m, lftp mirror, scripts): one fixed recipe per session, repeated per
+   * directory and per file, as the real one in ../shared/corpus/zeek/cwd-navigation (686 times
+   * `CWD CWD TYPE PASV RETR`) and lftp's mirror in samples/benign.pcap (`CWD TYPE PASV LIST CDUP`
+   * per directory). Directories and files come from the listings, so CWD and RETR succeed.
+   */
+  private mirror(): void {
+    const rng = this.rng;
+    this.login('anonymous', rng.pick(ANON_PASSWORDS), true);
+    if (rng.chance(0.5)) this.simple('SYST', '', 'syst215');
+    if (rng.chance(0.3)) this.feat();
+    this.pwd();
+    const mode: SyntheticTransfer['mode'] = rng.chance(0.25) ? 'epsv' : 'pasv';
+    const typeEach = rng.chance(0.3); // TYPE I before every RETR (cwd-navigation's client)
+    const sizeFirst = rng.chance(0.4); // SIZE (and MDTM) before every RETR (lftp, wget --timestamping)
+    const listing: 'LIST' | 'MLSD' = rng.chance(0.2) ? 'MLSD' : 'LIST';
+    if (!typeEach) this.type('I');
+    // a few very long runs (cwd-navigation: 686 files in one session)
+    const dirs = rng.chance(0.05) ? rng.range(20, 120) : rng.range(1, 6);
+    for (let d = 0; d < dirs; d++) {
+      const dir = rng.pick(DIRS);
+      this.exchange('CWD', dir, [this.reply('cwd250')]);
+      this.cwd = this.join(dir);
+      this.list(mode, listing);
+      const files = rng.range(2, 12);
+      for (let f = 0; f < files; f++) {
+        const file = rng.pick(FILES);
+        if (typeEach) this.type('I');
+        if (sizeFirst) {
+          this.exchange('SIZE', file, [this.reply('size213', { n: rng.range(200, 5_000_000) })]);
+          this.exchange('MDTM', file, [this.reply('mdtm213')]);
+        }
+        this.dataSetup(mode);
+        this.retr(file, Math.round(rng.logUniform(200, 50e6)));
+      }
+      this.cwd = '/';
+      this.exchange('CDUP', '', [this.reply('cdup250')]);
+    }
   }
 
   private fill(key: ReplyKey, vars?: Record<string, string | number>): string {
@@ -567,7 +650,7 @@ class SessionBuilder {
   }
 
   private cwd_(dir: string, mayExist: boolean): boolean {
-    if (mayExist && this.rng.chance(0.88)) {
+    if (mayExist && this.rng.chance(0.97)) {
       this.cwd = this.join(dir);
       this.exchange('CWD', dir, [this.reply('cwd250')]);
       return true;
@@ -615,10 +698,11 @@ class SessionBuilder {
   private retrieve(file: string, exists: boolean, mode: SyntheticTransfer['mode'] | null): void {
     const rng = this.rng;
     const size = Math.round(rng.logUniform(200, 50e6));
-    if (rng.chance(0.5)) {
+    // SIZE (and MDTM) before RETR: a client habit when set for the session, else a coin per file
+    if (this.sizeHabit >= 0 ? this.sizeHabit > 0 : rng.chance(0.5)) {
       this.exchange('SIZE', file, [exists ? this.reply('size213', { n: size }) : this.reply('file550', { f: file })]);
       if (!exists) return;
-      if (rng.chance(0.3)) this.exchange('MDTM', file, [this.reply('mdtm213')]);
+      if (this.sizeHabit >= 0 ? this.sizeHabit > 1 : rng.chance(0.3)) this.exchange('MDTM', file, [this.reply('mdtm213')]);
     }
     if (mode !== null) this.dataSetup(mode);
     if (!exists) {
@@ -626,6 +710,12 @@ class SessionBuilder {
       this.exchange('RETR', file, [this.reply('file550', { f: file })]);
       return;
     }
+    this.retr(file, size);
+  }
+
+  /** RETR of an existing file over the data connection set up before */
+  private retr(file: string, size: number): void {
+    const rng = this.rng;
     const first = this.reply('retr150', { f: file, n: size });
     const replies = [first];
     if (first.lines[0][3] === '-') {
