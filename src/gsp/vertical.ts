@@ -548,7 +548,7 @@ class VerticalMiner {
     const mark = this.mark;
     // first sequence: every key found in its periods becomes a candidate
     const s0 = sids[0];
-    this.latestEmbedding(s0, n, pos[off[0]]);
+    this.latestEmbedding(s0, n, pos[off[0]], 0);
     if (++this.markTag === 0x7fffffff) {
       mark.fill(0);
       this.markTag = 1;
@@ -573,10 +573,12 @@ class VerticalMiner {
     if (this.candCur.length < nCand) this.candCur = new Int32Array(this.cand.length);
     const cur = this.candCur;
     cur.fill(0, 0, nCand);
-    // later sequences: test each surviving candidate through its item's positions
+    // later sequences: test each surviving candidate through its item's positions; the latest
+    // embedding is computed back only to the earliest element a surviving candidate reads
+    let downTo = this.lowestPeriod(nCand);
     for (let k = 1; k < len && nCand > 0; k++) {
       const s = sids[k];
-      this.latestEmbedding(s, n, pos[off[k]]);
+      this.latestEmbedding(s, n, pos[off[k]], downTo);
       kept = 0;
       for (let c = 0; c < nCand; c++) {
         if (this.candidateIn(cand[c], s, c)) {
@@ -585,22 +587,34 @@ class VerticalMiner {
           kept++;
         }
       }
+      if (kept < nCand) downTo = this.lowestPeriod(kept);
       nCand = kept;
     }
     return nCand > 0;
   }
 
+  /** The lowest l index the first nCand candidates read: l_{i-1} for a candidate of element i. */
+  private lowestPeriod(nCand: number): number {
+    const m2 = 2 * this.m;
+    let lo = 0x7fffffff;
+    for (let c = 0; c < nCand; c++) {
+      const i = Math.floor(this.cand[c] / m2);
+      if (i < lo) lo = i;
+    }
+    return lo > 0 ? lo - 1 : 0;
+  }
+
   /**
    * l_1..l_n of the current pattern in sequence s (l_n = f, the first end position), backwards
-   * through the positions of each element's first item.
+   * through the positions of each element's first item, down to index downTo (0-based).
    */
-  private latestEmbedding(s: number, n: number, f: number): void {
+  private latestEmbedding(s: number, n: number, f: number, downTo: number): void {
     const { patItems, txStart, txItems, v } = this;
     const es = this.elemStart;
     const l = this.lastIn;
     const cur = this.elemCur;
     l[n - 1] = f;
-    for (let i = n - 2; i >= 0; i--) {
+    for (let i = n - 2; i >= downTo; i--) {
       const x = patItems[es[i]];
       const j = (cur[i] = gallop(v.sids[x], cur[i], s));
       const yp = v.pos[x];
