@@ -87,7 +87,7 @@ export function findCspade(root: string): { exttpose: string; spade: string } | 
  * FILE.data / FILE.conf as R_makebin writes them, from ftp-gsp's parse of an SPMF file; returns the
  * item names by cSPADE id and the partition count cspade() would use.
  */
-function writeCspadeInput(spmfFile: string, prefix: string): { names: string[]; nop: number } {
+export function writeCspadeInput(spmfFile: string, prefix: string): { names: string[]; nop: number } {
   const { flat } = parseSpmf(readFileSync(spmfFile), spmfFile);
   const order = flat.dict.map((_, i) => i).sort((a, b) => Number(flat.dict[a]) - Number(flat.dict[b]) || (flat.dict[a] < flat.dict[b] ? -1 : 1));
   const cid = new Int32Array(flat.dict.length);
@@ -129,10 +129,10 @@ function writeCspadeInput(spmfFile: string, prefix: string): { names: string[]; 
 }
 
 const byNumber = (a: string, b: string): number => Number(a) - Number(b) || (a < b ? -1 : a > b ? 1 : 0);
-const canonical = (elements: string[][], sup: string): string => elements.map((e) => [...e].sort(byNumber).join(' ') + ' -1').join(' ') + ' #SUP: ' + sup;
+export const canonical = (elements: string[][], sup: string): string => elements.map((e) => [...e].sort(byNumber).join(' ') + ' -1').join(' ') + ' #SUP: ' + sup;
 
 /** spade -o lines "a -> b c -- sup cls…" (L1: "a -- sup cls…") as canonical SPMF lines. */
-function spadePatterns(out: string, names: string[]): Set<string> {
+export function spadePatterns(out: string, names: string[]): Set<string> {
   const set = new Set<string>();
   for (const line of out.split('\n')) {
     const m = /^(.*?) -- (\d+)/.exec(line);
@@ -175,6 +175,29 @@ function benignSpmf(root: string, dir: string): string | null {
     [...sessions.values()].map((s) => s.map((tr) => tr.map((n) => id.get(n)).join(' ') + ' -1').join(' ') + ' -2').join('\n') + '\n',
   );
   return file;
+}
+
+/** spade's options for the gaps: -l mingap, -u maxgap */
+function spadeGapOptions(c: { mingap?: number; maxgap?: number }): string[] {
+  return [...(c.mingap ? ['-l', String(c.mingap)] : []), ...(c.maxgap !== undefined ? ['-u', String(c.maxgap)] : [])];
+}
+
+/**
+ * One cspade() run as a shell line (run it with the temp dir as cwd: both programs append to
+ * ./summary.out): exttpose, then spade printing the patterns on stdout.
+ */
+export function cspadeShell(
+  progs: { exttpose: string; spade: string },
+  prefix: string,
+  nop: number,
+  minSupport: string,
+  c: { mingap?: number; maxgap?: number },
+): string {
+  const q = (a: string): string => `'${a}'`;
+  return (
+    `${q(progs.exttpose)} -i ${q(prefix)} -o ${q(prefix)} -p ${nop} -l -x -s ${minSupport} > /dev/null && ` +
+    `${q(progs.spade)} -i ${q(prefix)} -s ${minSupport} ${spadeGapOptions(c).join(' ')} -r -e ${nop} -o 2>/dev/null`
+  );
 }
 
 export interface CspadeCase {
@@ -237,13 +260,10 @@ export function cspadeSideBySide(
         p = { prefix, ...writeCspadeInput(c.file, prefix) };
         prepared.set(c.file, p);
       }
-      const spadeOpts = [...(c.mingap ? ['-l', String(c.mingap)] : []), ...(c.maxgap !== undefined ? ['-u', String(c.maxgap)] : [])];
+      const spadeOpts = spadeGapOptions(c);
       const gspOpts = [...(c.mingap ? ['--min-gap', String(c.mingap - 1)] : []), ...(c.maxgap !== undefined ? ['--max-gap', String(c.maxgap)] : [])];
       // exttpose and spade in one timed shell (GNU time counts both children); cwd = temp dir for summary.out
-      const q = (a: string): string => `'${a}'`;
-      const once =
-        `${q(progs.exttpose)} -i ${q(p.prefix)} -o ${q(p.prefix)} -p ${p.nop} -l -x -s ${c.minSupport} > /dev/null && ` +
-        `${q(progs.spade)} -i ${q(p.prefix)} -s ${c.minSupport} ${spadeOpts.join(' ')} -r -e ${p.nop} -o 2>/dev/null`;
+      const once = cspadeShell(progs, p.prefix, p.nop, c.minSupport, c);
       let cs = timed(['sh', '-c', once], dir);
       // GNU time counts 10 ms steps: a fast run is repeated `reps` times in one timed shell and divided
       const reps = cs.ok && cs.wall < 0.5 ? 10 : 1;
