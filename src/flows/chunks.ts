@@ -128,12 +128,21 @@ export class ChunkStore {
     this.count++;
   }
 
-  /** Give the pages back (the store is not used afterwards). */
+  /** Give the pages back and empty the store (its metadata array is kept for the next flow). */
   release(): void {
-    if (this.pages !== NO_PAGES) this.arena.give(this.pages);
-    this.pages = NO_PAGES;
+    if (this.pages !== NO_PAGES) {
+      this.arena.give(this.pages);
+      this.pages.length = 0;
+    }
     this.bigs = NO_BIGS;
+    this.page = -1;
+    this.pageUsed = PAGE;
     this.count = 0;
+  }
+
+  /** chunks the metadata array holds without growing */
+  get capacity(): number {
+    return this.meta.length / M;
   }
 
   side(i: number): number {
@@ -168,7 +177,8 @@ export class ChunkStore {
   }
 
   private growMeta(): void {
-    const n = this.meta.length === 0 ? 16 * M : this.meta.length * 2;
+    // a control connection carries about 50 chunks: most stores never grow
+    const n = this.meta.length === 0 ? 64 * M : this.meta.length * 2;
     const bytes = Buffer.allocUnsafe(n * 8);
     // pool slices are 8-byte aligned (Node aligns its pool offset); anything else gets its own memory
     const next = bytes.byteOffset % 8 === 0 ? new Float64Array(bytes.buffer, bytes.byteOffset, n) : new Float64Array(n);

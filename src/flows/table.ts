@@ -174,6 +174,8 @@ export class FlowTable {
   private freeTop = 0;
   /** kept payload per slot (retained flows that delivered something) */
   private stores: (ChunkStore | undefined)[] = [];
+  /** emptied stores for reuse (their metadata arrays stay allocated) */
+  private storePool: ChunkStore[] = [];
   /** out-of-order segments per slot*2+side */
   private pending: Segment[][] = [];
   private count = 0;
@@ -451,13 +453,22 @@ export class FlowTable {
     this.cap = n;
   }
 
+  /** empty the slot's store and keep it for another flow */
+  private recycle(slot: number): void {
+    const cs = this.stores[slot];
+    if (!cs) return;
+    cs.release();
+    this.stores[slot] = undefined;
+    if (this.storePool.length < MAX_POOLED_STORES && cs.capacity <= MAX_POOLED_CHUNKS) this.storePool.push(cs);
+  }
+
   private pendingOf(slot: number, si: number): Segment[] {
     return this.pending[slot * 2 + si] ?? NO_PENDING;
   }
 
   private storeOf(slot: number): ChunkStore {
     let cs = this.stores[slot];
-    if (!cs) this.stores[slot] = cs = new ChunkStore(this.arena);
+    if (!cs) this.stores[slot] = cs = this.storePool.pop() ?? new ChunkStore(this.arena);
     return cs;
   }
 
@@ -466,8 +477,7 @@ export class FlowTable {
     const d = slot * DS;
     this.retainedTotal -= this.D[d + D_RETAINED];
     this.D[d + D_RETAINED] = 0;
-    this.stores[slot]?.release();
-    this.stores[slot] = undefined;
+    this.recycle(slot);
     for (let si = 0; si < 2; si++) {
       this.retainedTotal -= this.D[d + D_SIDE + DS_SIDE * si + SD_PENDING];
       this.D[d + D_SIDE + DS_SIDE * si + SD_PENDING] = 0;
@@ -850,8 +860,7 @@ export class FlowTable {
     }
     this.count--;
     this.unlink(slot);
-    this.stores[slot]?.release();
-    this.stores[slot] = undefined;
+    this.recycle(slot);
     this.pending[slot * 2] = this.pending[slot * 2 + 1] = NO_PENDING;
     I[r + I_BITS] = 0;
     I[r + I_GEN]++;
@@ -1012,6 +1021,11 @@ class EmittedView implements EmittedFlow {
 
 /** how long a closed connection's entry absorbs stray packets (TCP's TIME_WAIT is of this order) */
 const CLOSED_LINGER_US = 5e6;
+
+/** emptied chunk stores kept for reuse (each holds a metadata array of a few KB) */
+const MAX_POOLED_STORES = 4096;
+/** a store grown beyond this many chunks is left to the GC rather than pooled */
+const MAX_POOLED_CHUNKS = 1024;
 
 /** bound on remembered FTP server endpoints (a few MB at most) */
 const MAX_KNOWN_SERVERS = 65536;
