@@ -47,8 +47,13 @@ const HEAD = 8;
 
 const NONE = -1;
 
-// ---- Int32 row (IS numbers per slot)
-const IS = 32;
+// ---- One row per slot: ROW bytes of one ArrayBuffer, seen as RI int32 (I) and RD float64 (D).
+// What every packet touches sits in the row's first 128 bytes (two cache lines): ints 0..15 and
+// doubles 8..15. The rest (ints from 32, doubles from 21) is read when a flow starts or ends.
+const ROW = 256;
+const RI = ROW / 4;
+const RD = ROW / 8;
+// hot ints
 const I_KA = 0;
 const I_KB = 1;
 const I_KP = 2;
@@ -57,22 +62,25 @@ const I_HASH = 3;
 const I_CHAIN = 4;
 const I_PREV = 5;
 const I_NEXT = 6;
-const I_FLAGS = 7;
+const I_BITS = 7;
 const I_CLS = 8;
-const I_SERVER = 9;
-const I_BITS = 10;
-const I_PORT0 = 11;
-const I_PORT1 = 12;
-/** bumped when the slot is freed: a closed-queue entry of an earlier flow in this slot is stale */
-const I_GEN = 13;
-/** side si's fields start at I_SIDE + IS_SIDE * si */
-const I_SIDE = 16;
-const IS_SIDE = 8;
+const I_FLAGS = 9;
+/** side si's int fields are at I_SIDE + IS_SIDE * si + S_* (S_FINSEQ, S_HEADLEN land in the cold part) */
+const I_SIDE = 10;
+const IS_SIDE = 3;
 const S_BITS = 0;
 /** next expected sequence number (signed 32-bit) */
 const S_NEXT = 1;
-const S_FINSEQ = 2;
-const S_HEADLEN = 3;
+/** segments waiting in the side's out-of-order queue (so a packet need not look at the queue) */
+const S_QUEUED = 2;
+const S_FINSEQ = 26; // ints 36, 39
+const S_HEADLEN = 27; // ints 37, 40
+// cold ints
+const I_SERVER = 32;
+const I_PORT0 = 33;
+const I_PORT1 = 34;
+/** bumped when the slot is freed: a closed-queue entry of an earlier flow in this slot is stale */
+const I_GEN = 35;
 
 // I_BITS
 const B_RETAIN = 1;
@@ -89,21 +97,21 @@ const SB_SYNACK = 4;
 const SB_FIN = 8;
 const SB_TRUNC = 16;
 
-// ---- Float64 row (DS numbers per slot): times and byte counts, which outgrow 32 bits
-const DS = 16;
-const D_FIRST = 0;
-const D_LAST = 1;
-const D_CLOSED = 2;
-/** payload bytes kept by the flow (both sides, delivered chunks) */
-const D_RETAINED = 3;
-const D_SIDE = 4;
-const DS_SIDE = 5;
+// doubles: times and byte counts, which outgrow 32 bits
+const D_LAST = 8;
+/** side si's double fields are at D_SIDE + DS_SIDE * si + SD_* */
+const D_SIDE = 9;
+const DS_SIDE = 3;
 const SD_PACKETS = 0;
 const SD_BYTES = 1;
 /** stream offset of S_NEXT (delivered bytes + gap bytes) */
 const SD_STREAM = 2;
-const SD_RETAINED = 3;
-const SD_PENDING = 4;
+const SD_RETAINED = 12; // doubles 21, 24
+const SD_PENDING = 13; // doubles 22, 25
+const D_FIRST = 26;
+const D_CLOSED = 27;
+/** payload bytes kept by the flow (both sides, delivered chunks) */
+const D_RETAINED = 28;
 
 /** bytes per slot in `addrs`: side 0's address, then side 1's (4 or 16 bytes used) */
 const AS = 32;
@@ -269,18 +277,18 @@ export class FlowTable {
     const I = this.I;
     // consecutive packets of one connection (bursts) skip the bucket
     let slot = this.lastSlot;
-    if (slot < 0 || I[slot * IS + I_HASH] !== h || !this.keyIs(slot, ka, kb, kp, v6, v, srcFirst)) {
+    if (slot < 0 || I[slot * RI + I_HASH] !== h || !this.keyIs(slot, ka, kb, kp, v6, v, srcFirst)) {
       slot = this.buckets[h & this.mask];
-      while (slot >= 0 && (I[slot * IS + I_HASH] !== h || !this.keyIs(slot, ka, kb, kp, v6, v, srcFirst))) slot = I[slot * IS + I_CHAIN];
+      while (slot >= 0 && (I[slot * RI + I_HASH] !== h || !this.keyIs(slot, ka, kb, kp, v6, v, srcFirst))) slot = I[slot * RI + I_CHAIN];
     }
-    if (slot >= 0 && I[slot * IS + I_BITS] & B_CLOSED) {
+    if (slot >= 0 && I[slot * RI + I_BITS] & B_CLOSED) {
       if ((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
         this.counters.port_reuse++;
         this.remove(slot);
         slot = NONE;
       } else {
         this.counters.stray_after_close++;
-        this.D[slot * DS + D_LAST] = ts;
+        this.D[slot * RD + D_LAST] = ts;
         this.touch(slot);
         this.expireIdle();
         return;
@@ -291,17 +299,17 @@ export class FlowTable {
       slot = this.create(h, ka, kb, kp, v6, v, srcFirst, ts);
       if (this.portSet.size && (this.portSet.has(sp) || this.portSet.has(dp))) this.classify(slot, CLS_FTP);
     } else {
-      const d = slot * DS + D_LAST;
+      const d = slot * RD + D_LAST;
       if (ts > this.D[d]) this.D[d] = ts;
       this.touch(slot);
     }
     this.lastSlot = slot;
-    const r = slot * IS;
+    const r = slot * RI;
     // side 0 sent the first packet; is this packet from side 0?
     const si = srcFirst === ((this.I[r + I_BITS] & B_SIDE0_FIRST) !== 0) ? 0 : 1;
     const sr = r + I_SIDE + IS_SIDE * si;
     const or = r + I_SIDE + IS_SIDE * (1 - si);
-    this.D[slot * DS + D_SIDE + DS_SIDE * si + SD_PACKETS]++;
+    this.D[slot * RD + D_SIDE + DS_SIDE * si + SD_PACKETS]++;
     if (flags & TCP_RST) {
       this.finish(slot, 'rst');
       this.expireIdle();
@@ -311,7 +319,7 @@ export class FlowTable {
     const bits = this.I[sr + S_BITS];
     if (flags & TCP_SYN) {
       this.I[sr + S_BITS] |= flags & TCP_ACK ? SB_SYNACK : SB_SYN;
-      if (!(bits & SB_INIT) || (this.D[slot * DS + D_SIDE + DS_SIDE * si + SD_STREAM] === 0 && this.pendingOf(slot, si).length === 0)) {
+      if (!(bits & SB_INIT) || (this.D[slot * RD + D_SIDE + DS_SIDE * si + SD_STREAM] === 0 && this.I[sr + S_QUEUED] === 0)) {
         this.I[sr + S_BITS] |= SB_INIT;
         this.I[sr + S_NEXT] = (seq + 1) | 0;
       }
@@ -321,7 +329,7 @@ export class FlowTable {
       this.I[sr + S_NEXT] = seq;
     }
     // the acknowledgement speaks of bytes the peer received before this segment was sent
-    if (flags & TCP_ACK && this.I[or + S_BITS] & SB_INIT && this.pendingOf(slot, 1 - si).length > 0) {
+    if (flags & TCP_ACK && this.I[or + S_BITS] & SB_INIT && this.I[or + S_QUEUED] > 0) {
       this.ackGap(slot, 1 - si, v.ack, ts);
     }
     if (v.payLen > 0) this.data(slot, si, seq, v.payBuf, v.payOff, v.payLen);
@@ -344,8 +352,8 @@ export class FlowTable {
   /** End of input: every open flow is emitted with end "eof", oldest first. */
   end(): void {
     const open: number[] = [];
-    for (let s = this.lruHead; s >= 0; s = this.I[s * IS + I_NEXT]) if (!(this.I[s * IS + I_BITS] & B_CLOSED)) open.push(s);
-    open.sort((a, b) => this.D[a * DS + D_FIRST] - this.D[b * DS + D_FIRST]);
+    for (let s = this.lruHead; s >= 0; s = this.I[s * RI + I_NEXT]) if (!(this.I[s * RI + I_BITS] & B_CLOSED)) open.push(s);
+    open.sort((a, b) => this.D[a * RD + D_FIRST] - this.D[b * RD + D_FIRST]);
     for (const s of open) this.finish(s, 'eof');
     // closed entries that were waiting for stray packets go too
     while (this.lruHead >= 0) this.remove(this.lruHead);
@@ -359,7 +367,7 @@ export class FlowTable {
 
   /** the slot's key is this packet's (its hash already matched) */
   private keyIs(slot: number, ka: number, kb: number, kp: number, v6: boolean, v: TcpSegmentView, srcFirst: boolean): boolean {
-    const r = slot * IS;
+    const r = slot * RI;
     const I = this.I;
     if (I[r + I_KA] !== ka || I[r + I_KB] !== kb || I[r + I_KP] !== kp) return false;
     if (((I[r + I_BITS] & B_V6) !== 0) !== v6) return false;
@@ -378,10 +386,10 @@ export class FlowTable {
   private create(h: number, ka: number, kb: number, kp: number, v6: boolean, v: TcpSegmentView, srcFirst: boolean, ts: number): number {
     if (this.freeTop === 0) this.grow(Math.min(this.cap * 2, Math.max(this.opts.maxFlows, this.count + 1)));
     const slot = this.free[--this.freeTop];
-    const r = slot * IS;
+    const r = slot * RI;
     const I = this.I;
     const gen = I[r + I_GEN];
-    I.fill(0, r, r + IS);
+    I.fill(0, r, r + RI);
     I[r + I_GEN] = gen;
     I[r + I_KA] = ka;
     I[r + I_KB] = kb;
@@ -391,8 +399,8 @@ export class FlowTable {
     I[r + I_BITS] = B_RETAIN | (srcFirst ? B_SIDE0_FIRST : 0) | (v6 ? B_V6 : 0);
     I[r + I_PORT0] = v.srcPort;
     I[r + I_PORT1] = v.dstPort;
-    const d = slot * DS;
-    this.D.fill(0, d, d + DS);
+    // (the fill above zeroed the whole row: ints and doubles share it)
+    const d = slot * RD;
     this.D[d + D_FIRST] = ts;
     this.D[d + D_LAST] = ts;
     const src = this.views.of(v.addrBuf);
@@ -414,10 +422,10 @@ export class FlowTable {
   private grow(n: number): void {
     const old = this.cap;
     if (n <= old) n = old + 1;
-    const I = new Int32Array(n * IS);
+    const rows = new ArrayBuffer(n * ROW);
+    const I = new Int32Array(rows);
     I.set(this.I);
-    const D = new Float64Array(n * DS);
-    D.set(this.D);
+    const D = new Float64Array(rows);
     const addrs = Buffer.alloc(n * AS);
     this.addrs.copy(addrs);
     const heads = Buffer.alloc(n * 2 * HEAD);
@@ -436,9 +444,9 @@ export class FlowTable {
     while (nb < n) nb <<= 1;
     const buckets = new Int32Array(nb).fill(NONE);
     const mask = nb - 1;
-    for (let s = this.lruHead; s >= 0; s = I[s * IS + I_NEXT]) {
-      const b = I[s * IS + I_HASH] & mask;
-      I[s * IS + I_CHAIN] = buckets[b];
+    for (let s = this.lruHead; s >= 0; s = I[s * RI + I_NEXT]) {
+      const b = I[s * RI + I_HASH] & mask;
+      I[s * RI + I_CHAIN] = buckets[b];
       buckets[b] = s;
     }
     this.I = I;
@@ -474,7 +482,7 @@ export class FlowTable {
 
   /** drop kept payload and queued segments of a slot */
   private release(slot: number): void {
-    const d = slot * DS;
+    const d = slot * RD;
     this.retainedTotal -= this.D[d + D_RETAINED];
     this.D[d + D_RETAINED] = 0;
     this.recycle(slot);
@@ -482,6 +490,7 @@ export class FlowTable {
       this.retainedTotal -= this.D[d + D_SIDE + DS_SIDE * si + SD_PENDING];
       this.D[d + D_SIDE + DS_SIDE * si + SD_PENDING] = 0;
       this.pending[slot * 2 + si] = NO_PENDING;
+      this.I[slot * RI + I_SIDE + IS_SIDE * si + S_QUEUED] = 0;
     }
   }
 
@@ -489,12 +498,12 @@ export class FlowTable {
 
   private data(slot: number, si: number, seq: number, buf: Buffer, off: number, len: number): void {
     const ts = this.chunkTs;
-    const sr = slot * IS + I_SIDE + IS_SIDE * si;
-    const sd = slot * DS + D_SIDE + DS_SIDE * si;
+    const sr = slot * RI + I_SIDE + IS_SIDE * si;
+    const sd = slot * RD + D_SIDE + DS_SIDE * si;
     const I = this.I;
     const D = this.D;
     let rel = (seq - I[sr + S_NEXT]) | 0;
-    if (!(I[slot * IS + I_BITS] & B_RETAIN)) {
+    if (!(I[slot * RI + I_BITS] & B_RETAIN)) {
       // payload is only counted: no reassembly queue, the stream position just moves forward
       if (rel + len > 0) {
         const fresh = rel >= 0 ? len : rel + len;
@@ -517,7 +526,7 @@ export class FlowTable {
     }
     if (rel === 0) {
       this.deliver(slot, si, buf, off, len);
-      if (this.pendingOf(slot, si).length) this.drain(slot, si, ts);
+      if (I[sr + S_QUEUED]) this.drain(slot, si, ts);
       return;
     }
     // future data: wait for the hole before it to fill (bounded by maxFlowBytes per direction)
@@ -532,6 +541,7 @@ export class FlowTable {
     let i = p.length;
     while (i > 0 && ((p[i - 1].seq - seq) | 0) > 0) i--;
     p.splice(i, 0, seg);
+    I[sr + S_QUEUED] = p.length;
     D[sd + SD_PENDING] += len;
     this.retainedTotal += len;
   }
@@ -539,11 +549,12 @@ export class FlowTable {
   /** Deliver queued segments that now start at or before the next expected byte. */
   private drain(slot: number, si: number, ts: number): void {
     const p = this.pendingOf(slot, si);
-    const sr = slot * IS + I_SIDE + IS_SIDE * si;
-    const sd = slot * DS + D_SIDE + DS_SIDE * si;
+    const sr = slot * RI + I_SIDE + IS_SIDE * si;
+    const sd = slot * RD + D_SIDE + DS_SIDE * si;
     // (a segment that makes the flow "other" drops the queue: stop there)
     while (p.length && p === this.pending[slot * 2 + si] && ((p[0].seq - this.I[sr + S_NEXT]) | 0) <= 0) {
       const seg = p.shift() as Segment;
+      this.I[sr + S_QUEUED] = p.length;
       const len = seg.data.length;
       this.D[sd + SD_PENDING] -= len;
       this.retainedTotal -= len;
@@ -563,7 +574,7 @@ export class FlowTable {
 
   /** The peer acknowledged bytes beyond a hole: the capture missed them, so give the hole up. */
   private ackGap(slot: number, si: number, ack: number, ts: number): void {
-    const next = this.I[slot * IS + I_SIDE + IS_SIDE * si + S_NEXT];
+    const next = this.I[slot * RI + I_SIDE + IS_SIDE * si + S_NEXT];
     const acked = (ack - next) | 0;
     if (acked <= 0) return;
     const first = (this.pendingOf(slot, si)[0].seq - next) | 0;
@@ -574,21 +585,21 @@ export class FlowTable {
 
   private gap(slot: number, si: number, n: number, ts: number): void {
     if (n <= 0) return;
-    const sr = slot * IS + I_SIDE + IS_SIDE * si;
-    const sd = slot * DS + D_SIDE + DS_SIDE * si;
-    this.I[slot * IS + I_FLAGS] |= F_GAP;
+    const sr = slot * RI + I_SIDE + IS_SIDE * si;
+    const sd = slot * RD + D_SIDE + DS_SIDE * si;
+    this.I[slot * RI + I_FLAGS] |= F_GAP;
     this.counters.holes++;
     this.counters.hole_bytes += n;
-    if (this.I[slot * IS + I_BITS] & B_RETAIN) this.storeOf(slot).add(si, null, 0, n, this.D[sd + SD_STREAM], ts);
+    if (this.I[slot * RI + I_BITS] & B_RETAIN) this.storeOf(slot).add(si, null, 0, n, this.D[sd + SD_STREAM], ts);
     this.D[sd + SD_STREAM] += n;
     this.I[sr + S_NEXT] = (this.I[sr + S_NEXT] + n) | 0;
   }
 
   /** deliver in-sequence bytes; the chunk is stamped with this.chunkTs */
   private deliver(slot: number, si: number, buf: Buffer, off: number, len: number): void {
-    const r = slot * IS;
+    const r = slot * RI;
     const sr = r + I_SIDE + IS_SIDE * si;
-    const sd = slot * DS + D_SIDE + DS_SIDE * si;
+    const sd = slot * RD + D_SIDE + DS_SIDE * si;
     const I = this.I;
     const D = this.D;
     const headLen = I[sr + S_HEADLEN];
@@ -618,14 +629,14 @@ export class FlowTable {
     if (keep > 0) {
       this.storeOf(slot).add(si, buf, off, keep, at, this.chunkTs);
       D[sd + SD_RETAINED] = retained + keep;
-      D[slot * DS + D_RETAINED] += keep;
+      D[slot * RD + D_RETAINED] += keep;
       this.retainedTotal += keep;
     }
   }
 
   /** Retransmitted bytes at stream offset `at`: compare with what was delivered (first copy wins). */
   private compareDelivered(slot: number, si: number, at: number, buf: Buffer, off: number, len: number): void {
-    if (!(this.I[slot * IS + I_BITS] & B_RETAIN) || this.I[slot * IS + I_FLAGS] & F_CONFLICT) return;
+    if (!(this.I[slot * RI + I_BITS] & B_RETAIN) || this.I[slot * RI + I_FLAGS] & F_CONFLICT) return;
     const cs = this.stores[slot];
     if (!cs) return;
     const end = at + len;
@@ -640,7 +651,7 @@ export class FlowTable {
       if (lo >= hi) continue;
       const base = cs.at(i) - cOff;
       if (buf.compare(cs.buffer(i), base + lo, base + hi, off + (lo - at), off + (hi - at)) !== 0) {
-        this.I[slot * IS + I_FLAGS] |= F_CONFLICT;
+        this.I[slot * RI + I_FLAGS] |= F_CONFLICT;
         this.counters.overlap_conflicts++;
         return;
       }
@@ -651,15 +662,15 @@ export class FlowTable {
 
   private head(slot: number, si: number): string {
     const h0 = slot * 2 * HEAD + si * HEAD;
-    return this.heads.toString('latin1', h0, h0 + this.I[slot * IS + I_SIDE + IS_SIDE * si + S_HEADLEN]);
+    return this.heads.toString('latin1', h0, h0 + this.I[slot * RI + I_SIDE + IS_SIDE * si + S_HEADLEN]);
   }
 
   private sideBits(slot: number, si: number): number {
-    return this.I[slot * IS + I_SIDE + IS_SIDE * si + S_BITS];
+    return this.I[slot * RI + I_SIDE + IS_SIDE * si + S_BITS];
   }
 
   private headLen(slot: number, si: number): number {
-    return this.I[slot * IS + I_SIDE + IS_SIDE * si + S_HEADLEN];
+    return this.I[slot * RI + I_SIDE + IS_SIDE * si + S_HEADLEN];
   }
 
   /** Content detection (Zeek's DPD idea): the server's first bytes are an FTP greeting. */
@@ -701,12 +712,12 @@ export class FlowTable {
       }
       if ((h0.length >= 5 && h1.length >= 5) || final) return this.classify(slot, CLS_OTHER);
     }
-    const d = slot * DS + D_SIDE;
+    const d = slot * RD + D_SIDE;
     if (final || this.D[d + SD_BYTES] + this.D[d + DS_SIDE + SD_BYTES] > this.opts.detectBytes) this.classify(slot, CLS_OTHER);
   }
 
   private classify(slot: number, cls: number, server = -1): void {
-    const r = slot * IS;
+    const r = slot * RI;
     this.I[r + I_CLS] = cls;
     if (server >= 0) this.I[r + I_SERVER] = server;
     if (cls === CLS_FTP && server >= 0) {
@@ -729,15 +740,15 @@ export class FlowTable {
 
   private endpointKey(slot: number, side: number): string {
     const a = slot * AS + 16 * side;
-    const len = this.I[slot * IS + I_BITS] & B_V6 ? 16 : 4;
-    return `${this.addrs.toString('latin1', a, a + len)}:${this.I[slot * IS + (side === 0 ? I_PORT0 : I_PORT1)]}`;
+    const len = this.I[slot * RI + I_BITS] & B_V6 ? 16 : 4;
+    return `${this.addrs.toString('latin1', a, a + len)}:${this.I[slot * RI + (side === 0 ? I_PORT0 : I_PORT1)]}`;
   }
 
   // ---- ending flows
 
   /** Flush holes (oldest queued segment first across both sides), decide, emit. */
   private finish(slot: number, end: FlowEnd): void {
-    const r = slot * IS;
+    const r = slot * RI;
     const I = this.I;
     for (let si = 0; si < 2; si++) {
       // queued bytes at or after the sender's FIN lie beyond the end of its stream: corrupt, dropped
@@ -749,6 +760,7 @@ export class FlowTable {
       const keep = p.filter((seg) => ((seg.seq - next) | 0) < finRel);
       for (const seg of p) if (!keep.includes(seg)) this.dropPending(slot, si, seg);
       this.pending[slot * 2 + si] = keep;
+      I[sr + S_QUEUED] = keep.length;
     }
     for (;;) {
       const p0 = this.pendingOf(slot, 0);
@@ -765,7 +777,7 @@ export class FlowTable {
       // bytes before a FIN that never arrived are a hole too
       if (I[sr + S_BITS] & SB_FIN && I[sr + S_BITS] & SB_INIT) {
         const missing = (I[sr + S_FINSEQ] - I[sr + S_NEXT]) | 0;
-        if (missing > 0 && missing <= this.opts.maxFlowBytes) this.gap(slot, si, missing, this.D[slot * DS + D_LAST]);
+        if (missing > 0 && missing <= this.opts.maxFlowBytes) this.gap(slot, si, missing, this.D[slot * RD + D_LAST]);
       }
     }
     if (I[r + I_CLS] === CLS_UNKNOWN) this.detect(slot, true);
@@ -784,26 +796,26 @@ export class FlowTable {
     if (end === 'fin' || end === 'rst') {
       // keep a closed entry so the last ACKs do not start a new flow; a new SYN replaces it
       I[r + I_BITS] |= B_CLOSED;
-      this.D[slot * DS + D_CLOSED] = this.nowUs;
+      this.D[slot * RD + D_CLOSED] = this.nowUs;
       this.closedSlots.push(slot);
       this.closedGens.push(I[r + I_GEN]);
     } else this.remove(slot);
   }
 
   private dropPending(slot: number, si: number, seg: Segment): void {
-    this.D[slot * DS + D_SIDE + DS_SIDE * si + SD_PENDING] -= seg.data.length;
+    this.D[slot * RD + D_SIDE + DS_SIDE * si + SD_PENDING] -= seg.data.length;
     this.retainedTotal -= seg.data.length;
     this.counters.out_of_order_dropped++;
   }
 
   private evict(slot: number, forBuffer: boolean): void {
-    if (this.I[slot * IS + I_BITS] & B_CLOSED) {
+    if (this.I[slot * RI + I_BITS] & B_CLOSED) {
       this.remove(slot);
       return;
     }
     this.counters.evicted++;
     if (forBuffer) this.counters.evicted_buffer++;
-    this.I[slot * IS + I_FLAGS] |= F_EVICTED;
+    this.I[slot * RI + I_FLAGS] |= F_EVICTED;
     this.finish(slot, 'evicted');
   }
 
@@ -811,8 +823,8 @@ export class FlowTable {
   private shedBuffered(current: number): void {
     let s = this.lruHead;
     while (s >= 0 && this.retainedTotal > this.opts.maxBufferedBytes) {
-      const nxt = this.I[s * IS + I_NEXT];
-      const d = s * DS;
+      const nxt = this.I[s * RI + I_NEXT];
+      const d = s * RD;
       if (s !== current && (this.D[d + D_RETAINED] > 0 || this.D[d + D_SIDE + SD_PENDING] > 0 || this.D[d + D_SIDE + DS_SIDE + SD_PENDING] > 0)) {
         this.evict(s, true);
       }
@@ -827,8 +839,8 @@ export class FlowTable {
     const qs = this.closedSlots;
     while (this.closedHead < qs.length) {
       const s = qs[this.closedHead];
-      const stale = I[s * IS + I_GEN] !== this.closedGens[this.closedHead] || !(I[s * IS + I_BITS] & B_CLOSED);
-      if (!stale && this.D[s * DS + D_CLOSED] >= closedLimit) break;
+      const stale = I[s * RI + I_GEN] !== this.closedGens[this.closedHead] || !(I[s * RI + I_BITS] & B_CLOSED);
+      if (!stale && this.D[s * RD + D_CLOSED] >= closedLimit) break;
       this.closedHead++;
       if (!stale) this.remove(s);
     }
@@ -838,9 +850,9 @@ export class FlowTable {
       this.closedHead = 0;
     }
     const limit = this.nowUs - this.idleUs;
-    while (this.lruHead >= 0 && this.D[this.lruHead * DS + D_LAST] < limit) {
+    while (this.lruHead >= 0 && this.D[this.lruHead * RD + D_LAST] < limit) {
       const s = this.lruHead;
-      if (this.I[s * IS + I_BITS] & B_CLOSED) this.remove(s);
+      if (this.I[s * RI + I_BITS] & B_CLOSED) this.remove(s);
       else this.finish(s, 'idle');
     }
   }
@@ -849,14 +861,14 @@ export class FlowTable {
   private remove(slot: number): void {
     if (this.lastSlot === slot) this.lastSlot = NONE;
     const I = this.I;
-    const r = slot * IS;
+    const r = slot * RI;
     const b = I[r + I_HASH] & this.mask;
     let s = this.buckets[b];
     if (s === slot) this.buckets[b] = I[r + I_CHAIN];
     else {
-      while (s >= 0 && I[s * IS + I_CHAIN] !== slot) s = I[s * IS + I_CHAIN];
+      while (s >= 0 && I[s * RI + I_CHAIN] !== slot) s = I[s * RI + I_CHAIN];
       if (s < 0) return; // not in the table (already removed)
-      I[s * IS + I_CHAIN] = I[r + I_CHAIN];
+      I[s * RI + I_CHAIN] = I[r + I_CHAIN];
     }
     this.count--;
     this.unlink(slot);
@@ -869,22 +881,22 @@ export class FlowTable {
 
   private unlink(slot: number): void {
     const I = this.I;
-    const r = slot * IS;
+    const r = slot * RI;
     const prev = I[r + I_PREV];
     const next = I[r + I_NEXT];
-    if (prev >= 0) I[prev * IS + I_NEXT] = next;
+    if (prev >= 0) I[prev * RI + I_NEXT] = next;
     else if (this.lruHead === slot) this.lruHead = next;
-    if (next >= 0) I[next * IS + I_PREV] = prev;
+    if (next >= 0) I[next * RI + I_PREV] = prev;
     else if (this.lruTail === slot) this.lruTail = prev;
     I[r + I_PREV] = I[r + I_NEXT] = NONE;
   }
 
   private append(slot: number): void {
     const I = this.I;
-    const r = slot * IS;
+    const r = slot * RI;
     I[r + I_PREV] = this.lruTail;
     I[r + I_NEXT] = NONE;
-    if (this.lruTail >= 0) I[this.lruTail * IS + I_NEXT] = slot;
+    if (this.lruTail >= 0) I[this.lruTail * RI + I_NEXT] = slot;
     else this.lruHead = slot;
     this.lruTail = slot;
   }
@@ -900,7 +912,7 @@ export class FlowTable {
   /** Which side is the client: the one that did not greet, else the SYN sender, else the higher port. */
   clientOf(slot: number): number {
     const I = this.I;
-    const r = slot * IS;
+    const r = slot * RI;
     if (I[r + I_SERVER] >= 0) return 1 - I[r + I_SERVER];
     const b0 = I[r + I_SIDE + S_BITS];
     const b1 = I[r + I_SIDE + IS_SIDE + S_BITS];
@@ -911,7 +923,7 @@ export class FlowTable {
 
   /** The record's fields but the chunks. */
   flowHead(slot: number, end: FlowEnd): FlowHead {
-    const r = slot * IS;
+    const r = slot * RI;
     const I = this.I;
     const b0 = I[r + I_SIDE + S_BITS];
     const b1 = I[r + I_SIDE + IS_SIDE + S_BITS];
@@ -930,7 +942,7 @@ export class FlowTable {
     if (fl & (F_TRUNC_0 << srv)) flags.push('truncated_s');
     if (fl & F_EVICTED) flags.push('evicted');
     if (fl & F_CONFLICT) flags.push('overlap_conflict');
-    const d = slot * DS;
+    const d = slot * RD;
     const sd = (si: number): number => d + D_SIDE + DS_SIDE * si;
     const firstUs = this.D[d + D_FIRST];
     return {
