@@ -106,9 +106,6 @@ class VerticalMiner {
   private cand = new Int32Array(64);
   private mark = new Int32Array(0);
   private markTag = 0;
-  /** BackScan cursors into v.sids: per candidate (its item), per element (its first item) */
-  private candCur = new Int32Array(64);
-  private elemCur = new Int32Array(16);
   /** patterns skipped with their whole subtree by BackScan */
   backScanPruned = 0;
 
@@ -532,14 +529,12 @@ class VerticalMiner {
     if (this.elemStart.length <= depth + 1) {
       this.elemStart = new Int32Array(2 * depth + 2);
       this.lastIn = new Int32Array(2 * depth + 2);
-      this.elemCur = new Int32Array(2 * depth + 2);
     }
     const es = this.elemStart;
     const l = this.lastIn;
     let n = 0;
     for (let i = 0; i < depth; i++) if (patNew[i]) es[n++] = i;
     es[n] = depth;
-    this.elemCur.fill(0, 0, n);
     const keys = 2 * n * m;
     if (this.mark.length < keys) {
       this.mark = new Int32Array(Math.max(keys, 2 * this.mark.length));
@@ -570,9 +565,6 @@ class VerticalMiner {
     const cand = this.cand;
     for (let c = 0; c < nCand; c++) if (!isOwnItem(cand[c], m, patItems, es)) cand[kept++] = cand[c];
     nCand = kept;
-    if (this.candCur.length < nCand) this.candCur = new Int32Array(this.cand.length);
-    const cur = this.candCur;
-    cur.fill(0, 0, nCand);
     // later sequences: test each surviving candidate through its item's positions; the latest
     // embedding is computed back only to the earliest element a surviving candidate reads
     let downTo = this.lowestPeriod(nCand);
@@ -581,11 +573,7 @@ class VerticalMiner {
       this.latestEmbedding(s, n, pos[off[k]], downTo);
       kept = 0;
       for (let c = 0; c < nCand; c++) {
-        if (this.candidateIn(cand[c], s, c)) {
-          cand[kept] = cand[c];
-          cur[kept] = cur[c];
-          kept++;
-        }
+        if (this.candidateIn(cand[c], s)) cand[kept++] = cand[c];
       }
       if (kept < nCand) downTo = this.lowestPeriod(kept);
       nCand = kept;
@@ -606,41 +594,61 @@ class VerticalMiner {
 
   /**
    * l_1..l_n of the current pattern in sequence s (l_n = f, the first end position), backwards
-   * through the positions of each element's first item, down to index downTo (0-based).
+   * down to index downTo (0-based): the last transaction before l_{i+1} holding E_i. The gaps are
+   * mostly a few transactions, so they are walked directly; a long one is found through the
+   * positions of the element's first item (binary searches).
    */
   private latestEmbedding(s: number, n: number, f: number, downTo: number): void {
     const { patItems, txStart, txItems, v } = this;
     const es = this.elemStart;
     const l = this.lastIn;
-    const cur = this.elemCur;
+    const first = this.seqStart[s];
     l[n - 1] = f;
     for (let i = n - 2; i >= downTo; i--) {
-      const x = patItems[es[i]];
-      const j = (cur[i] = gallop(v.sids[x], cur[i], s));
-      const yp = v.pos[x];
-      let t = firstAtLeast(yp, v.off[x][j], v.off[x][j + 1], l[i + 1]) - 1;
-      while (!holds(txStart, txItems, yp[t], patItems, es[i], es[i + 1])) t--;
-      l[i] = yp[t];
+      const a = es[i];
+      const b = es[i + 1];
+      let t = l[i + 1] - 1;
+      const stop = Math.max(first, t - SHORT_GAP);
+      while (t >= stop && !holds(txStart, txItems, t, patItems, a, b)) t--;
+      if (t < stop) {
+        const x = patItems[a];
+        const xs = v.sids[x];
+        const j = firstAtLeast(xs, 0, xs.length, s);
+        const yp = v.pos[x];
+        t = firstAtLeast(yp, v.off[x][j], v.off[x][j + 1], stop) - 1;
+        while (!holds(txStart, txItems, yp[t], patItems, a, b)) t--;
+        t = yp[t];
+      }
+      l[i] = t;
     }
   }
 
   /** Whether BackScan candidate key (element i, kind, item e) also holds in sequence s (l set). */
-  private candidateIn(key: number, s: number, c: number): boolean {
+  private candidateIn(key: number, s: number): boolean {
     const m = this.m;
     const slot = Math.floor(key / m);
     const i = slot >> 1;
     const e = key - slot * m;
+    const lo = i === 0 ? this.seqStart[s] : this.lastIn[i - 1] + 1;
+    const insert = (slot & 1) === 0;
+    // (S) e in a transaction of [lo, hi); (I) e in a transaction of [lo, hi] that holds E_i
+    const hi = insert ? this.lastIn[i] : this.lastIn[i] + 1;
+    const { txStart, txItems, patItems } = this;
+    const es = this.elemStart;
+    if (hi - lo <= SHORT_GAP) {
+      for (let t = lo; t < hi; t++) {
+        if (hasItem(txItems, txStart[t], txStart[t + 1], e) && (insert || holds(txStart, txItems, t, patItems, es[i], es[i + 1]))) return true;
+      }
+      return false;
+    }
     const ys = this.v.sids[e];
-    const j = (this.candCur[c] = gallop(ys, this.candCur[c], s));
+    const j = firstAtLeast(ys, 0, ys.length, s);
     if (j >= ys.length || ys[j] !== s) return false;
     const yp = this.v.pos[e];
     const yb = this.v.off[e][j + 1];
-    const lo = i === 0 ? this.seqStart[s] : this.lastIn[i - 1] + 1;
-    const hi = this.lastIn[i];
-    let t = firstAtLeast(yp, this.v.off[e][j], yb, lo);
-    if ((slot & 1) === 0) return t < yb && yp[t] < hi;
-    const es = this.elemStart;
-    for (; t < yb && yp[t] <= hi; t++) if (holds(this.txStart, this.txItems, yp[t], this.patItems, es[i], es[i + 1])) return true;
+    for (let t = firstAtLeast(yp, this.v.off[e][j], yb, lo); t < yb && yp[t] < hi; t++) {
+      if (insert || holds(txStart, txItems, yp[t], patItems, es[i], es[i + 1])) return true;
+    }
     return false;
   }
 
@@ -686,6 +694,18 @@ class VerticalMiner {
       patNew.pop();
     }
   }
+}
+
+/** BackScan walks gaps up to this many transactions directly, longer ones through id-lists. */
+const SHORT_GAP = 24;
+
+/** Whether sorted txItems[a..b) holds x. */
+function hasItem(txItems: Int32Array, a: number, b: number, x: number): boolean {
+  for (let k = a; k < b; k++) {
+    const y = txItems[k];
+    if (y >= x) return y === x;
+  }
+  return false;
 }
 
 /** Whether an (I) BackScan key names an item already in its element. */
