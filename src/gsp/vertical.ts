@@ -81,6 +81,8 @@ class VerticalMiner {
   readonly cntI: Int32Array;
   readonly touchedS: Int32Array;
   readonly touchedI: Int32Array;
+  /** itemAtEveryEnd's candidates */
+  private readonly everyEnd: Int32Array;
   visit = 0;
   nS = 0;
   nI = 0;
@@ -157,6 +159,7 @@ class VerticalMiner {
     this.cntI = new Int32Array(m);
     this.touchedS = new Int32Array(m);
     this.touchedI = new Int32Array(m);
+    this.everyEnd = new Int32Array(m);
     this.levelStat(1).candidates = m;
     this.backScan = o.pruneNonClosed === true && !this.taxonomy;
     const patItems = this.patItems;
@@ -313,6 +316,40 @@ class VerticalMiner {
     this.nI = nI;
   }
 
+  /**
+   * The smallest item outside the last element (patItems[from..depth)) that the transaction of
+   * EVERY end position holds, in every supporter (the state must be complete), or -1: the items of
+   * the first end transaction, intersected with each further one until none is left.
+   */
+  private itemAtEveryEnd(off: Int32Array, pos: Int32Array, len: number, from: number, depth: number): number {
+    const { txStart, txItems, patItems } = this;
+    const c = this.everyEnd;
+    const p0 = pos[off[0]];
+    let n = 0;
+    for (let t = txStart[p0], te = txStart[p0 + 1]; t < te; t++) {
+      const y = txItems[t];
+      let own = false;
+      for (let k = from; k < depth; k++) if (patItems[k] === y) own = true;
+      if (!own) c[n++] = y;
+    }
+    for (let j = off[0] + 1, je = off[len]; j < je && n > 0; j++) {
+      const a = txStart[pos[j]];
+      const b = txStart[pos[j] + 1];
+      let kept = 0;
+      for (let i = 0; i < n; i++) if (hasItem(txItems, a, b, c[i])) c[kept++] = c[i];
+      n = kept;
+    }
+    return n > 0 ? c[0] : -1; // c is in transaction order: ascending
+  }
+
+  /**
+   * Whether the state of a pattern ending in item x keeps every end position: needed for its
+   * I-extensions, and for the early BackScan (itemAtEveryEnd); else only the first is kept.
+   */
+  private completeState(x: number): boolean {
+    return this.backScan || this.iPassFor(x);
+  }
+
   /** Whether a pattern ending in item x can have an I-extension (else its I-pass is skipped). */
   private iPassFor(x: number): boolean {
     return this.itemsets && this.iExtendable[x] === 1;
@@ -375,7 +412,7 @@ class VerticalMiner {
     const yo = this.v.off[y];
     const yp = this.v.pos[y];
     const { T, weight, hasMinGap, minGap, maxGap } = this;
-    const onlyFirst = !this.iPassFor(y);
+    const onlyFirst = !this.completeState(y);
     this.ensure(d, len, 0);
     const outS = this.bufSids[d];
     const outO = this.bufOff[d];
@@ -443,7 +480,7 @@ class VerticalMiner {
     const yp = this.v.pos[y];
     const weight = this.weight;
     // without max-gap, a node that will never be I-extended needs only its first end position
-    const onlyFirst = this.maxGap === Infinity && !this.iPassFor(y);
+    const onlyFirst = this.maxGap === Infinity && !this.completeState(y);
     this.ensure(d, len, off[len] - off[0]);
     const outS = this.bufSids[d];
     const outO = this.bufOff[d];
@@ -665,6 +702,7 @@ class VerticalMiner {
     let nS = 0;
     let nI = 0;
     let hasEqual = false;
+    let hasFreqExt = false;
     const d = depth; // child buffers live at index depth
     this.ensure(d, 0, 0);
     let ext = this.bufExt[d];
@@ -679,8 +717,32 @@ class VerticalMiner {
       hasEqual = this.collect(ext, support);
       nS = this.nS;
       nI = this.nI;
+      if (this.backScan) {
+        // BackScan one level early: an item e (outside the last element E_n) in the transaction of
+        // EVERY end position of this pattern, in every supporter. The state is complete here (all
+        // end positions are kept when the last item can be I-extended), and without gaps every
+        // transaction after the first end that holds E_n is an end position. Any pattern of this
+        // subtree embeds its n-th element (E_n plus later I-items X) at such a transaction, so
+        // adding e to that element keeps every embedding: same supporters, hence the pattern is
+        // neither closed nor maximal — unless its n-th element already holds e, which only the
+        // I-children with items <= e can reach (I-extensions add larger items). So: e < lastItem
+        // prunes every child; e > lastItem keeps only the I-children x <= e (the rest, S-children
+        // included, are what BackScan would prune after joining each of them).
+        const e = this.itemAtEveryEnd(off, pos, len, lastElemStart, depth);
+        if (e >= 0) {
+          hasEqual = true; // P with e added to E_n: same support, frequent
+          hasFreqExt = true;
+          let keep = 0;
+          if (e > lastItem) while (keep < nI && ext[nS + keep] <= e) keep++;
+          ext.copyWithin(0, nS, nS + keep);
+          this.backScanPruned += nS + nI - keep;
+          nS = 0;
+          nI = keep;
+        }
+      }
     }
-    this.sink.pattern(this.buildPattern, support, this.wantSids ? sids.slice(0, len) : null, nS + nI > 0, hasEqual);
+    if (nS + nI > 0) hasFreqExt = true;
+    this.sink.pattern(this.buildPattern, support, this.wantSids ? sids.slice(0, len) : null, hasFreqExt, hasEqual);
     if (this.o.progress && (this.totalFrequent & 1023) === 0) this.o.progress(depth, this.levelStat(depth + 1).candidates, this.totalFrequent);
 
     for (let i = 0; i < nS + nI; i++) {
