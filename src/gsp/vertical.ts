@@ -743,7 +743,7 @@ class VerticalMiner {
     }
     if (nS + nI > 0) hasFreqExt = true;
     this.sink.pattern(this.buildPattern, support, this.wantSids ? sids.slice(0, len) : null, hasFreqExt, hasEqual);
-    if (this.o.progress && (this.totalFrequent & 1023) === 0) this.o.progress(depth, this.levelStat(depth + 1).candidates, this.totalFrequent);
+    if (this.o.progress && (this.totalFrequent & 63) === 0) this.o.progress(depth, this.levelStat(depth + 1).candidates, this.totalFrequent);
 
     for (let i = 0; i < nS + nI; i++) {
       const y = ext[i];
