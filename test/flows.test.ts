@@ -267,6 +267,25 @@ describe('TCP reassembly', () => {
   });
 });
 
+describe('payload memory under many small flows', () => {
+  it('the arena\'s pages count against --max-buffered-bytes: a byte per flow cannot hold a page per flow', () => {
+    // 300 FTP-looking connections each holding one greeting (a page of the arena each), nothing closes
+    const packets: Packet[] = [];
+    for (let i = 0; i < 300; i++) packets.push(...pk({ ...CONN, cp: 41000 + i }, [{ from: 's', seq: 1, data: GREET, t: 1 + i / 1000 }]));
+    const limit = 64 * 2048;
+    const { flows, stats } = run(packets, { maxBufferedBytes: limit });
+    expect(flows).toHaveLength(300); // evicted ones are emitted too, none lost
+    expect(stats.payload_pages_peak * 2048).toBeLessThanOrEqual(limit + 2048);
+    expect(stats.evicted_buffer).toBeGreaterThan(200);
+    // the bytes themselves stay far below the limit: only the page count triggers the evictions
+    expect(stats.buffered_bytes_peak).toBeLessThan(limit / 4);
+    // without the bound every flow keeps its page
+    const free = run(packets, {});
+    expect(free.stats.payload_pages_peak).toBe(300);
+    expect(free.stats.evicted_buffer).toBe(0);
+  });
+});
+
 describe('which flows are emitted', () => {
   const http = { ...CONN, sp: 80, cp: 40100 };
   const ftpOdd = { ...CONN, sp: 2811, cp: 40200 };

@@ -119,6 +119,7 @@ export function createEmittingFlowReader(options: Record<string, unknown> | Flow
       out.buffered_bytes = table.buffered;
       out.buffered_bytes_peak = table.bufferedPeak;
       out.payload_arena_bytes = table.arenaBytes;
+      out.payload_pages_peak = table.arenaPagesPeak;
       out.flow_slots = table.capacity;
       out.ip_fragments_pending = decoder.fragments.pending;
       out.warnings = warnings.length;

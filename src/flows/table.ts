@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import type { TcpSegmentView } from '../decode/packet.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/packet.js';
 import { ViewCache } from '../common/views.js';
-import { ChunkStore, PayloadArena } from './chunks.js';
+import { ChunkStore, PAGE, PayloadArena } from './chunks.js';
 import { communityIdV1 } from './community-id.js';
 import type { FlowOptions } from './options.js';
 import {
@@ -237,6 +237,11 @@ export class FlowTable {
     return this.arena.bytes;
   }
 
+  /** arena pages in use at most so far */
+  get arenaPagesPeak(): number {
+    return this.arena.pagesPeak;
+  }
+
   /** slots allocated (grows by doubling up to maxFlows) */
   get capacity(): number {
     return this.cap;
@@ -345,7 +350,7 @@ export class FlowTable {
       }
     }
     if (this.retainedTotal > this.bufferedPeak) this.bufferedPeak = this.retainedTotal;
-    if (this.retainedTotal > this.opts.maxBufferedBytes) this.shedBuffered(slot);
+    if (this.overBuffered()) this.shedBuffered(slot);
     this.expireIdle();
   }
 
@@ -819,10 +824,19 @@ export class FlowTable {
     this.finish(slot, 'evicted');
   }
 
+  /**
+   * Payload held beyond maxBufferedBytes: the bytes kept and queued, and the arena's pages in use
+   * (a hostile capture of many flows with a byte each would hold a page per flow for a byte).
+   */
+  private overBuffered(): boolean {
+    const max = this.opts.maxBufferedBytes;
+    return this.retainedTotal > max || this.arena.pagesInUse * PAGE > max;
+  }
+
   /** Too many payload bytes held in total: evict least recently active flows (not the current one). */
   private shedBuffered(current: number): void {
     let s = this.lruHead;
-    while (s >= 0 && this.retainedTotal > this.opts.maxBufferedBytes) {
+    while (s >= 0 && this.overBuffered()) {
       const nxt = this.I[s * RI + I_NEXT];
       const d = s * RD;
       if (s !== current && (this.D[d + D_RETAINED] > 0 || this.D[d + D_SIDE + SD_PENDING] > 0 || this.D[d + D_SIDE + DS_SIDE + SD_PENDING] > 0)) {
