@@ -81,8 +81,8 @@ class VerticalMiner {
   readonly cntI: Int32Array;
   readonly touchedS: Int32Array;
   readonly touchedI: Int32Array;
-  /** itemAtEveryEnd's candidates */
-  private readonly everyEnd: Int32Array;
+  /** per frequent item x: the other items in EVERY transaction holding x (PASV -> 227 on FTP data) */
+  private implied: Int32Array[] = [];
   visit = 0;
   nS = 0;
   nI = 0;
@@ -159,9 +159,9 @@ class VerticalMiner {
     this.cntI = new Int32Array(m);
     this.touchedS = new Int32Array(m);
     this.touchedI = new Int32Array(m);
-    this.everyEnd = new Int32Array(m);
     this.levelStat(1).candidates = m;
     this.backScan = o.pruneNonClosed === true && !this.taxonomy;
+    if (this.backScan) this.buildImplied();
     const patItems = this.patItems;
     const patNew = this.patNew;
     this.buildPattern = (): Pattern => {
@@ -201,6 +201,44 @@ class VerticalMiner {
     this.lastStart[n] = len;
     this.lastItem = li.slice(0, len);
     this.lastPos = lp.slice(0, len);
+  }
+
+  private buildImplied(): void {
+    const { txStart, txItems, v } = this;
+    const empty = new Int32Array(0);
+    for (let x = 0; x < this.m; x++) {
+      const px = v.pos[x];
+      if (this.freq[x] === 0 || px.length === 0) {
+        this.implied.push(empty);
+        continue;
+      }
+      const c: number[] = [];
+      for (let t = txStart[px[0]]; t < txStart[px[0] + 1]; t++) if (txItems[t] !== x) c.push(txItems[t]);
+      let n = c.length;
+      for (let j = 1; j < px.length && n > 0; j++) {
+        const a = txStart[px[j]];
+        const b = txStart[px[j] + 1];
+        let kept = 0;
+        for (let i = 0; i < n; i++) if (hasItem(txItems, a, b, c[i])) c[kept++] = c[i];
+        n = kept;
+      }
+      this.implied.push(Int32Array.from(c.slice(0, n)));
+    }
+  }
+
+  /** The smallest item outside patItems[from..depth) that every transaction holding one of them holds, or -1. */
+  private impliedItem(from: number, depth: number): number {
+    const patItems = this.patItems;
+    let best = -1;
+    for (let k = from; k < depth; k++) {
+      for (const y of this.implied[patItems[k]]) {
+        if (best >= 0 && y >= best) break;
+        let own = false;
+        for (let i = from; i < depth; i++) if (patItems[i] === y) own = true;
+        if (!own) best = y;
+      }
+    }
+    return best;
   }
 
   private markExtendable(): void {
@@ -316,40 +354,6 @@ class VerticalMiner {
     this.nI = nI;
   }
 
-  /**
-   * The smallest item outside the last element (patItems[from..depth)) that the transaction of
-   * EVERY end position holds, in every supporter (the state must be complete), or -1: the items of
-   * the first end transaction, intersected with each further one until none is left.
-   */
-  private itemAtEveryEnd(off: Int32Array, pos: Int32Array, len: number, from: number, depth: number): number {
-    const { txStart, txItems, patItems } = this;
-    const c = this.everyEnd;
-    const p0 = pos[off[0]];
-    let n = 0;
-    for (let t = txStart[p0], te = txStart[p0 + 1]; t < te; t++) {
-      const y = txItems[t];
-      let own = false;
-      for (let k = from; k < depth; k++) if (patItems[k] === y) own = true;
-      if (!own) c[n++] = y;
-    }
-    for (let j = off[0] + 1, je = off[len]; j < je && n > 0; j++) {
-      const a = txStart[pos[j]];
-      const b = txStart[pos[j] + 1];
-      let kept = 0;
-      for (let i = 0; i < n; i++) if (hasItem(txItems, a, b, c[i])) c[kept++] = c[i];
-      n = kept;
-    }
-    return n > 0 ? c[0] : -1; // c is in transaction order: ascending
-  }
-
-  /**
-   * Whether the state of a pattern ending in item x keeps every end position: needed for its
-   * I-extensions, and for the early BackScan (itemAtEveryEnd); else only the first is kept.
-   */
-  private completeState(x: number): boolean {
-    return this.backScan || this.iPassFor(x);
-  }
-
   /** Whether a pattern ending in item x can have an I-extension (else its I-pass is skipped). */
   private iPassFor(x: number): boolean {
     return this.itemsets && this.iExtendable[x] === 1;
@@ -412,7 +416,7 @@ class VerticalMiner {
     const yo = this.v.off[y];
     const yp = this.v.pos[y];
     const { T, weight, hasMinGap, minGap, maxGap } = this;
-    const onlyFirst = !this.completeState(y);
+    const onlyFirst = !this.iPassFor(y);
     this.ensure(d, len, 0);
     const outS = this.bufSids[d];
     const outO = this.bufOff[d];
@@ -480,7 +484,7 @@ class VerticalMiner {
     const yp = this.v.pos[y];
     const weight = this.weight;
     // without max-gap, a node that will never be I-extended needs only its first end position
-    const onlyFirst = this.maxGap === Infinity && !this.completeState(y);
+    const onlyFirst = this.maxGap === Infinity && !this.iPassFor(y);
     this.ensure(d, len, off[len] - off[0]);
     const outS = this.bufSids[d];
     const outO = this.bufOff[d];
@@ -718,17 +722,15 @@ class VerticalMiner {
       nS = this.nS;
       nI = this.nI;
       if (this.backScan) {
-        // BackScan one level early: an item e (outside the last element E_n) in the transaction of
-        // EVERY end position of this pattern, in every supporter. The state is complete here (all
-        // end positions are kept when the last item can be I-extended), and without gaps every
-        // transaction after the first end that holds E_n is an end position. Any pattern of this
-        // subtree embeds its n-th element (E_n plus later I-items X) at such a transaction, so
-        // adding e to that element keeps every embedding: same supporters, hence the pattern is
-        // neither closed nor maximal — unless its n-th element already holds e, which only the
-        // I-children with items <= e can reach (I-extensions add larger items). So: e < lastItem
-        // prunes every child; e > lastItem keeps only the I-children x <= e (the rest, S-children
-        // included, are what BackScan would prune after joining each of them).
-        const e = this.itemAtEveryEnd(off, pos, len, lastElemStart, depth);
+        // BackScan one level early: an item e outside the last element E_n that EVERY transaction
+        // holding an item of E_n also holds (buildImplied: 227 -> PASV on FTP data). Any pattern of
+        // this subtree embeds its n-th element (E_n plus later I-items X) at a transaction holding
+        // E_n, hence e, so adding e to that element keeps every embedding: same supporters, so the
+        // pattern is neither closed nor maximal — unless its n-th element already holds e, which
+        // only the I-children with items <= e can reach (I-extensions add larger items). So e <
+        // lastItem prunes every child; e > lastItem keeps only the I-children x <= e (the others,
+        // S-children included, are what BackScan would prune after joining each of them).
+        const e = this.impliedItem(lastElemStart, depth);
         if (e >= 0) {
           hasEqual = true; // P with e added to E_n: same support, frequent
           hasFreqExt = true;
