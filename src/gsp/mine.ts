@@ -45,8 +45,15 @@ export function minePatterns(
   if (merged) cdb = merged.db;
   const v = buildVertical(cdb);
   // BackScan pruning (vertical.ts) is proven only for plain subsequence containment: no min-gap,
-  // no max-gap, one transaction per element, no taxonomy, and no max-length (a longer super-pattern
-  // than the limit does not count, so a pattern at the limit may be maximal although it is not closed)
+  // no max-gap, one transaction per element, no taxonomy, and no max-length. Why not with
+  // max-length L: BackScan skips a node P together with its whole subtree because every pattern X
+  // there has a super-pattern X' (one item inserted) with the same supporters. Under a limit, X' only
+  // counts when |X'| = |X| + 1 <= L, so every X of the subtree with |X| = L may be maximal (and
+  // closed) within the limit although BackScan would skip it. Counterexample: the database
+  // {<(a)(b)>}, min-support 1, L = 1: BackScan skips <(b)> (a lies before b in every supporter), yet
+  // <(b)> is maximal among the patterns of length <= 1 ({<(a)>, <(b)>}). Since every subtree
+  // reaches length L wherever it is deep enough, the pruning holds for no node in general; what
+  // stays true (P itself is not maximal when |P| < L) saves no search. So it is off with max-length.
   const pruneNonClosed =
     cfg.output !== 'all' &&
     cfg.minGap === null &&
