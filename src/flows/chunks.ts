@@ -10,6 +10,7 @@
  * offset, side + 2·length), so a delivered segment costs a copy and five stores.
  */
 import { copyView, ViewCache } from '../common/views.js';
+import { CHUNK_C, CHUNK_S, putBytes, putData, putGap, putTsUs } from './record.js';
 
 export const PAGE = 2048;
 const PAGES_PER_SLAB = 128;
@@ -167,6 +168,30 @@ export class ChunkStore {
   }
   at(i: number): number {
     return this.meta[i * M + M_AT];
+  }
+
+  /**
+   * The chunk objects of the NDJSON line, comma-separated, for a flow whose client is side
+   * `client` (one loop over the metadata: at emission it is cold, so it is read once, in order).
+   */
+  writeJson(out: Buffer, pos: number, client: number): number {
+    const m = this.meta;
+    const arena = this.arena;
+    for (let i = 0, k = 0; i < this.count; i++, k += M) {
+      if (i) out[pos++] = 0x2c; // ,
+      const sideLen = m[k + M_SIDELEN];
+      const side = sideLen % 2;
+      const len = (sideLen - side) / 2;
+      pos = putBytes(out, pos, side === client ? CHUNK_C : CHUNK_S);
+      pos = putTsUs(out, pos, m[k + M_TS]);
+      const loc = m[k + M_LOC];
+      if (loc === LOC_GAP) pos = putGap(out, pos, len);
+      else {
+        const at = m[k + M_AT];
+        pos = putData(out, pos, loc >= 0 ? arena.slab(loc) : this.bigs[-2 - loc], at, at + len);
+      }
+    }
+    return pos;
   }
 
   /** payload bytes kept (gaps excluded) */

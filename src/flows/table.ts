@@ -6,7 +6,7 @@ import { ChunkStore, PAGE, PayloadArena } from './chunks.js';
 import { communityIdV1 } from './community-id.js';
 import type { FlowOptions } from './options.js';
 import {
-  CHUNK_C, CHUNK_S, flowHeadJson, flowLineBound, putBytes, putData, putGap, putLineEnd, putString, putTsUs,
+  flowHeadJson, flowLineBound, putLineEnd, putString,
   type FlowChunk, type FlowEnd, type FlowFlag, type FlowHead, type FlowRecord,
 } from './record.js';
 
@@ -1029,18 +1029,7 @@ class EmittedView implements EmittedFlow {
     const client = this.table.clientOf(this.slot);
     pos = putString(out, pos, flowHeadJson(this.head()));
     const cs = this.table.chunksOf(this.slot);
-    const n = cs ? cs.count : 0;
-    for (let i = 0; i < n; i++) {
-      const c = cs as ChunkStore;
-      if (i) out[pos++] = 0x2c; // ,
-      pos = putBytes(out, pos, c.side(i) === client ? CHUNK_C : CHUNK_S);
-      pos = putTsUs(out, pos, c.tsUs(i));
-      if (c.isGap(i)) pos = putGap(out, pos, c.len(i));
-      else {
-        const at = c.at(i);
-        pos = putData(out, pos, c.buffer(i), at, at + c.len(i));
-      }
-    }
+    if (cs) pos = cs.writeJson(out, pos, client);
     return putLineEnd(out, pos);
   }
 }
