@@ -188,7 +188,8 @@ export class ChunkStore {
       if (loc === LOC_GAP) pos = putGap(out, pos, len);
       else {
         const at = m[k + M_AT];
-        pos = putData(out, pos, loc >= 0 ? arena.slab(loc) : this.bigs[-2 - loc], at, at + len);
+        // a slab's own DataView: consecutive chunks come from different slabs, a one-entry cache would miss
+        pos = loc >= 0 ? putData(out, pos, arena.slab(loc), at, at + len, arena.view(loc)) : putData(out, pos, this.bigs[-2 - loc], at, at + len);
       }
     }
     return pos;

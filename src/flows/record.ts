@@ -120,10 +120,10 @@ export function flowHeadJson(f: FlowHead): string {
   );
 }
 
-/** `,"data":"<base64 of src[start, end)>"}` */
-export function putData(out: Buffer, pos: number, src: Buffer, start: number, end: number): number {
+/** `,"data":"<base64 of src[start, end)>"}`; `srcView` is a DataView over `src` when the caller has one */
+export function putData(out: Buffer, pos: number, src: Buffer, start: number, end: number, srcView?: DataView): number {
   pos = putBytes(out, pos, DATA);
-  pos = putBase64(out, pos, src, start, end);
+  pos = putBase64(out, pos, src, start, end, srcView ?? b64In.of(src));
   out[pos++] = 0x22; // "
   out[pos++] = 0x7d; // }
   return pos;
@@ -220,15 +220,17 @@ function putSecFrac(out: Buffer, pos: number, sec: number, frac: number): number
   pos = putString(out, pos, lastSecText);
   if (frac === 0) return pos;
   out[pos++] = 0x2e; // .
+  // frac < 1e6: integer arithmetic
+  let f = frac | 0;
   let width = 6;
-  while (frac % 10 === 0) {
-    frac /= 10;
+  while (f % 10 === 0) {
+    f = (f / 10) | 0;
     width--;
   }
   for (let k = width - 1; k >= 0; k--) {
-    const q = Math.floor(frac / 10);
-    out[pos + k] = 0x30 + (frac - q * 10);
-    frac = q;
+    const q = (f / 10) | 0;
+    out[pos + k] = 0x30 + (f - q * 10);
+    f = q;
   }
   return pos + width;
 }
@@ -240,9 +242,8 @@ const b64In = new ViewCache();
 const b64Out = new ViewCache();
 
 /** base64 of src[start, end): 6 input bytes -> 8 characters per step, two table look-ups per 3 bytes */
-function putBase64(out: Buffer, pos: number, src: Buffer, start: number, end: number): number {
+function putBase64(out: Buffer, pos: number, src: Buffer, start: number, end: number, sv: DataView): number {
   if (end - start >= NATIVE_BASE64) return pos + writeLatin1(out, src.toString('base64', start, end), pos);
-  const sv = b64In.of(src);
   const ov = b64Out.of(out);
   let i = start;
   for (; i + 5 < end; i += 6) {
