@@ -24,19 +24,112 @@ export interface FoundPattern {
 }
 
 interface Entry extends FoundPattern {
-  /** bit signature of the pattern's own items */
-  readonly sigOwn: number;
-  /** bit signature of the items and their ancestors */
-  readonly sigExt: number;
+  /** signature of the pattern's own items (see signature) */
+  readonly sigOwn: Int32Array;
+  /** signature of the items and their ancestors */
+  readonly sigExt: Int32Array;
   /** elements extended with ancestors, sorted */
   readonly ext: Int32Array[];
   alive: boolean;
 }
 
-const bit = (x: number): number => 1 << (Math.imul(x, 0x9e3779b1) >>> 27);
+/**
+ * Signature of an item multiset: 64 bits per level, item x at bit x mod 64, level k set when x
+ * occurs at least 2^k times (k = 0..3). a ⊑ b needs every item of a at least as often in b (each
+ * element of a maps to its own element of b), so sig(a) ⊆ sig(b) word by word is necessary: most
+ * pairs of FTP patterns share their items and differ in how often PASV/226/RETR repeat, which the
+ * count levels see without a subsequence test.
+ */
+const SIG_WORDS = 8;
+function signature(counts: Map<number, number>): Int32Array {
+  const sig = new Int32Array(SIG_WORDS);
+  for (const [x, c] of counts) {
+    const word = (x >> 5) & 1;
+    const bit = 1 << (x & 31);
+    for (let k = 0, need = 1; k < 4 && c >= need; k++, need *= 2) sig[2 * k + word] |= bit;
+  }
+  return sig;
+}
+/** whether sig a ⊆ sig b */
+function sigWithin(a: Int32Array, b: Int32Array): boolean {
+  for (let k = 0; k < SIG_WORDS; k++) if ((a[k] & ~b[k]) !== 0) return false;
+  return true;
+}
+
+/**
+ * The candidates of one support class (all of them for maximal), indexed by signature key (bit
+ * index 0..255 of the 8-word signature):
+ *  - byExt[k]: candidates whose extended signature has key k. A new pattern e is covered only by a
+ *    candidate holding every key of e's own signature, so scanning the shortest byExt list of those
+ *    keys finds it;
+ *  - byAnchor[k]: each candidate once, under its anchor, a key of its own signature of the highest
+ *    count level (the rarest kind). A candidate c ⊑ e has all its own keys among e's extended keys,
+ *    its anchor included, so scanning the anchor lists of e's extended keys finds every such c.
+ * Removed candidates are marked dead and dropped from the lists when they are the majority.
+ */
+/** dead candidates tolerated in the lists before they are rebuilt (when also the majority) */
+const COMPACT_AFTER = 1024;
+
+class CandidateIndex {
+  all: Entry[] = [];
+  private readonly byExt: Entry[][] = Array.from({ length: 32 * SIG_WORDS }, () => []);
+  private readonly byAnchor: Entry[][] = Array.from({ length: 32 * SIG_WORDS }, () => []);
+  private dead = 0;
+
+  /** Whether a live candidate covers e (e ⊑ c, e ≠ c). */
+  covered(e: Entry): boolean {
+    let best: Entry[] | null = null;
+    for (let k = 0; k < 32 * SIG_WORDS; k++) {
+      if ((e.sigOwn[k >> 5] & (1 << (k & 31))) === 0) continue;
+      const l = this.byExt[k];
+      if (best === null || l.length < best.length) best = l;
+    }
+    for (const c of best ?? this.all) if (c.alive && sigWithin(e.sigOwn, c.sigExt) && isSubPattern(e, c)) return true;
+    return false;
+  }
+
+  /** Marks dead every live candidate c ⊑ e; returns how many. */
+  removeCoveredBy(e: Entry): number {
+    let removed = 0;
+    for (let k = 0; k < 32 * SIG_WORDS; k++) {
+      if ((e.sigExt[k >> 5] & (1 << (k & 31))) === 0) continue;
+      for (const c of this.byAnchor[k]) {
+        if (c.alive && sigWithin(c.sigOwn, e.sigExt) && isSubPattern(c, e)) {
+          c.alive = false;
+          removed++;
+        }
+      }
+    }
+    this.dead += removed;
+    if (this.dead > COMPACT_AFTER && this.dead * 2 > this.all.length) this.compact();
+    return removed;
+  }
+
+  add(e: Entry): void {
+    this.all.push(e);
+    let anchor = -1;
+    for (let k = 0; k < 32 * SIG_WORDS; k++) {
+      if ((e.sigExt[k >> 5] & (1 << (k & 31))) !== 0) this.byExt[k].push(e);
+      // words 2j, 2j+1 hold level j: a later k has a level at least as high
+      if ((e.sigOwn[k >> 5] & (1 << (k & 31))) !== 0 && (anchor < 0 || k >> 6 > anchor >> 6 || this.byAnchor[k].length < this.byAnchor[anchor].length)) anchor = k;
+    }
+    if (anchor < 0) anchor = 0; // the empty pattern: never offered
+    this.byAnchor[anchor].push(e);
+  }
+
+  private compact(): void {
+    const keep = (l: Entry[]): Entry[] => l.filter((c) => c.alive);
+    this.all = keep(this.all);
+    for (let k = 0; k < 32 * SIG_WORDS; k++) {
+      this.byExt[k] = keep(this.byExt[k]);
+      this.byAnchor[k] = keep(this.byAnchor[k]);
+    }
+    this.dead = 0;
+  }
+}
 
 export class PatternFilter {
-  private readonly entries = new Map<number, Entry[]>(); // key: support for closed, 0 for maximal
+  private readonly entries = new Map<number, CandidateIndex>(); // key: support for closed, 0 for maximal
   private count = 0;
   constructor(
     readonly kind: 'maximal' | 'closed',
@@ -52,50 +145,37 @@ export class PatternFilter {
     if (this.kind === 'maximal' ? hasFrequentExtension : hasEqualExtension) return;
     const e = this.entry(p, support, sids);
     const key = this.kind === 'closed' ? support : 0;
-    let list = this.entries.get(key);
-    if (!list) {
-      list = [];
-      this.entries.set(key, list);
+    let index = this.entries.get(key);
+    if (!index) {
+      index = new CandidateIndex();
+      this.entries.set(key, index);
     }
-    for (const c of list) {
-      if (c.alive && (e.sigOwn & ~c.sigExt) === 0 && isSubPattern(e, c)) return;
-    }
-    let removed = 0;
-    for (const c of list) {
-      if (c.alive && (c.sigOwn & ~e.sigExt) === 0 && isSubPattern(c, e)) {
-        c.alive = false;
-        removed++;
-      }
-    }
-    if (removed > 0 && removed * 4 > list.length) {
-      const kept = list.filter((c) => c.alive);
-      this.entries.set(key, kept);
-      list = kept;
-    }
-    list.push(e);
+    if (index.covered(e)) return;
+    const removed = index.removeCoveredBy(e);
+    index.add(e);
     this.count += 1 - removed;
   }
 
   /** The surviving patterns (maximal or closed). */
   *results(): Generator<FoundPattern> {
-    for (const list of this.entries.values()) for (const e of list) if (e.alive) yield e;
+    for (const index of this.entries.values()) for (const e of index.all) if (e.alive) yield e;
   }
 
   private entry(p: Pattern, support: number, sids: Int32Array | null): Entry {
-    let sigOwn = 0;
-    let sigExt = 0;
+    const own = new Map<number, number>();
+    const extended = new Map<number, number>();
     const ext: Int32Array[] = [];
     for (const el of p) {
       const s = new Set<number>();
       for (const x of el) {
-        sigOwn |= bit(x);
+        own.set(x, (own.get(x) ?? 0) + 1);
         s.add(x);
         for (const a of this.ancestors[x] ?? []) s.add(a);
       }
-      for (const x of s) sigExt |= bit(x);
+      for (const x of s) extended.set(x, (extended.get(x) ?? 0) + 1);
       ext.push(Int32Array.from(s).sort());
     }
-    return { pattern: p, support, sids, sigOwn, sigExt, ext, alive: true };
+    return { pattern: p, support, sids, sigOwn: signature(own), sigExt: signature(extended), ext, alive: true };
   }
 }
 
