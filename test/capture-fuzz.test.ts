@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CaptureReader } from '../src/capture/reader.js';
 import { FtpIdsError } from '../src/common/errors.js';
-import { createFlowReader } from '../src/flows/reader.js';
+import { createEmittingFlowReader } from '../src/flows/reader.js';
+import { flowToJsonLine } from '../src/flows/record.js';
 import { readPackets, writePcap, writePcapng } from '../scripts/pcap-tools.js';
 
 /**
@@ -60,15 +61,24 @@ function mutate(src: Buffer): Buffer {
   return b;
 }
 
+/** FUZZ_CASES=5000 npx vitest run test/capture-fuzz for a longer run by hand */
+const CASES = Number(process.env.FUZZ_CASES ?? 300);
+
 describe('fuzzed captures', () => {
-  it('300 mutated captures: only FtpIdsError (with a byte offset), bounded buffers and flow table', () => {
+  it(`${CASES} mutated captures: only FtpIdsError (with a byte offset), bounded buffers and flow table`, () => {
     const opts = { all: true, maxRecordBytes: 65536, maxFlowBytes: 4096, maxBufferedBytes: 16384, maxFlows: 50, maxFragmentBytes: 8192 };
     let errors = 0;
     let flowsTotal = 0;
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < CASES; i++) {
       const input = mutate(bases[i % bases.length]);
       let flows = 0;
-      const r = createFlowReader(opts, () => flows++);
+      // both outputs of an emitted flow: the line written from the table, and the record's line
+      const r = createEmittingFlowReader(opts, (e) => {
+        const out = Buffer.alloc(e.lineMaxBytes());
+        const line = out.toString('latin1', 0, e.writeLine(out, 0));
+        if (line !== flowToJsonLine(e.toRecord())) throw new Error(`case ${i}: written line differs from the record's`);
+        flows++;
+      });
       try {
         for (let at = 0; at < input.length; ) {
           const n = 1 + rnd(3000);
@@ -86,11 +96,14 @@ describe('fuzzed captures', () => {
       // one packet may land before the oldest flows are shed
       expect(s.buffered_bytes_peak).toBeLessThanOrEqual(opts.maxBufferedBytes + opts.maxRecordBytes);
       expect(s.flows_open).toBeLessThanOrEqual(opts.maxFlows);
+      // the table's rows and payload pages are bounded by the same options
+      expect(s.flow_slots).toBeLessThanOrEqual(opts.maxFlows);
+      expect(s.payload_pages_peak * 2048).toBeLessThanOrEqual(opts.maxBufferedBytes + opts.maxRecordBytes + 2048);
       flowsTotal += flows;
     }
     // the mutations really hit both paths
     expect(errors).toBeGreaterThan(20);
-    expect(errors).toBeLessThan(300);
+    expect(errors).toBeLessThan(CASES);
     expect(flowsTotal).toBeGreaterThan(100);
   });
 
