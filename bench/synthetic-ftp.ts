@@ -24,8 +24,8 @@
  *  - mirroring: before, 7 % of sessions took 10–60 random steps out of ten actions (CWD, CDUP, NOOP,
  *    STOR, LIST, NLST, RETR of missing files…), so no two mirrors looked alike (longest loop median 2).
  *    Real mirroring clients repeat one recipe: the real one in corpus/zeek/cwd-navigation sends
- *    `CWD CWD TYPE PASV RETR` 686 times in a row, lftp's mirror in benign.pcap `CWD TYPE PASV LIST CDUP`
- *    per directory. Now: one recipe per session, per directory a listing and 2–12 files; 5 % of the
+ *    `CWD CWD TYPE PASV RETR` 686 times in a row; Python ftplib scripts in benign.pcap send
+ *    `CWD TYPE PASV LIST CDUP` per directory (ftplib sends TYPE before every transfer). Now: one recipe per session, per directory a listing and 2–12 files; 5 % of the
  *    mirrors walk 20–120 directories (up to ~4,400 exchanges, the order of cwd-navigation's 3,440).
  *    Share 7 % -> 2 %: in the corpus 1 session in 101 is a mirror, 2 % have more than 50 commands
  *    (the other one is Zeek's synthetic 500-PORT test); benign.pcap has none above 41 exchanges.
@@ -542,7 +542,7 @@ class SessionBuilder {
   /**
    * A mirroring client (wget -m, lftp mirror, scripts): one fixed recipe per session, repeated per
    * directory and per file, as the real one in ../shared/corpus/zeek/cwd-navigation (686 times
-   * `CWD CWD TYPE PASV RETR`) and lftp's mirror in samples/benign.pcap (`CWD TYPE PASV LIST CDUP`
+   * `CWD CWD TYPE PASV RETR`) and the ftplib scripts in samples/benign.pcap (`CWD TYPE PASV LIST CDUP`
    * per directory). Directories and files come from the listings, so CWD and RETR succeed.
    */
   private mirror(): void {
