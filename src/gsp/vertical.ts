@@ -148,8 +148,9 @@ class VerticalMiner {
     const descendants: number[][] = (this.descendants = Array.from({ length: m }, () => []));
     if (this.taxonomy) db.ancestors.forEach((anc, x) => anc.forEach((a) => descendants[a].push(x)));
     this.blocked = new Uint8Array(m);
-    this.lastStart = new Int32Array(db.n + 1);
-    this.buildLastOccurrences(db.n);
+    // only the S count without max-gap (countSFree) reads the last occurrences
+    this.lastStart = new Int32Array(this.maxGap === Infinity ? db.n + 1 : 0);
+    if (this.maxGap === Infinity) this.buildLastOccurrences(db.n);
     this.itemsets = hasItemsets(db);
     this.iExtendable = new Uint8Array(m);
     this.markExtendable();
@@ -321,7 +322,12 @@ class VerticalMiner {
       while (pa < b && T[pos[pa]] < lo) pa++;
       if (pa === b) break;
       const p = pos[pa];
-      if (p >= q) continue;
+      if (p >= q) {
+        // no end position before q is within reach of q or of any later transaction up to p:
+        // jump to p (sparse end positions in long sequences otherwise cost a step per transaction)
+        q = p;
+        continue;
+      }
       if (hasMinGap && T[q] - T[p] <= minGap) continue;
       for (let t = txStart[q], te = txStart[q + 1]; t < te; t++) {
         const y = txItems[t];
