@@ -316,27 +316,31 @@ class VerticalMiner {
   private countSGap(pos: Int32Array, a: number, b: number, end: number, w: number, visit: number): void {
     const { T, txStart, txItems, freq, stampS, cntS, touchedS, maxGap, hasMinGap, minGap } = this;
     let nS = this.nS;
-    let pa = a;
-    for (let q = pos[a] + 1; q < end; q++) {
-      const lo = T[q] - maxGap;
-      while (pa < b && T[pos[pa]] < lo) pa++;
-      if (pa === b) break;
-      const p = pos[pa];
-      if (p >= q) {
-        // no end position before q is within reach of q or of any later transaction up to p:
-        // jump to p (sparse end positions in long sequences otherwise cost a step per transaction)
-        q = p;
-        continue;
+    // the transactions reachable from end position p form the range of q > p with
+    // minGap < T[q] - T[p] <= maxGap (T non-decreasing); the ranges of successive p only move
+    // forward, so each transaction is scanned once: from the end of the previous range on
+    let next = 0;
+    for (let i = a; i < b; i++) {
+      const p = pos[i];
+      const tp = T[p];
+      let q = p + 1 > next ? p + 1 : next;
+      if (hasMinGap) {
+        const lim = tp + minGap;
+        while (q < end && T[q] <= lim) q++;
       }
-      if (hasMinGap && T[q] - T[p] <= minGap) continue;
-      for (let t = txStart[q], te = txStart[q + 1]; t < te; t++) {
-        const y = txItems[t];
-        if (freq[y] === 1 && stampS[y] !== visit) {
-          stampS[y] = visit;
-          if (cntS[y] === 0) touchedS[nS++] = y;
-          cntS[y] += w;
+      const hi = tp + maxGap;
+      for (; q < end && T[q] <= hi; q++) {
+        for (let t = txStart[q], te = txStart[q + 1]; t < te; t++) {
+          const y = txItems[t];
+          if (freq[y] === 1 && stampS[y] !== visit) {
+            stampS[y] = visit;
+            if (cntS[y] === 0) touchedS[nS++] = y;
+            cntS[y] += w;
+          }
         }
       }
+      next = q;
+      if (q >= end) break;
     }
     this.nS = nS;
   }
