@@ -181,6 +181,25 @@ export function finishDb(f: FlatInput, taxonomy?: Taxonomy): SeqDb {
   for (let t = 0; t < nTx; t++) {
     const a = f.txStart[t];
     const b = t + 1 < nTx ? f.txStart[t + 1] : f.txItems.length;
+    if (!taxonomy) {
+      // without ancestors a transaction never grows: sort and deduplicate it in place (buf holds
+      // every input item); this pass runs once, cold, so no per-transaction array
+      txStart[t] = k;
+      const n = b - a;
+      for (let j = 0; j < n; j++) {
+        const x = remap[f.txItems[a + j]];
+        let i = k + j;
+        while (i > k && buf[i - 1] > x) {
+          buf[i] = buf[i - 1];
+          i--;
+        }
+        buf[i] = x;
+      }
+      let w = k;
+      for (let j = k; j < k + n; j++) if (j === k || buf[j] !== buf[w - 1]) buf[w++] = buf[j];
+      k = w;
+      continue;
+    }
     tmp.length = 0;
     for (let j = a; j < b; j++) {
       const x = remap[f.txItems[j]];
@@ -224,24 +243,27 @@ export function dropInfrequent(db: SeqDb, minCount: number): SeqDb {
   for (let k = 0; k < db.txItems.length; k++) if (!keep[db.txItems[k]]) dropped++;
   if (dropped === 0) return db;
   const seqStart = new Int32Array(db.n + 1);
-  const txStart: number[] = [];
-  const txTimes: number[] = [];
+  // at most as many transactions as before (typed arrays: this pass runs once, cold)
+  const nTx = db.txStart.length - 1;
+  const txStart = new Int32Array(nTx + 1);
+  const txTimes = new Float64Array(nTx);
+  let nt = 0;
   const txItems = new Int32Array(db.txItems.length - dropped);
   let k = 0;
   for (let s = 0; s < db.n; s++) {
-    seqStart[s] = txStart.length;
+    seqStart[s] = nt;
     for (let t = db.seqStart[s]; t < db.seqStart[s + 1]; t++) {
       const start = k;
       for (let j = db.txStart[t]; j < db.txStart[t + 1]; j++) if (keep[db.txItems[j]]) txItems[k++] = db.txItems[j];
       if (k > start) {
-        txStart.push(start);
-        txTimes.push(db.txTime[t]);
+        txStart[nt] = start;
+        txTimes[nt++] = db.txTime[t];
       }
     }
   }
-  seqStart[db.n] = txStart.length;
-  txStart.push(k);
-  return { ...db, seqStart, txStart: Int32Array.from(txStart), txTime: Float64Array.from(txTimes), txItems };
+  seqStart[db.n] = nt;
+  txStart[nt] = k;
+  return { ...db, seqStart, txStart: txStart.slice(0, nt + 1), txTime: txTimes.slice(0, nt), txItems };
 }
 
 /**

@@ -86,6 +86,8 @@ class VerticalMiner {
   visit = 0;
   nS = 0;
   nI = 0;
+  /** the largest extension count so far in the current counting pass */
+  best = 0;
   /** result of the last join: its support */
   joinSup = 0;
   readonly stats: EngineStats = { levels: [] };
@@ -291,6 +293,7 @@ class VerticalMiner {
     const je = this.lastStart[s + 1];
     let j = this.lastStart[s];
     let nS = this.nS;
+    let best = this.best;
     // the sequence's items by descending last occurrence — each distinct item once, no stamps
     if (this.hasMinGap) {
       const T = this.T;
@@ -300,22 +303,26 @@ class VerticalMiner {
         if (q <= p0 || T[q] <= lim) break;
         const y = lastItem[j];
         if (cntS[y] === 0) touchedS[nS++] = y;
-        cntS[y] += w;
+        const c = (cntS[y] += w);
+        if (c > best) best = c;
       }
     } else {
       for (; j < je && lastPos[j] > p0; j++) {
         const y = lastItem[j];
         if (cntS[y] === 0) touchedS[nS++] = y;
-        cntS[y] += w;
+        const c = (cntS[y] += w);
+        if (c > best) best = c;
       }
     }
     this.nS = nS;
+    this.best = best;
   }
 
   /** S-extension counts with max-gap: items of transactions reachable from some end position. */
   private countSGap(pos: Int32Array, a: number, b: number, end: number, w: number, visit: number): void {
     const { T, txStart, txItems, freq, stampS, cntS, touchedS, maxGap, hasMinGap, minGap } = this;
     let nS = this.nS;
+    let best = this.best;
     // the transactions reachable from end position p form the range of q > p with
     // minGap < T[q] - T[p] <= maxGap (T non-decreasing); the ranges of successive p only move
     // forward, so each transaction is scanned once: from the end of the previous range on
@@ -335,7 +342,8 @@ class VerticalMiner {
           if (freq[y] === 1 && stampS[y] !== visit) {
             stampS[y] = visit;
             if (cntS[y] === 0) touchedS[nS++] = y;
-            cntS[y] += w;
+            const c = (cntS[y] += w);
+            if (c > best) best = c;
           }
         }
       }
@@ -343,12 +351,14 @@ class VerticalMiner {
       if (q >= end) break;
     }
     this.nS = nS;
+    this.best = best;
   }
 
   /** I-extension counts: items after the last item in the transactions where the pattern ends. */
   private countI(pos: Int32Array, a: number, b: number, lastItem: number, w: number, visit: number): void {
     const { txStart, txItems, freq, stampI, cntI, touchedI, blocked } = this;
     let nI = this.nI;
+    let best = this.best;
     for (let j = a; j < b; j++) {
       const p = pos[j];
       for (let t = txStart[p + 1] - 1, ts = txStart[p]; t >= ts; t--) {
@@ -357,11 +367,13 @@ class VerticalMiner {
         if (freq[y] === 1 && stampI[y] !== visit && blocked[y] === 0) {
           stampI[y] = visit;
           if (cntI[y] === 0) touchedI[nI++] = y;
-          cntI[y] += w;
+          const c = (cntI[y] += w);
+          if (c > best) best = c;
         }
       }
     }
     this.nI = nI;
+    this.best = best;
   }
 
   /** Whether a pattern ending in item x can have an I-extension (else its I-pass is skipped). */
@@ -370,12 +382,18 @@ class VerticalMiner {
   }
 
   /** One counting pass over the supporting sequences: fills touchedS/cntS and touchedI/cntI. */
-  private countExtensions(sids: Int32Array, off: Int32Array, pos: Int32Array, len: number, lastItem: number): void {
+  private countExtensions(sids: Int32Array, off: Int32Array, pos: Int32Array, len: number, lastItem: number, support: number): void {
     const weight = this.weight;
     const free = this.maxGap === Infinity;
     const iPass = this.iPassFor(lastItem);
+    const minCount = this.minCount;
     this.nS = 0;
     this.nI = 0;
+    this.best = 0;
+    // weight of the sequences not counted yet: once even the best count plus all of it stays below
+    // min-support, no extension can be frequent (a leaf: more than half the nodes) — stop early;
+    // collect() then finds nothing frequent and resets the partial counts
+    let rest = support;
     for (let k = 0; k < len; k++) {
       const s = sids[k];
       const a = off[k];
@@ -385,6 +403,8 @@ class VerticalMiner {
       if (free) this.countSFree(s, pos[a], w);
       else this.countSGap(pos, a, b, this.seqStart[s + 1], w, visit);
       if (iPass) this.countI(pos, a, b, lastItem, w, visit);
+      rest -= w;
+      if (this.best + rest < minCount) break;
     }
   }
 
@@ -725,7 +745,7 @@ class VerticalMiner {
       let lastElemStart = depth - 1;
       while (!patNew[lastElemStart]) lastElemStart--;
       if (this.taxonomy) this.setBlocked(depth, lastElemStart, 1);
-      this.countExtensions(sids, off, pos, len, lastItem);
+      this.countExtensions(sids, off, pos, len, lastItem, support);
       if (this.taxonomy) this.blocked.fill(0);
       this.levelStat(depth + 1).candidates += this.nS + this.nI;
       hasEqual = this.collect(ext, support);
