@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { flowsOf, readCaptureFile } from '../scripts/compare-follow.js';
 import { createEmittingFlowReader } from '../src/flows/reader.js';
-import { flowLineMaxBytes, flowToJsonLine, putTs, putTsUs, writeTableFlowLine, type FlowRecord } from '../src/flows/record.js';
+import { flowHeadJson, flowToJsonLine, putData, putGap, putTs, putTsUs, type FlowHead, type FlowRecord } from '../src/flows/record.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const SHARED = fileURLToPath(new URL('../../shared/', import.meta.url));
@@ -17,94 +17,74 @@ const reference = (f: FlowRecord): string =>
     chunks: f.chunks.map((c) => (c.data ? { dir: c.dir, ts: c.ts, data: c.data.toString('base64') } : c)),
   }) + '\n';
 
-function written(f: FlowRecord): string {
-  const max = flowLineMaxBytes(f);
-  const out = Buffer.alloc(max + 16, 0x55);
-  const end = writeTableFlowLine(f, out, 8);
-  expect(end - 8).toBeLessThanOrEqual(max);
-  expect(out[7]).toBe(0x55); // nothing written before pos
-  return out.toString('latin1', 8, end);
+/** every flow of a capture as the table writes it, next to its FlowRecord */
+function emitted(bytes: Buffer, options: Record<string, unknown>): { line: string; rec: FlowRecord }[] {
+  const out: { line: string; rec: FlowRecord }[] = [];
+  const r = createEmittingFlowReader(options, (e) => {
+    const max = e.lineMaxBytes();
+    const buf = Buffer.alloc(max + 16, 0x55);
+    const end = e.writeLine(buf, 8);
+    expect(end - 8).toBeLessThanOrEqual(max);
+    expect(buf[7]).toBe(0x55); // nothing written before pos
+    out.push({ line: buf.toString('latin1', 8, end), rec: e.toRecord() });
+  });
+  r.push(bytes);
+  r.end();
+  return out;
 }
 
-describe('writeTableFlowLine (the command\'s serialiser)', () => {
+describe('the NDJSON line the table writes (ftp-flows\' serialiser)', () => {
   it('writes the bytes of JSON.stringify for IPv6, gaps, flags, truncation, many chunk sizes', () => {
     const files = [
       'zeek/ipv6/ipv6.pcap',
       'zeek/ipv4/ipv4.pcap',
       'zeek/ftp-many-port-expected/ftp-many-port-expected.pcap.gz',
     ].map((p) => join(SHARED, 'corpus', p));
-    const flows: FlowRecord[] = [];
-    for (const f of files) flows.push(...flowsOf(readCaptureFile(f), { all: true, maxFlowBytes: '1k' }));
-    flows.push(...flowsOf(readFileSync(join(ROOT, 'samples/attacks.pcap')), {}));
-    expect(flows.some((f) => f.client.ip.includes(':'))).toBe(true);
-    expect(flows.some((f) => f.flags.length > 0)).toBe(true);
-    for (const f of flows) expect(written(f)).toBe(reference(f));
+    const flows: { line: string; rec: FlowRecord }[] = [];
+    for (const f of files) flows.push(...emitted(readCaptureFile(f), { all: true, maxFlowBytes: '1k' }));
+    flows.push(...emitted(readFileSync(join(ROOT, 'samples/attacks.pcap')), {}));
+    expect(flows.some((f) => f.rec.client.ip.includes(':'))).toBe(true);
+    expect(flows.some((f) => f.rec.flags.length > 0)).toBe(true);
+    expect(flows.length).toBeGreaterThan(400);
+    for (const f of flows) {
+      expect(f.line).toBe(reference(f.rec));
+      expect(f.line).toBe(flowToJsonLine(f.rec));
+    }
   });
 
-  it('base64 of every length 0..700 at every alignment, from a view into a larger buffer', () => {
+  it('base64 of every length 0..700 at every alignment, with and without the caller\'s DataView', () => {
     const big = Buffer.alloc(4096);
     for (let i = 0; i < big.length; i++) big[i] = (i * 181 + 13) & 255;
-    const chunks: FlowRecord['chunks'] = [];
-    for (let len = 0; len <= 700; len++) chunks.push({ dir: len % 2 ? 'c' : 's', ts: 1, data: big.subarray(len % 11, (len % 11) + len) });
-    const f: FlowRecord = {
-      type: 'flow', v: 1, id: 'F0', community_id: '1:x', client: { ip: '10.0.0.2', port: 2000 }, server: { ip: '10.0.0.1', port: 21 },
-      first_ts: 1, last_ts: 2, packets: { c: 1, s: 1 }, bytes: { c: 700 * 351, s: 0 }, end: 'fin', flags: [], chunks,
-    };
-    expect(written(f)).toBe(reference(f));
-  });
-
-  it('the table writes each flow\'s line itself, byte for byte the line of its FlowRecord', () => {
-    const files = ['zeek/ipv6/ipv6.pcap', 'zeek/ftp-many-port-expected/ftp-many-port-expected.pcap.gz'].map((p) => join(SHARED, 'corpus', p));
-    const inputs = [...files.map(readCaptureFile), readFileSync(join(ROOT, 'samples/attacks.pcap'))];
-    let lines = 0;
-    for (const bytes of inputs) {
-      for (const options of [{ all: true, maxFlowBytes: '1k' }, {}]) {
-        const direct: string[] = [];
-        const viaRecord: string[] = [];
-        const r = createEmittingFlowReader(options, (e) => {
-          const out = Buffer.alloc(e.lineMaxBytes());
-          direct.push(out.toString('latin1', 0, e.writeLine(out, 0)));
-          viaRecord.push(flowToJsonLine(e.toRecord()));
-        });
-        r.push(bytes);
-        r.end();
-        expect(direct).toEqual(viaRecord);
-        lines += direct.length;
-      }
+    const view = new DataView(big.buffer, big.byteOffset, big.length);
+    const out = Buffer.alloc(2048);
+    for (let len = 0; len <= 700; len++) {
+      const at = len % 11;
+      const want = `,"data":"${big.toString('base64', at, at + len)}"}`;
+      expect(out.toString('latin1', 0, putData(out, 0, big, at, at + len))).toBe(want);
+      expect(out.toString('latin1', 0, putData(out, 0, big, at, at + len, view))).toBe(want);
     }
-    expect(lines).toBeGreaterThan(400);
   });
 
   it('records keep their payload after the table has reused its pages for later flows', () => {
     // the payload arena hands a finished flow's pages to the next ones: a record must own its bytes
-    const bytes = readFileSync(join(ROOT, 'samples/benign.pcap'));
-    const kept: { rec: FlowRecord; line: string }[] = [];
-    const r = createEmittingFlowReader({}, (e) => {
-      const out = Buffer.alloc(e.lineMaxBytes());
-      const line = out.toString('latin1', 0, e.writeLine(out, 0));
-      kept.push({ rec: e.toRecord(), line });
-    });
-    r.push(bytes);
-    r.end();
+    const kept = emitted(readFileSync(join(ROOT, 'samples/benign.pcap')), {});
     expect(kept.length).toBeGreaterThan(400);
     for (const { rec, line } of kept) expect(flowToJsonLine(rec)).toBe(line);
   });
 
-  it('hand-made record: gap chunk, several flags, empty chunk list, fractional times', () => {
-    const base: FlowRecord = {
+  it('hand-made head: several flags, fractional times, IPv6 and IPv4 ends; a gap chunk', () => {
+    const head: FlowHead = {
       type: 'flow', v: 1, id: 'F0123456789abcdef', community_id: '1:LQU9qZlK+B5F3KDmev6m5PMibrg=',
       client: { ip: '2001:db8::1', port: 49152 }, server: { ip: '10.0.0.1', port: 21 },
       first_ts: 1700000000.123456, last_ts: 1700000004.5, packets: { c: 3, s: 4 }, bytes: { c: 5, s: 0 },
       end: 'evicted', flags: ['no_syn', 'gap', 'truncated_s', 'evicted', 'overlap_conflict'],
-      chunks: [
-        { dir: 'c', ts: 1700000000.2, data: Buffer.from([0, 0xff, 0x80, 0x22, 0x5c]) },
-        { dir: 's', ts: 1700000001, gap: 1448 },
-        { dir: 'c', ts: 1700000002.000001, data: Buffer.alloc(0) },
-      ],
     };
-    expect(written(base)).toBe(reference(base));
-    const empty = { ...base, flags: [], chunks: [] };
-    expect(written(empty)).toBe(reference(empty));
+    const out = Buffer.alloc(64);
+    const gap = out.toString('latin1', 0, putGap(out, 0, 1448));
+    expect(flowHeadJson(head) + `{"dir":"s","ts":1700000001${gap}]}`).toBe(
+      JSON.stringify({ ...head, chunks: [{ dir: 's', ts: 1700000001, gap: 1448 }] }),
+    );
+    expect(flowHeadJson({ ...head, flags: [] }) + ']}').toBe(JSON.stringify({ ...head, flags: [], chunks: [] }));
   });
 });
 

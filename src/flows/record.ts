@@ -89,27 +89,6 @@ export function parseFlowRecord(input: string | unknown, line?: number): FlowRec
 export function directionBytes(f: FlowRecord, dir: 'c' | 's'): Buffer {
   return Buffer.concat(f.chunks.filter((c) => c.dir === dir && c.data).map((c) => c.data as Buffer));
 }
-/**
- * Bytes of `flowToJsonLine(f)` for a record as the flow table builds it (keys in the order of
- * FlowRecord, no other keys), written straight into `out` at `pos`: no JSON.stringify, no string
- * per chunk, no UTF-8 encoding pass. Returns the new position; `out` must hold
- * `flowLineMaxBytes(f)` bytes from `pos`. Strings in a table record (addresses, ids, flags) need no
- * JSON escaping.
- */
-export function writeTableFlowLine(f: FlowRecord, out: Buffer, pos: number): number {
-  pos = putString(out, pos, flowHeadJson(f));
-  const chunks = f.chunks;
-  for (let i = 0; i < chunks.length; i++) {
-    const c = chunks[i];
-    if (i) out[pos++] = 0x2c; // ,
-    pos = putBytes(out, pos, c.dir === 'c' ? CHUNK_C : CHUNK_S);
-    pos = putTs(out, pos, c.ts);
-    const data = c.data;
-    pos = data !== undefined ? putData(out, pos, data, 0, data.length) : putGap(out, pos, c.gap as number);
-  }
-  return putLineEnd(out, pos);
-}
-
 /** The record's text up to and including `"chunks":[` (strings of a table record need no escaping). */
 export function flowHeadJson(f: FlowHead): string {
   return (
@@ -144,11 +123,6 @@ export function putLineEnd(out: Buffer, pos: number): number {
   out[pos++] = 0x0a; // \n
   if (pos > out.length) throw new FtpIdsError('INTERNAL', 'flow line longer than its bound');
   return pos;
-}
-
-/** An upper bound of the bytes `writeTableFlowLine` writes for a table record (payload <= bytes.c + bytes.s). */
-export function flowLineMaxBytes(f: FlowRecord): number {
-  return flowLineBound(f, f.chunks.length);
 }
 
 /** The bound for a record with this head and `chunks` chunks (payload <= bytes.c + bytes.s). */
