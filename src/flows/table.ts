@@ -4,6 +4,7 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/packet.js';
 import { ViewCache } from '../common/views.js';
 import { ChunkStore, PAGE, PayloadArena } from './chunks.js';
 import { communityIdV1 } from './community-id.js';
+import { isCommand, isGreeting, isNotFtpClient, isReply } from './head-words.js';
 import type { FlowOptions } from './options.js';
 import {
   flowHeadJson, flowLineBound, putLineEnd, putString,
@@ -109,7 +110,6 @@ const SD_STREAM = 2;
 const SD_RETAINED = 12; // doubles 21, 24
 const SD_PENDING = 13; // doubles 22, 25
 const D_FIRST = 26;
-const D_CLOSED = 27;
 /** payload bytes kept by the flow (both sides, delivered chunks) */
 const D_RETAINED = 28;
 
@@ -157,11 +157,6 @@ export interface EmittedFlow {
   writeLine(out: Buffer, pos: number): number;
 }
 
-const REPLY = /^[0-9]{3}[ -]/;
-const GREETING = /^[12]20[ -]/;
-const COMMAND = /^[A-Za-z]{3,4}[ \r\n]/;
-/** first words of clients of other protocols whose servers also greet with 220 (SMTP, LMTP) */
-const NOT_FTP_CLIENT = /^(EHLO|HELO|LHLO)[ \r\n]/i;
 
 const NO_PENDING: Segment[] = [];
 
@@ -190,6 +185,8 @@ export class FlowTable {
   /** closed flows (slot, generation) in order of closing; expire after CLOSED_LINGER_US */
   private closedSlots: number[] = [];
   private closedGens: number[] = [];
+  /** capture time of each closing (nondecreasing): a packet checks the head's time, not its row */
+  private closedTimes: number[] = [];
   private closedHead = 0;
   /** the slot of the previous packet (still in the table while set) */
   private lastSlot = NONE;
@@ -202,7 +199,7 @@ export class FlowTable {
   private readonly idleUs: number;
   private readonly portSet: Set<number>;
   /** server endpoints (address, port) that greeted as FTP, oldest dropped beyond MAX_KNOWN_SERVERS */
-  private readonly knownServers = new Set<string>();
+  private readonly knownServers = new Set<number | string>();
   private readonly emitted: EmittedView;
   /** pages of kept payload, shared by all flows */
   private readonly arena = new PayloadArena();
@@ -365,6 +362,7 @@ export class FlowTable {
     this.lastSlot = NONE;
     this.closedSlots = [];
     this.closedGens = [];
+    this.closedTimes = [];
     this.closedHead = 0;
   }
 
@@ -665,9 +663,9 @@ export class FlowTable {
 
   // ---- classification
 
-  private head(slot: number, si: number): string {
-    const h0 = slot * 2 * HEAD + si * HEAD;
-    return this.heads.toString('latin1', h0, h0 + this.I[slot * RI + I_SIDE + IS_SIDE * si + S_HEADLEN]);
+  /** where side si's first bytes are kept in `heads` */
+  private headAt(slot: number, si: number): number {
+    return slot * 2 * HEAD + si * HEAD;
   }
 
   private sideBits(slot: number, si: number): number {
@@ -682,40 +680,43 @@ export class FlowTable {
   private detect(slot: number, final: boolean): void {
     const b0 = this.sideBits(slot, 0);
     const b1 = this.sideBits(slot, 1);
+    const hb = this.heads;
     let server = b0 & SB_SYNACK || b1 & SB_SYN ? 0 : b1 & SB_SYNACK || b0 & SB_SYN ? 1 : -1;
     if (server >= 0) {
       const srvHeadLen = this.headLen(slot, server);
+      const cliHeadLen = this.headLen(slot, 1 - server);
+      const cliAt = this.headAt(slot, 1 - server);
       if (final && srvHeadLen === 0 && this.knownServers.has(this.endpointKey(slot, server))) {
         // silent (e.g. reset at once: a connection flood) but to a server already seen greeting as FTP
         return this.classify(slot, CLS_FTP, server);
       }
       if (srvHeadLen >= 4 || (final && srvHeadLen > 0)) {
-        if (!GREETING.test(this.head(slot, server))) return this.classify(slot, CLS_OTHER, server);
+        if (!isGreeting(hb, this.headAt(slot, server), srvHeadLen)) return this.classify(slot, CLS_OTHER, server);
         // SMTP/LMTP greet with 220 too: the client's first word tells them apart
-        if (this.headLen(slot, 1 - server) >= 5 || final) {
-          return this.classify(slot, NOT_FTP_CLIENT.test(this.head(slot, 1 - server)) ? CLS_OTHER : CLS_FTP, server);
+        if (cliHeadLen >= 5 || final) {
+          return this.classify(slot, isNotFtpClient(hb, cliAt, cliHeadLen) ? CLS_OTHER : CLS_FTP, server);
         }
         return;
       }
       // the client spoke first: FTP clients may send commands before the greeting, but a
       // connection whose first bytes are no command word (an active-mode data connection) is not FTP
-      if (srvHeadLen === 0 && this.headLen(slot, 1 - server) >= 5 && !COMMAND.test(this.head(slot, 1 - server))) {
+      if (srvHeadLen === 0 && cliHeadLen >= 5 && !isCommand(hb, cliAt, cliHeadLen)) {
         return this.classify(slot, CLS_OTHER, server);
       }
     } else {
       // picked up mid-stream: one side speaks FTP replies and the other commands (or nothing yet)
-      const h0 = this.head(slot, 0);
-      const h1 = this.head(slot, 1);
       for (server = 0; server < 2; server++) {
-        const hs = server === 0 ? h0 : h1;
-        const hc = server === 0 ? h1 : h0;
-        if (GREETING.test(hs) && (hc.length === 0 || COMMAND.test(hc)) && !NOT_FTP_CLIENT.test(hc)) {
-          if (hc.length === 0 && !final) continue;
+        const sAt = this.headAt(slot, server);
+        const sLen = this.headLen(slot, server);
+        const cAt = this.headAt(slot, 1 - server);
+        const cLen = this.headLen(slot, 1 - server);
+        if (isGreeting(hb, sAt, sLen) && (cLen === 0 || isCommand(hb, cAt, cLen)) && !isNotFtpClient(hb, cAt, cLen)) {
+          if (cLen === 0 && !final) continue;
           return this.classify(slot, CLS_FTP, server);
         }
-        if (REPLY.test(hs) && COMMAND.test(hc) && !NOT_FTP_CLIENT.test(hc)) return this.classify(slot, CLS_FTP, server);
+        if (isReply(hb, sAt, sLen) && isCommand(hb, cAt, cLen) && !isNotFtpClient(hb, cAt, cLen)) return this.classify(slot, CLS_FTP, server);
       }
-      if ((h0.length >= 5 && h1.length >= 5) || final) return this.classify(slot, CLS_OTHER);
+      if ((this.headLen(slot, 0) >= 5 && this.headLen(slot, 1) >= 5) || final) return this.classify(slot, CLS_OTHER);
     }
     const d = slot * RD + D_SIDE;
     if (final || this.D[d + SD_BYTES] + this.D[d + DS_SIDE + SD_BYTES] > this.opts.detectBytes) this.classify(slot, CLS_OTHER);
@@ -728,7 +729,7 @@ export class FlowTable {
     if (cls === CLS_FTP && server >= 0) {
       const k = this.endpointKey(slot, server);
       if (!this.knownServers.has(k)) {
-        if (this.knownServers.size >= MAX_KNOWN_SERVERS) this.knownServers.delete(this.knownServers.values().next().value as string);
+        if (this.knownServers.size >= MAX_KNOWN_SERVERS) this.knownServers.delete(this.knownServers.values().next().value as number | string);
         this.knownServers.add(k);
       }
     }
@@ -743,10 +744,12 @@ export class FlowTable {
     }
   }
 
-  private endpointKey(slot: number, side: number): string {
+  /** address and port of one side: a number for IPv4 (no string per connection), a string for IPv6 */
+  private endpointKey(slot: number, side: number): number | string {
     const a = slot * AS + 16 * side;
-    const len = this.I[slot * RI + I_BITS] & B_V6 ? 16 : 4;
-    return `${this.addrs.toString('latin1', a, a + len)}:${this.I[slot * RI + (side === 0 ? I_PORT0 : I_PORT1)]}`;
+    const port = this.I[slot * RI + (side === 0 ? I_PORT0 : I_PORT1)];
+    if (this.I[slot * RI + I_BITS] & B_V6) return `${this.addrs.toString('latin1', a, a + 16)}:${port}`;
+    return this.addrView.getUint32(a) * 65536 + port;
   }
 
   // ---- ending flows
@@ -801,9 +804,10 @@ export class FlowTable {
     if (end === 'fin' || end === 'rst') {
       // keep a closed entry so the last ACKs do not start a new flow; a new SYN replaces it
       I[r + I_BITS] |= B_CLOSED;
-      this.D[slot * RD + D_CLOSED] = this.nowUs;
       this.closedSlots.push(slot);
       this.closedGens.push(I[r + I_GEN]);
+      this.closedTimes.push(this.nowUs);
+      if (this.closedSlots.length - this.closedHead > 2 * this.opts.maxFlows + 1024) this.compactClosed();
     } else this.remove(slot);
   }
 
@@ -851,16 +855,17 @@ export class FlowTable {
     const I = this.I;
     const closedLimit = this.nowUs - Math.min(CLOSED_LINGER_US, this.idleUs);
     const qs = this.closedSlots;
-    while (this.closedHead < qs.length) {
+    const times = this.closedTimes;
+    while (this.closedHead < qs.length && times[this.closedHead] < closedLimit) {
       const s = qs[this.closedHead];
       const stale = I[s * RI + I_GEN] !== this.closedGens[this.closedHead] || !(I[s * RI + I_BITS] & B_CLOSED);
-      if (!stale && this.D[s * RD + D_CLOSED] >= closedLimit) break;
       this.closedHead++;
       if (!stale) this.remove(s);
     }
     if (this.closedHead > 1024 && this.closedHead * 2 > qs.length) {
       this.closedSlots = qs.slice(this.closedHead);
       this.closedGens = this.closedGens.slice(this.closedHead);
+      this.closedTimes = times.slice(this.closedHead);
       this.closedHead = 0;
     }
     const limit = this.nowUs - this.idleUs;
@@ -869,6 +874,29 @@ export class FlowTable {
       if (this.I[s * RI + I_BITS] & B_CLOSED) this.remove(s);
       else this.finish(s, 'idle');
     }
+  }
+
+  /**
+   * Drop the closed-queue entries of slots that have moved on (removed early: port reuse, eviction).
+   * Without capture time advancing nothing leaves the queue, and a capture of closing connections
+   * with one timestamp would grow it by one entry per connection; live entries are at most maxFlows.
+   */
+  private compactClosed(): void {
+    const I = this.I;
+    const slots: number[] = [];
+    const gens: number[] = [];
+    const times: number[] = [];
+    for (let i = this.closedHead; i < this.closedSlots.length; i++) {
+      const s = this.closedSlots[i];
+      if (I[s * RI + I_GEN] !== this.closedGens[i] || !(I[s * RI + I_BITS] & B_CLOSED)) continue;
+      slots.push(s);
+      gens.push(this.closedGens[i]);
+      times.push(this.closedTimes[i]);
+    }
+    this.closedSlots = slots;
+    this.closedGens = gens;
+    this.closedTimes = times;
+    this.closedHead = 0;
   }
 
   /** Take a slot out of its bucket and the LRU list and free it. */
