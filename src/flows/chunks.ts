@@ -1,13 +1,15 @@
 /**
- * Kept payload of the flow table.
+ * Kept payload of the flow table: chunk records in the pages of one table-wide arena.
  *
- * Bytes live in pages of one table-wide arena (slabs of PAGES_PER_SLAB pages); a flow fills its
- * pages one after another and gives them back when it is emitted, so a capture of a million
- * connections allocates a few slabs once instead of a Buffer per flow for the GC to chase. A
- * chunk larger than a page (loopback captures carry 64 KiB segments) gets a Buffer of its own.
- *
- * Per chunk five numbers sit in one Float64Array (time, stream offset, page or big-buffer code,
- * offset, side + 2·length), so a delivered segment costs a copy and five stores.
+ * A flow's chunks are records written one after another into a chain of 2 KiB pages: a 32-byte
+ * header (time, stream offset, side/gap/length, where the previous record is) followed by the
+ * bytes. The flow's store is six ints of its table row (first and current page, bytes used, chunk
+ * count, last record), so a delivered segment costs one copy into a page whose cache lines the
+ * header shares: no object, array or Buffer per flow or per chunk. (The first layout, a store
+ * object per flow with its metadata in a Float64Array of its own, cost four dependent cache
+ * misses per chunk: the profile's largest item after the flow lookup.) A chunk larger than what
+ * is left of a page (loopback captures carry 64 KiB segments) continues in the next pages.
+ * Pages go back to the arena when the flow is emitted; slabs are allocated once and reused.
  */
 import { copyView, ViewCache } from '../common/views.js';
 import { CHUNK_C, CHUNK_S, putBytes, putData, putGap, putTsUs } from './record.js';
@@ -16,21 +18,37 @@ export const PAGE = 2048;
 const PAGES_PER_SLAB = 128;
 const PAGE_SHIFT = 11;
 const SLAB_SHIFT = 7;
+const IN_SLAB = PAGES_PER_SLAB - 1;
 
-/** numbers per chunk in `meta` */
-const M = 5;
-const M_TS = 0;
-const M_STREAM = 1;
-/** page (>= 0), -1 for a gap, -2 - k for the store's k-th big buffer */
-const M_LOC = 2;
-const M_AT = 3;
-/** side (0/1) + 2 · bytes (or gap size) */
-const M_SIDELEN = 4;
-const LOC_GAP = -1;
+// page header: next page + 1 (0: none), bytes used in this page
+const PH_NEXT = 0;
+const PH_END = 4;
+const PAGE_HDR = 8;
 
-const NO_META = new Float64Array(0);
-const NO_PAGES: number[] = [];
-const NO_BIGS: Buffer[] = [];
+// chunk record header (little-endian: the machine's order, no swaps); records start 8-aligned
+const R_TS = 0;
+const R_STREAM = 8;
+/** side (0/1) + 2 · gap (0/1) + 4 · length */
+const R_INFO = 16;
+/** page + 1 (0: none) and offset in page of the flow's previous record */
+const R_PREV_PAGE = 24;
+const R_PREV_AT = 28;
+const REC = 32;
+/** a record whose header and bytes fit here starts a new page rather than split */
+const MAX_WHOLE = PAGE - PAGE_HDR;
+
+// the store: STORE_INTS ints of the owner's Int32Array (all 0 = empty, so a zeroed row is one)
+/** first page + 1 */
+const ST_FIRST = 0;
+/** current page + 1 */
+const ST_CUR = 1;
+/** bytes used in the current page */
+const ST_USED = 2;
+const ST_COUNT = 3;
+/** page + 1 and offset of the last record */
+const ST_LAST_PAGE = 4;
+const ST_LAST_AT = 5;
+export const STORE_INTS = 6;
 
 /** the view of the segment's source buffer (the capture's read block, nearly always) */
 const sources = new ViewCache();
@@ -44,18 +62,6 @@ export class PayloadArena {
   pagesInUse = 0;
   pagesPeak = 0;
 
-  take(): number {
-    if (this.freeTop === 0) this.addSlab();
-    this.pagesInUse++;
-    if (this.pagesInUse > this.pagesPeak) this.pagesPeak = this.pagesInUse;
-    return this.freePages[--this.freeTop];
-  }
-
-  give(pages: number[]): void {
-    for (let i = 0; i < pages.length; i++) this.freePages[this.freeTop++] = pages[i];
-    this.pagesInUse -= pages.length;
-  }
-
   slab(page: number): Buffer {
     return this.slabs[page >> SLAB_SHIFT];
   }
@@ -66,11 +72,91 @@ export class PayloadArena {
 
   /** offset of the page in its slab */
   base(page: number): number {
-    return (page & (PAGES_PER_SLAB - 1)) << PAGE_SHIFT;
+    return (page & IN_SLAB) << PAGE_SHIFT;
   }
 
   get bytes(): number {
     return this.slabs.length * PAGES_PER_SLAB * PAGE;
+  }
+
+  /** chunks in the store at I[s] */
+  count(I: Int32Array, s: number): number {
+    return I[s + ST_COUNT];
+  }
+
+  /**
+   * Append a chunk to the store at I[s]: payload bytes `src[off, off+len)` (or a gap of `len`
+   * bytes when src is null) of side `side`, at stream offset `stream`, stamped `tsUs`.
+   */
+  append(I: Int32Array, s: number, side: number, src: Buffer | null, off: number, len: number, stream: number, tsUs: number): void {
+    const bytes = src ? len : 0;
+    let cur = I[s + ST_CUR] - 1;
+    let used = I[s + ST_USED];
+    // a record that fits a page is never split; a larger one starts where its header fits
+    if (cur < 0 || PAGE - used < (REC + bytes <= MAX_WHOLE ? REC + bytes : REC)) {
+      cur = this.newPage(I, s, cur, used);
+      used = PAGE_HDR;
+    }
+    let v = this.views[cur >> SLAB_SHIFT];
+    let b = (cur & IN_SLAB) << PAGE_SHIFT;
+    const at = b + used;
+    v.setFloat64(at + R_TS, tsUs, true);
+    v.setFloat64(at + R_STREAM, stream, true);
+    v.setFloat64(at + R_INFO, side + (src ? 0 : 2) + 4 * len, true);
+    v.setInt32(at + R_PREV_PAGE, I[s + ST_LAST_PAGE], true);
+    v.setInt32(at + R_PREV_AT, I[s + ST_LAST_AT], true);
+    I[s + ST_LAST_PAGE] = cur + 1;
+    I[s + ST_LAST_AT] = used;
+    used += REC;
+    if (src) {
+      const sv = sources.of(src);
+      let n = Math.min(len, PAGE - used);
+      copyView(sv, off, v, b + used, n);
+      used += n;
+      for (let done = n; done < len; done += n) {
+        cur = this.newPage(I, s, cur, used);
+        v = this.views[cur >> SLAB_SHIFT];
+        b = (cur & IN_SLAB) << PAGE_SHIFT;
+        n = Math.min(len - done, MAX_WHOLE);
+        copyView(sv, off + done, v, b + PAGE_HDR, n);
+        used = PAGE_HDR + n;
+      }
+    }
+    used = (used + 7) & ~7;
+    v.setInt32(b + PH_END, used, true);
+    I[s + ST_CUR] = cur + 1;
+    I[s + ST_USED] = used;
+    I[s + ST_COUNT]++;
+  }
+
+  /** Give the store's pages back and empty it. */
+  release(I: Int32Array, s: number): void {
+    for (let p = I[s + ST_FIRST] - 1; p >= 0; ) {
+      const next = this.views[p >> SLAB_SHIFT].getInt32(((p & IN_SLAB) << PAGE_SHIFT) + PH_NEXT, true) - 1;
+      this.freePages[this.freeTop++] = p;
+      this.pagesInUse--;
+      p = next;
+    }
+    I.fill(0, s, s + STORE_INTS);
+  }
+
+  /** a page for the store at I[s], linked after `cur` (whose records end at `used`) */
+  private newPage(I: Int32Array, s: number, cur: number, used: number): number {
+    if (this.freeTop === 0) this.addSlab();
+    this.pagesInUse++;
+    if (this.pagesInUse > this.pagesPeak) this.pagesPeak = this.pagesInUse;
+    const p = this.freePages[--this.freeTop];
+    const v = this.views[p >> SLAB_SHIFT];
+    const b = (p & IN_SLAB) << PAGE_SHIFT;
+    v.setInt32(b + PH_NEXT, 0, true);
+    v.setInt32(b + PH_END, PAGE_HDR, true);
+    if (cur >= 0) {
+      const cb = (cur & IN_SLAB) << PAGE_SHIFT;
+      const cv = this.views[cur >> SLAB_SHIFT];
+      cv.setInt32(cb + PH_NEXT, p + 1, true);
+      cv.setInt32(cb + PH_END, used, true);
+    } else I[s + ST_FIRST] = p + 1;
+    return p;
   }
 
   private addSlab(): void {
@@ -86,129 +172,140 @@ export class PayloadArena {
   }
 }
 
-export class ChunkStore {
-  private pages: number[] = NO_PAGES;
-  private bigs: Buffer[] = NO_BIGS;
-  /** current page and bytes used in it (PAGE: none yet) */
+/**
+ * Reads the records of one store, forwards (first/next) or backwards (last/prev). After a move
+ * that returned true the fields describe the record; `data()` makes its bytes readable as
+ * `buf[at, at+len)` (the page itself, or a copy when the record continues in further pages).
+ */
+export class ChunkCursor {
+  side = 0;
+  gap = false;
+  len = 0;
+  tsUs = 0;
+  stream = 0;
+  /** after data(): the bytes are buf[at, at+len); view is a DataView over buf */
+  buf: Buffer = Buffer.alloc(0);
+  view: DataView = new DataView(new ArrayBuffer(0));
+  at = 0;
   private page = -1;
-  private pageUsed = PAGE;
-  private meta: Float64Array = NO_META;
-  count = 0;
+  /** offset of the record in its page */
+  private off = 0;
+  /** offset in `page` just past the record (forward reading) */
+  private nextPage = -1;
+  private nextOff = 0;
+  /** what a split record's bytes are gathered into (grows to the largest split chunk, a segment) */
+  private scratch = Buffer.alloc(0);
+  private scratchView = new DataView(new ArrayBuffer(0));
 
   constructor(private readonly arena: PayloadArena) {}
 
-  /** payload bytes `src[off, off+len)` (or a gap of `len` bytes when src is null) of side `side` */
-  add(side: number, src: Buffer | null, off: number, len: number, stream: number, tsUs: number): void {
-    if (this.count * M === this.meta.length) this.growMeta();
-    const m = this.meta;
-    const k = this.count * M;
-    if (!src) {
-      m[k + M_LOC] = LOC_GAP;
-      m[k + M_AT] = 0;
-    } else if (len > PAGE) {
-      if (this.bigs === NO_BIGS) this.bigs = [];
-      this.bigs.push(Buffer.from(src.subarray(off, off + len)));
-      m[k + M_LOC] = -1 - this.bigs.length;
-      m[k + M_AT] = 0;
-    } else {
-      if (len > PAGE - this.pageUsed) {
-        this.page = this.arena.take();
-        if (this.pages === NO_PAGES) this.pages = [];
-        this.pages.push(this.page);
-        this.pageUsed = 0;
+  first(I: Int32Array, s: number): boolean {
+    if (I[s + ST_COUNT] === 0) return false;
+    this.nextPage = I[s + ST_FIRST] - 1;
+    this.nextOff = PAGE_HDR;
+    return this.next();
+  }
+
+  next(): boolean {
+    let p = this.nextPage;
+    if (p < 0) return false;
+    const a = this.arena;
+    let v = a.view(p);
+    let b = a.base(p);
+    if (this.nextOff >= v.getInt32(b + PH_END, true)) {
+      p = v.getInt32(b + PH_NEXT, true) - 1;
+      if (p < 0) return false;
+      v = a.view(p);
+      b = a.base(p);
+      this.nextOff = PAGE_HDR;
+    }
+    this.read(p, this.nextOff);
+    // where the next record starts: past this one's bytes (in a later page when it is split)
+    let end = this.off + REC + (this.gap ? 0 : this.len);
+    if (end > PAGE) {
+      let rest = end - PAGE;
+      for (;;) {
+        p = a.view(p).getInt32(a.base(p) + PH_NEXT, true) - 1;
+        if (rest <= MAX_WHOLE) break;
+        rest -= MAX_WHOLE;
       }
-      const d0 = this.arena.base(this.page) + this.pageUsed;
-      copyView(sources.of(src), off, this.arena.view(this.page), d0, len);
-      m[k + M_LOC] = this.page;
-      m[k + M_AT] = d0;
-      this.pageUsed += len;
+      end = PAGE_HDR + rest;
     }
-    m[k + M_TS] = tsUs;
-    m[k + M_STREAM] = stream;
-    m[k + M_SIDELEN] = side + 2 * len;
-    this.count++;
+    this.nextPage = p;
+    this.nextOff = (end + 7) & ~7;
+    return true;
   }
 
-  /** Give the pages back and empty the store (its metadata array is kept for the next flow). */
-  release(): void {
-    if (this.pages !== NO_PAGES) {
-      this.arena.give(this.pages);
-      this.pages.length = 0;
+  last(I: Int32Array, s: number): boolean {
+    if (I[s + ST_COUNT] === 0) return false;
+    this.read(I[s + ST_LAST_PAGE] - 1, I[s + ST_LAST_AT]);
+    return true;
+  }
+
+  prev(): boolean {
+    const v = this.arena.view(this.page);
+    const at = this.arena.base(this.page) + this.off;
+    const p = v.getInt32(at + R_PREV_PAGE, true) - 1;
+    if (p < 0) return false;
+    this.read(p, v.getInt32(at + R_PREV_AT, true));
+    return true;
+  }
+
+  /** make the record's bytes readable at buf[at, at+len) (not for a gap: it has none) */
+  data(): void {
+    const a = this.arena;
+    const start = this.off + REC;
+    if (start + this.len <= PAGE) {
+      this.buf = a.slab(this.page);
+      this.view = a.view(this.page);
+      this.at = a.base(this.page) + start;
+      return;
     }
-    this.bigs = NO_BIGS;
-    this.page = -1;
-    this.pageUsed = PAGE;
-    this.count = 0;
-  }
-
-  /** chunks the metadata array holds without growing */
-  get capacity(): number {
-    return this.meta.length / M;
-  }
-
-  side(i: number): number {
-    return this.meta[i * M + M_SIDELEN] % 2;
-  }
-  len(i: number): number {
-    return Math.floor(this.meta[i * M + M_SIDELEN] / 2);
-  }
-  tsUs(i: number): number {
-    return this.meta[i * M + M_TS];
-  }
-  stream(i: number): number {
-    return this.meta[i * M + M_STREAM];
-  }
-  isGap(i: number): boolean {
-    return this.meta[i * M + M_LOC] === LOC_GAP;
-  }
-  /** the buffer holding chunk i's bytes, from offset at(i) */
-  buffer(i: number): Buffer {
-    const loc = this.meta[i * M + M_LOC];
-    return loc >= 0 ? this.arena.slab(loc) : this.bigs[-2 - loc];
-  }
-  at(i: number): number {
-    return this.meta[i * M + M_AT];
-  }
-
-  /**
-   * The chunk objects of the NDJSON line, comma-separated, for a flow whose client is side
-   * `client` (one loop over the metadata: at emission it is cold, so it is read once, in order).
-   */
-  writeJson(out: Buffer, pos: number, client: number): number {
-    const m = this.meta;
-    const arena = this.arena;
-    for (let i = 0, k = 0; i < this.count; i++, k += M) {
-      if (i) out[pos++] = 0x2c; // ,
-      const sideLen = m[k + M_SIDELEN];
-      const side = sideLen % 2;
-      const len = (sideLen - side) / 2;
-      pos = putBytes(out, pos, side === client ? CHUNK_C : CHUNK_S);
-      pos = putTsUs(out, pos, m[k + M_TS]);
-      const loc = m[k + M_LOC];
-      if (loc === LOC_GAP) pos = putGap(out, pos, len);
-      else {
-        const at = m[k + M_AT];
-        // a slab's own DataView: consecutive chunks come from different slabs, a one-entry cache would miss
-        pos = loc >= 0 ? putData(out, pos, arena.slab(loc), at, at + len, arena.view(loc)) : putData(out, pos, this.bigs[-2 - loc], at, at + len);
-      }
+    if (this.scratch.length < this.len) {
+      this.scratch = Buffer.allocUnsafe(this.len);
+      this.scratchView = new DataView(this.scratch.buffer, this.scratch.byteOffset, this.scratch.length);
     }
-    return pos;
+    let p = this.page;
+    let n = PAGE - start;
+    copyView(a.view(p), a.base(p) + start, this.scratchView, 0, n);
+    for (let done = n; done < this.len; done += n) {
+      p = a.view(p).getInt32(a.base(p) + PH_NEXT, true) - 1;
+      n = Math.min(this.len - done, MAX_WHOLE);
+      copyView(a.view(p), a.base(p) + PAGE_HDR, this.scratchView, done, n);
+    }
+    this.buf = this.scratch;
+    this.view = this.scratchView;
+    this.at = 0;
   }
 
-  /** payload bytes kept (gaps excluded) */
-  payloadBytes(): number {
-    let n = 0;
-    for (let i = 0; i < this.count; i++) if (!this.isGap(i)) n += this.len(i);
-    return n;
+  private read(page: number, off: number): void {
+    const v = this.arena.view(page);
+    const at = this.arena.base(page) + off;
+    this.page = page;
+    this.off = off;
+    const info = v.getFloat64(at + R_INFO, true);
+    this.side = info % 2;
+    this.gap = info % 4 >= 2;
+    this.len = Math.floor(info / 4);
+    this.tsUs = v.getFloat64(at + R_TS, true);
+    this.stream = v.getFloat64(at + R_STREAM, true);
   }
+}
 
-  private growMeta(): void {
-    // a control connection carries about 50 chunks: most stores never grow
-    const n = this.meta.length === 0 ? 64 * M : this.meta.length * 2;
-    const bytes = Buffer.allocUnsafe(n * 8);
-    // pool slices are 8-byte aligned (Node aligns its pool offset); anything else gets its own memory
-    const next = bytes.byteOffset % 8 === 0 ? new Float64Array(bytes.buffer, bytes.byteOffset, n) : new Float64Array(n);
-    next.set(this.meta);
-    this.meta = next;
+/**
+ * The chunk objects of the NDJSON line, comma-separated, for the store at I[s] of a flow whose
+ * client is side `client` (at emission the pages are cold: they are read once, in order).
+ */
+export function writeChunksJson(cur: ChunkCursor, I: Int32Array, s: number, out: Buffer, pos: number, client: number): number {
+  for (let ok = cur.first(I, s), i = 0; ok; ok = cur.next(), i++) {
+    if (i) out[pos++] = 0x2c; // ,
+    pos = putBytes(out, pos, cur.side === client ? CHUNK_C : CHUNK_S);
+    pos = putTsUs(out, pos, cur.tsUs);
+    if (cur.gap) pos = putGap(out, pos, cur.len);
+    else {
+      cur.data();
+      pos = putData(out, pos, cur.buf, cur.at, cur.at + cur.len, cur.view);
+    }
   }
+  return pos;
 }

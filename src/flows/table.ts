@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import type { TcpSegmentView } from '../decode/packet.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/packet.js';
 import { ViewCache } from '../common/views.js';
-import { ChunkStore, PAGE, PayloadArena } from './chunks.js';
+import { ChunkCursor, PAGE, PayloadArena, STORE_INTS, writeChunksJson } from './chunks.js';
 import { communityIdV1 } from './community-id.js';
 import { isCommand, isGreeting, isNotFtpClient, isReply } from './head-words.js';
 import type { FlowOptions } from './options.js';
@@ -30,8 +30,8 @@ import {
  * with pointers between them (flow -> sides -> side, a Map for the index) cost a cache miss at
  * every hop, and a live capture creates and drops hundreds of thousands of them for the GC: with
  * rows, a packet touches a bucket and two rows, and a flow that ends leaves no garbage behind.
- * Only what is rare or variable-sized lives in objects: kept payload (ChunkStore) and queued
- * out-of-order segments.
+ * Kept payload lives in the pages of one arena (chunks.ts), its store in the row; only what is
+ * rare lives in objects: queued out-of-order segments.
  */
 
 const CLS_UNKNOWN = 0;
@@ -113,6 +113,10 @@ const D_FIRST = 26;
 /** payload bytes kept by the flow (both sides, delivered chunks) */
 const D_RETAINED = 28;
 
+/** the slot's payload store (STORE_INTS ints, chunks.ts): ints 58..63, the row's last 24 bytes */
+const I_STORE = 58;
+if (I_STORE + STORE_INTS > RI) throw new Error('flow row too small for the payload store');
+
 /** bytes per slot in `addrs`: side 0's address, then side 1's (4 or 16 bytes used) */
 const AS = 32;
 
@@ -175,10 +179,6 @@ export class FlowTable {
   /** free slots (a stack) */
   private free = new Int32Array(0);
   private freeTop = 0;
-  /** kept payload per slot (retained flows that delivered something) */
-  private stores: (ChunkStore | undefined)[] = [];
-  /** emptied stores for reuse (their metadata arrays stay allocated) */
-  private storePool: ChunkStore[] = [];
   /** out-of-order segments per slot*2+side */
   private pending: Segment[][] = [];
   private count = 0;
@@ -203,6 +203,8 @@ export class FlowTable {
   private readonly emitted: EmittedView;
   /** pages of kept payload, shared by all flows */
   private readonly arena = new PayloadArena();
+  /** reads kept chunks (retransmission checks, emission) */
+  private readonly cursor = new ChunkCursor(this.arena);
   readonly counters: FlowCounters = {
     flows: 0, flows_emitted: 0, flows_ftp: 0, flows_other: 0, flows_not_emitted: 0, ended_fin: 0, ended_rst: 0,
     ended_idle: 0, ended_eof: 0, evicted: 0, evicted_buffer: 0, truncated: 0, holes: 0, hole_bytes: 0,
@@ -440,7 +442,6 @@ export class FlowTable {
     for (let i = 0; i < this.freeTop; i++) free[top++] = this.free[i];
     // packed arrays (a write far past the end would make V8 switch them to a dictionary)
     for (let s = old; s < n; s++) {
-      this.stores.push(undefined);
       this.pending.push(NO_PENDING, NO_PENDING);
     }
     let nb = 1;
@@ -464,23 +465,8 @@ export class FlowTable {
     this.cap = n;
   }
 
-  /** empty the slot's store and keep it for another flow */
-  private recycle(slot: number): void {
-    const cs = this.stores[slot];
-    if (!cs) return;
-    cs.release();
-    this.stores[slot] = undefined;
-    if (this.storePool.length < MAX_POOLED_STORES && cs.capacity <= MAX_POOLED_CHUNKS) this.storePool.push(cs);
-  }
-
   private pendingOf(slot: number, si: number): Segment[] {
     return this.pending[slot * 2 + si] ?? NO_PENDING;
-  }
-
-  private storeOf(slot: number): ChunkStore {
-    let cs = this.stores[slot];
-    if (!cs) this.stores[slot] = cs = this.storePool.pop() ?? new ChunkStore(this.arena);
-    return cs;
   }
 
   /** drop kept payload and queued segments of a slot */
@@ -488,7 +474,7 @@ export class FlowTable {
     const d = slot * RD;
     this.retainedTotal -= this.D[d + D_RETAINED];
     this.D[d + D_RETAINED] = 0;
-    this.recycle(slot);
+    this.arena.release(this.I, slot * RI + I_STORE);
     for (let si = 0; si < 2; si++) {
       this.retainedTotal -= this.D[d + D_SIDE + DS_SIDE * si + SD_PENDING];
       this.D[d + D_SIDE + DS_SIDE * si + SD_PENDING] = 0;
@@ -593,7 +579,7 @@ export class FlowTable {
     this.I[slot * RI + I_FLAGS] |= F_GAP;
     this.counters.holes++;
     this.counters.hole_bytes += n;
-    if (this.I[slot * RI + I_BITS] & B_RETAIN) this.storeOf(slot).add(si, null, 0, n, this.D[sd + SD_STREAM], ts);
+    if (this.I[slot * RI + I_BITS] & B_RETAIN) this.arena.append(this.I, slot * RI + I_STORE, si, null, 0, n, this.D[sd + SD_STREAM], ts);
     this.D[sd + SD_STREAM] += n;
     this.I[sr + S_NEXT] = (this.I[sr + S_NEXT] + n) | 0;
   }
@@ -630,7 +616,7 @@ export class FlowTable {
       }
     }
     if (keep > 0) {
-      this.storeOf(slot).add(si, buf, off, keep, at, this.chunkTs);
+      this.arena.append(I, r + I_STORE, si, buf, off, keep, at, this.chunkTs);
       D[sd + SD_RETAINED] = retained + keep;
       D[slot * RD + D_RETAINED] += keep;
       this.retainedTotal += keep;
@@ -640,20 +626,20 @@ export class FlowTable {
   /** Retransmitted bytes at stream offset `at`: compare with what was delivered (first copy wins). */
   private compareDelivered(slot: number, si: number, at: number, buf: Buffer, off: number, len: number): void {
     if (!(this.I[slot * RI + I_BITS] & B_RETAIN) || this.I[slot * RI + I_FLAGS] & F_CONFLICT) return;
-    const cs = this.stores[slot];
-    if (!cs) return;
+    const c = this.cursor;
     const end = at + len;
-    for (let i = cs.count - 1, walked = 0; i >= 0 && walked < 64; i--, walked++) {
-      if (cs.side(i) !== si) continue;
-      const cOff = cs.stream(i);
-      const cEnd = cOff + cs.len(i);
+    for (let ok = c.last(this.I, slot * RI + I_STORE), walked = 0; ok && walked < 64; ok = c.prev(), walked++) {
+      if (c.side !== si) continue;
+      const cOff = c.stream;
+      const cEnd = cOff + c.len;
       if (cEnd <= at) break;
-      if (cs.isGap(i)) continue;
+      if (c.gap) continue;
       const lo = Math.max(at, cOff);
       const hi = Math.min(end, cEnd);
       if (lo >= hi) continue;
-      const base = cs.at(i) - cOff;
-      if (buf.compare(cs.buffer(i), base + lo, base + hi, off + (lo - at), off + (hi - at)) !== 0) {
+      c.data();
+      const base = c.at - cOff;
+      if (buf.compare(c.buf, base + lo, base + hi, off + (lo - at), off + (hi - at)) !== 0) {
         this.I[slot * RI + I_FLAGS] |= F_CONFLICT;
         this.counters.overlap_conflicts++;
         return;
@@ -914,7 +900,7 @@ export class FlowTable {
     }
     this.count--;
     this.unlink(slot);
-    this.recycle(slot);
+    this.arena.release(I, r + I_STORE);
     this.pending[slot * 2] = this.pending[slot * 2 + 1] = NO_PENDING;
     I[r + I_BITS] = 0;
     I[r + I_GEN]++;
@@ -1003,8 +989,24 @@ export class FlowTable {
     };
   }
 
-  chunksOf(slot: number): ChunkStore | undefined {
-    return this.stores[slot];
+  /** chunks kept by the slot's flow */
+  chunkCount(slot: number): number {
+    return this.arena.count(this.I, slot * RI + I_STORE);
+  }
+
+  /** a cursor over the slot's chunks, at the first one (false: none) */
+  firstChunk(slot: number): ChunkCursor | null {
+    return this.cursor.first(this.I, slot * RI + I_STORE) ? this.cursor : null;
+  }
+
+  /** payload bytes kept by the slot's flow (gaps excluded) */
+  keptBytes(slot: number): number {
+    return this.D[slot * RD + D_RETAINED];
+  }
+
+  /** the slot's chunks as NDJSON (see writeChunksJson) */
+  writeChunks(slot: number, out: Buffer, pos: number, client: number): number {
+    return writeChunksJson(this.cursor, this.I, slot * RI + I_STORE, out, pos, client);
   }
 }
 
@@ -1027,48 +1029,40 @@ class EmittedView implements EmittedFlow {
   }
 
   toRecord(): FlowRecord {
-    const client = this.table.clientOf(this.slot);
-    const cs = this.table.chunksOf(this.slot);
-    const n = cs ? cs.count : 0;
-    const chunks: FlowChunk[] = new Array(n);
+    const t = this.table;
+    const client = t.clientOf(this.slot);
+    const chunks: FlowChunk[] = [];
     // the arena's pages are reused once the callback returns: the record gets one Buffer of its own
-    const payload = Buffer.allocUnsafe(cs ? cs.payloadBytes() : 0);
-    for (let i = 0, at = 0; i < n; i++) {
-      const c = cs as ChunkStore;
-      const dir = c.side(i) === client ? 'c' : 's';
-      const ts = c.tsUs(i) / 1e6;
-      const len = c.len(i);
-      if (c.isGap(i)) chunks[i] = { dir, ts, gap: len };
+    const payload = Buffer.allocUnsafe(t.keptBytes(this.slot));
+    let at = 0;
+    for (let c = t.firstChunk(this.slot), ok = c !== null; ok && c; ok = c.next()) {
+      const dir = c.side === client ? 'c' : 's';
+      const ts = c.tsUs / 1e6;
+      if (c.gap) chunks.push({ dir, ts, gap: c.len });
       else {
-        c.buffer(i).copy(payload, at, c.at(i), c.at(i) + len);
-        chunks[i] = { dir, ts, data: payload.subarray(at, at + len) };
-        at += len;
+        c.data();
+        c.buf.copy(payload, at, c.at, c.at + c.len);
+        chunks.push({ dir, ts, data: payload.subarray(at, at + c.len) });
+        at += c.len;
       }
     }
     return { ...this.head(), chunks };
   }
 
   lineMaxBytes(): number {
-    const cs = this.table.chunksOf(this.slot);
-    return flowLineBound(this.head(), cs ? cs.count : 0);
+    return flowLineBound(this.head(), this.table.chunkCount(this.slot));
   }
 
   writeLine(out: Buffer, pos: number): number {
     const client = this.table.clientOf(this.slot);
     pos = putString(out, pos, flowHeadJson(this.head()));
-    const cs = this.table.chunksOf(this.slot);
-    if (cs) pos = cs.writeJson(out, pos, client);
+    pos = this.table.writeChunks(this.slot, out, pos, client);
     return putLineEnd(out, pos);
   }
 }
 
 /** how long a closed connection's entry absorbs stray packets (TCP's TIME_WAIT is of this order) */
 const CLOSED_LINGER_US = 5e6;
-
-/** emptied chunk stores kept for reuse (each holds a metadata array of a few KB) */
-const MAX_POOLED_STORES = 4096;
-/** a store grown beyond this many chunks is left to the GC rather than pooled */
-const MAX_POOLED_CHUNKS = 1024;
 
 /** bound on remembered FTP server endpoints (a few MB at most) */
 const MAX_KNOWN_SERVERS = 65536;
