@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { flowsOf, readCaptureFile } from '../scripts/compare-follow.js';
 import { createEmittingFlowReader } from '../src/flows/reader.js';
-import { flowHeadJson, flowToJsonLine, putData, putGap, putTs, putTsUs, type FlowHead, type FlowRecord } from '../src/flows/record.js';
+import {
+  CHUNK_C, CHUNK_S, flowHeadJson, flowToJsonLine, putBytes, putChunkHead, putData, putGap, putTs, putTsUs, type FlowHead, type FlowRecord,
+} from '../src/flows/record.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const SHARED = fileURLToPath(new URL('../../shared/', import.meta.url));
@@ -99,6 +101,30 @@ describe('putTs prints times as String() does', () => {
       const us = [x, 1700000000e6 + (x % 1e9), (x % 1000) * 1e6, 8589934591e6 + (x % 1e6), 0, 1e6, 999999][i % 7];
       expect(a(us)).toBe(b(us));
       expect(a(us)).toBe(String(us / 1e6));
+    }
+  });
+
+  it('putChunkHead writes the chunk prefix and time as putBytes + putTsUs, whatever came before', () => {
+    const out = Buffer.alloc(96);
+    const ov = new DataView(out.buffer, out.byteOffset, out.length);
+    const ref = Buffer.alloc(96);
+    let x = 777;
+    // the cached seconds change, repeat, change digit count; fractions with and without trailing zeros
+    const times = [1700000000123456, 1700000000123456, 1700000000000000, 1700000001500000, 0, 5, 999999, 1e6, 86400e6 + 10,
+      8589934591e6 + 999999, 8589934592e6, 1.5, -1e6, 1e30, NaN, 1700000000e6 + 1];
+    for (let i = 0; i < 4000; i++) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      const us = i < times.length ? times[i] : [1700000000e6 + (x % 3e6), (x % 100000) * 1000, x][i % 3];
+      const client = (x & 1) === 1;
+      const at = 3 + (x % 5);
+      out.fill(0x55);
+      const end = putChunkHead(out, ov, at, client, us);
+      const refEnd = putTsUs(ref, putBytes(ref, at, client ? CHUNK_C : CHUNK_S), us);
+      expect(end - at).toBe(refEnd - at);
+      expect(out.toString('latin1', at, end)).toBe(ref.toString('latin1', at, refEnd));
+      expect(out[at - 1]).toBe(0x55); // nothing before pos
+      // at most three bytes past the end (the caller writes on from there)
+      expect(out.subarray(end + 3).every((b) => b === 0x55)).toBe(true);
     }
   });
 

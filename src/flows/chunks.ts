@@ -12,7 +12,7 @@
  * Pages go back to the arena when the flow is emitted; slabs are allocated once and reused.
  */
 import { copyView, ViewCache } from '../common/views.js';
-import { CHUNK_C, CHUNK_S, putBytes, putData, putGap, putTsUs } from './record.js';
+import { putChunkHead, putData, putGap } from './record.js';
 
 export const PAGE = 2048;
 const PAGES_PER_SLAB = 128;
@@ -52,6 +52,8 @@ export const STORE_INTS = 6;
 
 /** the view of the segment's source buffer (the capture's read block, nearly always) */
 const sources = new ViewCache();
+/** the view of the output block */
+const outputs = new ViewCache();
 
 export class PayloadArena {
   private slabs: Buffer[] = [];
@@ -297,10 +299,10 @@ export class ChunkCursor {
  * client is side `client` (at emission the pages are cold: they are read once, in order).
  */
 export function writeChunksJson(cur: ChunkCursor, I: Int32Array, s: number, out: Buffer, pos: number, client: number): number {
+  const ov = outputs.of(out);
   for (let ok = cur.first(I, s), i = 0; ok; ok = cur.next(), i++) {
     if (i) out[pos++] = 0x2c; // ,
-    pos = putBytes(out, pos, cur.side === client ? CHUNK_C : CHUNK_S);
-    pos = putTsUs(out, pos, cur.tsUs);
+    pos = putChunkHead(out, ov, pos, cur.side === client, cur.tsUs);
     if (cur.gap) pos = putGap(out, pos, cur.len);
     else {
       cur.data();
