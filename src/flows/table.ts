@@ -1,9 +1,8 @@
-import { hash } from 'node:crypto';
 import type { TcpSegmentView } from '../decode/packet.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/packet.js';
 import { ViewCache } from '../common/views.js';
 import { ChunkCursor, PAGE, PayloadArena, STORE_INTS, writeChunksJson } from './chunks.js';
-import { communityIdV1 } from './community-id.js';
+import { communityIdV1At, flowIdOf } from './community-id.js';
 import { isCommand, isGreeting, isNotFtpClient, isReply } from './head-words.js';
 import type { FlowOptions } from './options.js';
 import {
@@ -958,10 +957,10 @@ export class FlowTable {
     const client = this.clientOf(slot);
     const srv = 1 - client;
     const alen = I[r + I_BITS] & B_V6 ? 16 : 4;
-    const a0 = this.addrs.subarray(slot * AS, slot * AS + alen);
-    const a1 = this.addrs.subarray(slot * AS + 16, slot * AS + 16 + alen);
+    const a0 = slot * AS;
+    const a1 = slot * AS + 16;
     const port = [I[r + I_PORT0], I[r + I_PORT1]];
-    const cid = communityIdV1(a0, port[0], a1, port[1]);
+    const cid = communityIdV1At(this.addrs, a0, a1, alen, port[0], port[1]);
     const fl = I[r + I_FLAGS];
     const flags: FlowFlag[] = [];
     if (!((b0 | b1) & (SB_SYN | SB_SYNACK))) flags.push('no_syn');
@@ -976,10 +975,10 @@ export class FlowTable {
     return {
       type: 'flow',
       v: 1,
-      id: 'F' + hash('sha1', `${cid}|${firstUs}`, 'hex').slice(0, 16),
+      id: flowIdOf(cid, firstUs),
       community_id: cid,
-      client: { ip: ipString(client === 0 ? a0 : a1), port: port[client] },
-      server: { ip: ipString(srv === 0 ? a0 : a1), port: port[srv] },
+      client: { ip: ipString(this.addrs, client === 0 ? a0 : a1, alen), port: port[client] },
+      server: { ip: ipString(this.addrs, srv === 0 ? a0 : a1, alen), port: port[srv] },
       first_ts: firstUs / 1e6,
       last_ts: this.D[d + D_LAST] / 1e6,
       packets: { c: this.D[sd(client) + SD_PACKETS], s: this.D[sd(srv) + SD_PACKETS] },
@@ -1067,10 +1066,11 @@ const CLOSED_LINGER_US = 5e6;
 /** bound on remembered FTP server endpoints (a few MB at most) */
 const MAX_KNOWN_SERVERS = 65536;
 
-function ipString(b: Buffer): string {
-  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+/** the address of `len` (4 or 16) bytes at b[off] as text (IPv6 in RFC 5952 form) */
+function ipString(b: Buffer, off: number, len: number): string {
+  if (len === 4) return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
   const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i).toString(16));
+  for (let i = 0; i < 16; i += 2) groups.push(((b[off + i] << 8) | b[off + i + 1]).toString(16));
   // RFC 5952: compress the longest run (>= 2) of zero groups
   let best = -1;
   let bestLen = 0;
