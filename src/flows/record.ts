@@ -125,11 +125,11 @@ export function putLineEnd(out: Buffer, pos: number): number {
   return pos;
 }
 
-/** The bound for a record with this head and `chunks` chunks (payload <= bytes.c + bytes.s). */
-export function flowLineBound(f: FlowHead, chunks: number): number {
+/** The bound for a record of `chunks` chunks carrying at most `payloadBytes` (bytes.c + bytes.s). */
+export function flowLineBound(payloadBytes: number, chunks: number): number {
   // head: fixed text (< 250), two IPv6 addresses (<= 39 each), numbers (<= 24 each), flags;
   // per chunk: {"dir":"c","ts":<24>,"data":""}, comma, base64 padding
-  return 1024 + 64 * chunks + Math.ceil((f.bytes.c + f.bytes.s) / 3) * 4;
+  return 1024 + 64 * chunks + Math.ceil(payloadBytes / 3) * 4;
 }
 
 const ascii = (s: string): Uint8Array => Uint8Array.from(s, (ch) => ch.charCodeAt(0));
@@ -163,6 +163,15 @@ export function putString(out: Buffer, pos: number, s: string): number {
   if (s.length > 64) return pos + writeLatin1(out, s, pos);
   for (let i = 0; i < s.length; i++) out[pos + i] = s.charCodeAt(i);
   return pos + s.length;
+}
+
+/** String(n) for a JSON number: digit by digit for a safe non-negative integer (counts, ports) */
+export function putNumber(out: Buffer, pos: number, n: number): number {
+  if (!(Number.isSafeInteger(n) && n >= 0)) return putString(out, pos, String(n));
+  let digits = 1;
+  for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
+  for (let k = pos + digits - 1, t = n; k >= pos; k--, t = Math.floor(t / 10)) out[k] = 0x30 + (t % 10);
+  return pos + digits;
 }
 
 let lastSec = 0;

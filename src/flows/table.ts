@@ -2,11 +2,11 @@ import type { TcpSegmentView } from '../decode/packet.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/packet.js';
 import { ViewCache } from '../common/views.js';
 import { ChunkCursor, PAGE, PayloadArena, STORE_INTS, writeChunksJson } from './chunks.js';
-import { communityIdV1At, flowIdOf } from './community-id.js';
+import { COMMUNITY_ID_BYTES, communityIdV1At, flowIdOf, putCommunityIdV1, putFlowId } from './community-id.js';
 import { isCommand, isGreeting, isNotFtpClient, isReply } from './head-words.js';
 import type { FlowOptions } from './options.js';
 import {
-  flowHeadJson, flowLineBound, putLineEnd, putString,
+  flowLineBound, putLineEnd, putNumber, putString, putTsUs,
   type FlowChunk, type FlowEnd, type FlowFlag, type FlowHead, type FlowRecord,
 } from './record.js';
 
@@ -948,12 +948,27 @@ export class FlowTable {
     return I[r + I_PORT1] > I[r + I_PORT0] ? 1 : 0;
   }
 
+  /** The record's flags, in the record's order. */
+  private flagsOf(slot: number, client: number): FlowFlag[] {
+    const I = this.I;
+    const r = slot * RI;
+    const b0 = I[r + I_SIDE + S_BITS];
+    const b1 = I[r + I_SIDE + IS_SIDE + S_BITS];
+    const fl = I[r + I_FLAGS];
+    const flags: FlowFlag[] = [];
+    if (!((b0 | b1) & (SB_SYN | SB_SYNACK))) flags.push('no_syn');
+    if (fl & F_GAP) flags.push('gap');
+    if (fl & (F_TRUNC_0 << client)) flags.push('truncated_c');
+    if (fl & (F_TRUNC_0 << (1 - client))) flags.push('truncated_s');
+    if (fl & F_EVICTED) flags.push('evicted');
+    if (fl & F_CONFLICT) flags.push('overlap_conflict');
+    return flags;
+  }
+
   /** The record's fields but the chunks. */
   flowHead(slot: number, end: FlowEnd): FlowHead {
     const r = slot * RI;
     const I = this.I;
-    const b0 = I[r + I_SIDE + S_BITS];
-    const b1 = I[r + I_SIDE + IS_SIDE + S_BITS];
     const client = this.clientOf(slot);
     const srv = 1 - client;
     const alen = I[r + I_BITS] & B_V6 ? 16 : 4;
@@ -961,14 +976,6 @@ export class FlowTable {
     const a1 = slot * AS + 16;
     const port = [I[r + I_PORT0], I[r + I_PORT1]];
     const cid = communityIdV1At(this.addrs, a0, a1, alen, port[0], port[1]);
-    const fl = I[r + I_FLAGS];
-    const flags: FlowFlag[] = [];
-    if (!((b0 | b1) & (SB_SYN | SB_SYNACK))) flags.push('no_syn');
-    if (fl & F_GAP) flags.push('gap');
-    if (fl & (F_TRUNC_0 << client)) flags.push('truncated_c');
-    if (fl & (F_TRUNC_0 << srv)) flags.push('truncated_s');
-    if (fl & F_EVICTED) flags.push('evicted');
-    if (fl & F_CONFLICT) flags.push('overlap_conflict');
     const d = slot * RD;
     const sd = (si: number): number => d + D_SIDE + DS_SIDE * si;
     const firstUs = this.D[d + D_FIRST];
@@ -984,8 +991,77 @@ export class FlowTable {
       packets: { c: this.D[sd(client) + SD_PACKETS], s: this.D[sd(srv) + SD_PACKETS] },
       bytes: { c: this.D[sd(client) + SD_BYTES], s: this.D[sd(srv) + SD_BYTES] },
       end,
-      flags,
+      flags: this.flagsOf(slot, client),
     };
+  }
+
+  /**
+   * What flowHeadJson(flowHead(slot, end)) is, written straight into `out` (no object or string
+   * per flow: building them, hashing through crypto and copying the string cost several µs a flow).
+   */
+  writeHead(slot: number, end: FlowEnd, out: Buffer, pos: number): number {
+    const r = slot * RI;
+    const I = this.I;
+    const client = this.clientOf(slot);
+    const srv = 1 - client;
+    const alen = I[r + I_BITS] & B_V6 ? 16 : 4;
+    const a0 = slot * AS;
+    const a1 = slot * AS + 16;
+    const p0 = I[r + I_PORT0];
+    const p1 = I[r + I_PORT1];
+    const d = slot * RD;
+    const firstUs = this.D[d + D_FIRST];
+    pos = putString(out, pos, '{"type":"flow","v":1,"id":"');
+    // the community id goes first into the line's tail (after the room the id needs), the id is hashed from it
+    const cidAt = pos + 17 + 18;
+    putCommunityIdV1(out, cidAt, this.addrs, a0, a1, alen, p0, p1);
+    pos = putFlowId(out, pos, out, cidAt, COMMUNITY_ID_BYTES, firstUs);
+    pos = putString(out, pos, '","community_id":"');
+    if (pos !== cidAt) throw new Error('flow head layout');
+    pos += COMMUNITY_ID_BYTES;
+    pos = putString(out, pos, '","client":{"ip":"');
+    pos = this.putIp(out, pos, client === 0 ? a0 : a1, alen);
+    pos = putString(out, pos, '","port":');
+    pos = putNumber(out, pos, client === 0 ? p0 : p1);
+    pos = putString(out, pos, '},"server":{"ip":"');
+    pos = this.putIp(out, pos, srv === 0 ? a0 : a1, alen);
+    pos = putString(out, pos, '","port":');
+    pos = putNumber(out, pos, srv === 0 ? p0 : p1);
+    pos = putString(out, pos, '},"first_ts":');
+    pos = putTsUs(out, pos, firstUs);
+    pos = putString(out, pos, ',"last_ts":');
+    pos = putTsUs(out, pos, this.D[d + D_LAST]);
+    const sc = d + D_SIDE + DS_SIDE * client;
+    const ss = d + D_SIDE + DS_SIDE * srv;
+    pos = putString(out, pos, ',"packets":{"c":');
+    pos = putNumber(out, pos, this.D[sc + SD_PACKETS]);
+    pos = putString(out, pos, ',"s":');
+    pos = putNumber(out, pos, this.D[ss + SD_PACKETS]);
+    pos = putString(out, pos, '},"bytes":{"c":');
+    pos = putNumber(out, pos, this.D[sc + SD_BYTES]);
+    pos = putString(out, pos, ',"s":');
+    pos = putNumber(out, pos, this.D[ss + SD_BYTES]);
+    pos = putString(out, pos, '},"end":"');
+    pos = putString(out, pos, end);
+    pos = putString(out, pos, '","flags":');
+    const flags = this.flagsOf(slot, client);
+    pos = putString(out, pos, flags.length ? `["${flags.join('","')}"]` : '[]');
+    return putString(out, pos, ',"chunks":[');
+  }
+
+  private putIp(out: Buffer, pos: number, off: number, len: number): number {
+    if (len !== 4) return putString(out, pos, ipString(this.addrs, off, len));
+    for (let i = 0; i < 4; i++) {
+      if (i) out[pos++] = 0x2e; // .
+      pos = putNumber(out, pos, this.addrs[off + i]);
+    }
+    return pos;
+  }
+
+  /** an upper bound of the NDJSON line of the slot's flow (see flowLineBound) */
+  lineBound(slot: number): number {
+    const d = slot * RD + D_SIDE;
+    return flowLineBound(this.D[d + SD_BYTES] + this.D[d + DS_SIDE + SD_BYTES], this.chunkCount(slot));
   }
 
   /** chunks kept by the slot's flow */
@@ -1049,12 +1125,12 @@ class EmittedView implements EmittedFlow {
   }
 
   lineMaxBytes(): number {
-    return flowLineBound(this.head(), this.table.chunkCount(this.slot));
+    return this.table.lineBound(this.slot);
   }
 
   writeLine(out: Buffer, pos: number): number {
     const client = this.table.clientOf(this.slot);
-    pos = putString(out, pos, flowHeadJson(this.head()));
+    pos = this.table.writeHead(this.slot, this.end, out, pos);
     pos = this.table.writeChunks(this.slot, out, pos, client);
     return putLineEnd(out, pos);
   }
