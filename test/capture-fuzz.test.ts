@@ -96,6 +96,9 @@ describe('fuzzed captures', () => {
       // one packet may land before the oldest flows are shed
       expect(s.buffered_bytes_peak).toBeLessThanOrEqual(opts.maxBufferedBytes + opts.maxRecordBytes);
       expect(s.flows_open).toBeLessThanOrEqual(opts.maxFlows);
+      // every flow has been emitted and released: the byte account is back to zero, never below
+      expect(s.flows_open).toBe(0);
+      expect(s.buffered_bytes).toBe(0);
       // the table's rows and payload pages are bounded by the same options
       expect(s.flow_slots).toBeLessThanOrEqual(opts.maxFlows);
       expect(s.payload_pages_peak * 2048).toBeLessThanOrEqual(opts.maxBufferedBytes + opts.maxRecordBytes + 2048);

@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { flowsOf } from '../scripts/compare-follow.js';
+import { createFlowReader } from '../src/flows/reader.js';
 import { directionBytes, type FlowRecord } from '../src/flows/record.js';
 
 /**
@@ -28,6 +29,20 @@ describe.skipIf(!have)('samples', () => {
     // the data connections are in the captures but not emitted
     const all = flowsOf(readFileSync(S('benign.pcap')), { all: true });
     expect(all.length).toBeGreaterThan(flows.length / 2 + 50);
+  });
+
+  it('the payload account returns to zero: data connections let go of what they held before being judged', () => {
+    for (const name of ['benign.pcap', 'attacks.pcap', 'ipv6.pcap']) {
+      for (const options of [{}, { maxFlowBytes: 40 }, { detectBytes: 3 }]) {
+        const r = createFlowReader(options, () => {});
+        r.push(readFileSync(S(name)));
+        r.end();
+        const st = r.stats();
+        expect(st.flows_other, name).toBeGreaterThan(0);
+        expect(st.buffered_bytes_peak, name).toBeGreaterThan(0);
+        expect(st.buffered_bytes, `${name} ${JSON.stringify(options)}`).toBe(0);
+      }
+    }
   });
 
   it('-i any as LINUX_SLL and LINUX_SLL2: the same sessions and bytes, and the labelled ones', () => {

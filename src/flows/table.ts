@@ -90,6 +90,8 @@ const SB_SYN = 2;
 const SB_SYNACK = 4;
 const SB_FIN = 8;
 const SB_TRUNC = 16;
+/** the side's first HEAD bytes are kept (so a packet need not read the cold row's count) */
+const SB_HEAD_FULL = 32;
 
 // hot doubles: times and byte counts, which outgrow 32 bits
 const D_LAST = 8;
@@ -114,12 +116,11 @@ const CS_HEADLEN = -5;
 const C_STORE = 9;
 if (C_STORE + STORE_INTS > 16) throw new Error('cold flow row: the store overlaps the doubles');
 // cold doubles (array CD, doubles 8..15 = ints 16..31)
-/** from the side's base D_SIDE + DS_SIDE * si: doubles 8, 11 and 9, 12 */
-const CSD_RETAINED = -1;
+/** from the side's base D_SIDE + DS_SIDE * si: doubles 9, 12 */
 const CSD_PENDING = 0;
 const CD_FIRST = 10;
-/** payload bytes kept by the flow (both sides, delivered chunks) */
-const CD_RETAINED = 13;
+// (the bytes a flow keeps are not counted apart: while it retains payload, which it does from its
+// first packet, a side keeps min(its delivered bytes, maxFlowBytes) — see keptOf)
 
 /** bytes per slot in `addrs`: side 0's address, then side 1's (4 or 16 bytes used) */
 const AS = 32;
@@ -483,11 +484,18 @@ export class FlowTable {
     return this.pending[slot * 2 + si] ?? NO_PENDING;
   }
 
-  /** drop kept payload and queued segments of a slot */
+  /** payload bytes the slot's flow keeps in delivered chunks (both sides) */
+  private keptOf(slot: number): number {
+    if (!(this.I[slot * RI + I_BITS] & B_RETAIN)) return 0;
+    const d = slot * RD + D_SIDE;
+    const max = this.opts.maxFlowBytes;
+    return Math.min(this.D[d + SD_BYTES], max) + Math.min(this.D[d + DS_SIDE + SD_BYTES], max);
+  }
+
+  /** drop kept payload and queued segments of a slot (before it stops retaining: keptOf needs that) */
   private release(slot: number): void {
     const d = slot * RD;
-    this.retainedTotal -= this.CD[d + CD_RETAINED];
-    this.CD[d + CD_RETAINED] = 0;
+    this.retainedTotal -= this.keptOf(slot);
     this.arena.release(this.C, slot * RI + C_STORE);
     for (let si = 0; si < 2; si++) {
       this.retainedTotal -= this.CD[d + D_SIDE + DS_SIDE * si + CSD_PENDING];
@@ -605,36 +613,37 @@ export class FlowTable {
     const sd = slot * RD + D_SIDE + DS_SIDE * si;
     const I = this.I;
     const D = this.D;
-    const headLen = this.C[sr + CS_HEADLEN];
-    if (headLen < HEAD) {
+    if (!(I[sr + S_BITS] & SB_HEAD_FULL)) {
+      const headLen = this.C[sr + CS_HEADLEN];
       const n = Math.min(HEAD - headLen, len);
       const h0 = slot * 2 * HEAD + si * HEAD + headLen;
       for (let i = 0; i < n; i++) this.heads[h0 + i] = buf[off + i];
       this.C[sr + CS_HEADLEN] = headLen + n;
+      if (headLen + n === HEAD) I[sr + S_BITS] |= SB_HEAD_FULL;
     }
     const at = D[sd + SD_STREAM];
-    D[sd + SD_BYTES] += len;
+    const before = D[sd + SD_BYTES];
+    D[sd + SD_BYTES] = before + len;
     D[sd + SD_STREAM] = at + len;
     I[sr + S_NEXT] = (I[sr + S_NEXT] + len) | 0;
+    // the side keeps min(delivered, maxFlowBytes) (keptOf): counted now, so that a release by the
+    // detection below takes back exactly what was counted
+    let keep = 0;
+    if (I[r + I_BITS] & B_RETAIN) {
+      keep = Math.min(len, this.opts.maxFlowBytes - Math.min(before, this.opts.maxFlowBytes));
+      this.retainedTotal += keep;
+    }
     // decide first: a connection found not to be FTP by this very segment never copies it
     if (I[r + I_CLS] === CLS_UNKNOWN) this.detect(slot, false);
     if (!(I[r + I_BITS] & B_RETAIN)) return;
-    let keep = len;
-    const retained = this.CD[sd + CSD_RETAINED];
-    if (retained + len > this.opts.maxFlowBytes) {
-      keep = this.opts.maxFlowBytes - retained;
+    if (keep < len) {
       if (!(I[sr + S_BITS] & SB_TRUNC)) {
         I[sr + S_BITS] |= SB_TRUNC;
         I[r + I_FLAGS] |= F_TRUNC_0 << si;
         this.counters.truncated++;
       }
     }
-    if (keep > 0) {
-      this.arena.append(this.C, r + C_STORE, si, buf, off, keep, at, this.chunkTs);
-      this.CD[sd + CSD_RETAINED] = retained + keep;
-      this.CD[slot * RD + CD_RETAINED] += keep;
-      this.retainedTotal += keep;
-    }
+    if (keep > 0) this.arena.append(this.C, r + C_STORE, si, buf, off, keep, at, this.chunkTs);
   }
 
   /** Retransmitted bytes at stream offset `at`: compare with what was delivered (first copy wins). */
@@ -738,8 +747,8 @@ export class FlowTable {
       this.counters.flows_other++;
       if (!this.opts.all) {
         // not emitted: drop what was kept and only count from now on
-        this.I[r + I_BITS] &= ~B_RETAIN;
         this.release(slot);
+        this.I[r + I_BITS] &= ~B_RETAIN;
       }
     }
   }
@@ -843,7 +852,7 @@ export class FlowTable {
     while (s >= 0 && this.overBuffered()) {
       const nxt = this.I[s * RI + I_NEXT];
       const d = s * RD;
-      if (s !== current && (this.CD[d + CD_RETAINED] > 0 || this.CD[d + D_SIDE + CSD_PENDING] > 0 || this.CD[d + D_SIDE + DS_SIDE + CSD_PENDING] > 0)) {
+      if (s !== current && (this.keptOf(s) > 0 || this.CD[d + D_SIDE + CSD_PENDING] > 0 || this.CD[d + D_SIDE + DS_SIDE + CSD_PENDING] > 0)) {
         this.evict(s, true);
       }
       s = nxt;
@@ -1091,7 +1100,7 @@ export class FlowTable {
 
   /** payload bytes kept by the slot's flow (gaps excluded) */
   keptBytes(slot: number): number {
-    return this.CD[slot * RD + CD_RETAINED];
+    return this.keptOf(slot);
   }
 
   /** the slot's chunks as NDJSON (see writeChunksJson) */
