@@ -3,12 +3,14 @@
  *
  * A flow's chunks are records written one after another into a chain of 2 KiB pages: a 32-byte
  * header (time, stream offset, side/gap/length, where the previous record is) followed by the
- * bytes. The flow's store is six ints of its table row (first and current page, bytes used, chunk
- * count, last record), so a delivered segment costs one copy into a page whose cache lines the
- * header shares: no object, array or Buffer per flow or per chunk. (The first layout, a store
- * object per flow with its metadata in a Float64Array of its own, cost four dependent cache
- * misses per chunk: the profile's largest item after the flow lookup.) A chunk larger than what
- * is left of a page (loopback captures carry 64 KiB segments) continues in the next pages.
+ * bytes. The store is three ints of the owner's rows: the current page and the bytes used in it
+ * (in the row every packet touches anyway), the first page (in a row read when the flow starts and
+ * ends); the chunk count and the last record's place sit in the current page's header. So a
+ * delivered segment costs one copy into a page whose cache lines the header shares: no object,
+ * array or Buffer per flow or per chunk, and no other memory. (The first layout, a store object
+ * per flow with its metadata in a Float64Array of its own, cost four dependent cache misses per
+ * chunk: the profile's largest item after the flow lookup.) A chunk larger than what is left of a
+ * page (loopback captures carry 64 KiB segments) continues in the next pages.
  * Pages go back to the arena when the flow is emitted; slabs are allocated once and reused.
  */
 import { copyView, ViewCache } from '../common/views.js';
@@ -20,10 +22,15 @@ const PAGE_SHIFT = 11;
 const SLAB_SHIFT = 7;
 const IN_SLAB = PAGES_PER_SLAB - 1;
 
-// page header: next page + 1 (0: none), bytes used in this page
+// page header: next page + 1 (0: none), bytes used in this page; in the store's current page also
+// its chunk count and the page + 1 and offset of its last record
 const PH_NEXT = 0;
 const PH_END = 4;
-const PAGE_HDR = 8;
+const PH_COUNT = 8;
+const PH_LAST_PAGE = 12;
+const PH_LAST_AT = 16;
+const PAGE_HDR = 24;
+export const PAGE_HEADER_BYTES = PAGE_HDR;
 
 // chunk record header (little-endian: the machine's order, no swaps); records start 8-aligned
 const R_TS = 0;
@@ -34,21 +41,13 @@ const R_INFO = 16;
 const R_PREV_PAGE = 24;
 const R_PREV_AT = 28;
 const REC = 32;
+export const RECORD_HEADER_BYTES = REC;
 /** a record whose header and bytes fit here starts a new page rather than split */
 const MAX_WHOLE = PAGE - PAGE_HDR;
 
-// the store: STORE_INTS ints of the owner's Int32Array (all 0 = empty, so a zeroed row is one)
-/** first page + 1 */
-const ST_FIRST = 0;
-/** current page + 1 */
-const ST_CUR = 1;
-/** bytes used in the current page */
-const ST_USED = 2;
-const ST_COUNT = 3;
-/** page + 1 and offset of the last record */
-const ST_LAST_PAGE = 4;
-const ST_LAST_AT = 5;
-export const STORE_INTS = 6;
+// the store (all 0 = empty, so zeroed rows hold one): H[h] current page + 1, H[h + 1] bytes used
+// in it; C[c] first page + 1
+export const STORE_HOT_INTS = 2;
 
 /** the view of the segment's source buffer (the capture's read block, nearly always) */
 const sources = new ViewCache();
@@ -81,22 +80,33 @@ export class PayloadArena {
     return this.slabs.length * PAGES_PER_SLAB * PAGE;
   }
 
-  /** chunks in the store at I[s] */
-  count(I: Int32Array, s: number): number {
-    return I[s + ST_COUNT];
+  /** chunks in the store whose current page is H[h] */
+  count(H: Int32Array, h: number): number {
+    const cur = H[h] - 1;
+    return cur < 0 ? 0 : this.views[cur >> SLAB_SHIFT].getInt32(((cur & IN_SLAB) << PAGE_SHIFT) + PH_COUNT, true);
   }
 
   /**
-   * Append a chunk to the store at I[s]: payload bytes `src[off, off+len)` (or a gap of `len`
+   * Append a chunk to the store (H[h], C[c]): payload bytes `src[off, off+len)` (or a gap of `len`
    * bytes when src is null) of side `side`, at stream offset `stream`, stamped `tsUs`.
    */
-  append(I: Int32Array, s: number, side: number, src: Buffer | null, off: number, len: number, stream: number, tsUs: number): void {
+  append(H: Int32Array, h: number, C: Int32Array, c: number, side: number, src: Buffer | null, off: number, len: number, stream: number, tsUs: number): void {
     const bytes = src ? len : 0;
-    let cur = I[s + ST_CUR] - 1;
-    let used = I[s + ST_USED];
+    let cur = H[h] - 1;
+    let used = H[h + 1];
+    let count = 0;
+    let lastPage = 0;
+    let lastAt = 0;
+    if (cur >= 0) {
+      const cv = this.views[cur >> SLAB_SHIFT];
+      const cb = (cur & IN_SLAB) << PAGE_SHIFT;
+      count = cv.getInt32(cb + PH_COUNT, true);
+      lastPage = cv.getInt32(cb + PH_LAST_PAGE, true);
+      lastAt = cv.getInt32(cb + PH_LAST_AT, true);
+    }
     // a record that fits a page is never split; a larger one starts where its header fits
     if (cur < 0 || PAGE - used < (REC + bytes <= MAX_WHOLE ? REC + bytes : REC)) {
-      cur = this.newPage(I, s, cur, used);
+      cur = this.newPage(C, c, cur, used);
       used = PAGE_HDR;
     }
     let v = this.views[cur >> SLAB_SHIFT];
@@ -105,10 +115,10 @@ export class PayloadArena {
     v.setFloat64(at + R_TS, tsUs, true);
     v.setFloat64(at + R_STREAM, stream, true);
     v.setFloat64(at + R_INFO, side + (src ? 0 : 2) + 4 * len, true);
-    v.setInt32(at + R_PREV_PAGE, I[s + ST_LAST_PAGE], true);
-    v.setInt32(at + R_PREV_AT, I[s + ST_LAST_AT], true);
-    I[s + ST_LAST_PAGE] = cur + 1;
-    I[s + ST_LAST_AT] = used;
+    v.setInt32(at + R_PREV_PAGE, lastPage, true);
+    v.setInt32(at + R_PREV_AT, lastAt, true);
+    lastPage = cur + 1;
+    lastAt = used;
     used += REC;
     if (src) {
       const sv = sources.of(src);
@@ -116,7 +126,7 @@ export class PayloadArena {
       copyView(sv, off, v, b + used, n);
       used += n;
       for (let done = n; done < len; done += n) {
-        cur = this.newPage(I, s, cur, used);
+        cur = this.newPage(C, c, cur, used);
         v = this.views[cur >> SLAB_SHIFT];
         b = (cur & IN_SLAB) << PAGE_SHIFT;
         n = Math.min(len - done, MAX_WHOLE);
@@ -126,24 +136,28 @@ export class PayloadArena {
     }
     used = (used + 7) & ~7;
     v.setInt32(b + PH_END, used, true);
-    I[s + ST_CUR] = cur + 1;
-    I[s + ST_USED] = used;
-    I[s + ST_COUNT]++;
+    v.setInt32(b + PH_COUNT, count + 1, true);
+    v.setInt32(b + PH_LAST_PAGE, lastPage, true);
+    v.setInt32(b + PH_LAST_AT, lastAt, true);
+    H[h] = cur + 1;
+    H[h + 1] = used;
   }
 
   /** Give the store's pages back and empty it. */
-  release(I: Int32Array, s: number): void {
-    for (let p = I[s + ST_FIRST] - 1; p >= 0; ) {
+  release(H: Int32Array, h: number, C: Int32Array, c: number): void {
+    for (let p = C[c] - 1; p >= 0; ) {
       const next = this.views[p >> SLAB_SHIFT].getInt32(((p & IN_SLAB) << PAGE_SHIFT) + PH_NEXT, true) - 1;
       this.freePages[this.freeTop++] = p;
       this.pagesInUse--;
       p = next;
     }
-    I.fill(0, s, s + STORE_INTS);
+    H[h] = 0;
+    H[h + 1] = 0;
+    C[c] = 0;
   }
 
-  /** a page for the store at I[s], linked after `cur` (whose records end at `used`) */
-  private newPage(I: Int32Array, s: number, cur: number, used: number): number {
+  /** a page for the store, linked after `cur` (whose records end at `used`), or its first (C[c]) */
+  private newPage(C: Int32Array, c: number, cur: number, used: number): number {
     if (this.freeTop === 0) this.addSlab();
     this.pagesInUse++;
     if (this.pagesInUse > this.pagesPeak) this.pagesPeak = this.pagesInUse;
@@ -157,7 +171,7 @@ export class PayloadArena {
       const cv = this.views[cur >> SLAB_SHIFT];
       cv.setInt32(cb + PH_NEXT, p + 1, true);
       cv.setInt32(cb + PH_END, used, true);
-    } else I[s + ST_FIRST] = p + 1;
+    } else C[c] = p + 1;
     return p;
   }
 
@@ -201,9 +215,9 @@ export class ChunkCursor {
 
   constructor(private readonly arena: PayloadArena) {}
 
-  first(I: Int32Array, s: number): boolean {
-    if (I[s + ST_COUNT] === 0) return false;
-    this.nextPage = I[s + ST_FIRST] - 1;
+  first(H: Int32Array, h: number, C: Int32Array, c: number): boolean {
+    if (H[h] === 0) return false;
+    this.nextPage = C[c] - 1;
     this.nextOff = PAGE_HDR;
     return this.next();
   }
@@ -238,9 +252,12 @@ export class ChunkCursor {
     return true;
   }
 
-  last(I: Int32Array, s: number): boolean {
-    if (I[s + ST_COUNT] === 0) return false;
-    this.read(I[s + ST_LAST_PAGE] - 1, I[s + ST_LAST_AT]);
+  last(H: Int32Array, h: number): boolean {
+    const cur = H[h] - 1;
+    if (cur < 0) return false;
+    const v = this.arena.view(cur);
+    const b = this.arena.base(cur);
+    this.read(v.getInt32(b + PH_LAST_PAGE, true) - 1, v.getInt32(b + PH_LAST_AT, true));
     return true;
   }
 
@@ -295,12 +312,12 @@ export class ChunkCursor {
 }
 
 /**
- * The chunk objects of the NDJSON line, comma-separated, for the store at I[s] of a flow whose
+ * The chunk objects of the NDJSON line, comma-separated, for the store (H[h], C[c]) of a flow whose
  * client is side `client` (at emission the pages are cold: they are read once, in order).
  */
-export function writeChunksJson(cur: ChunkCursor, I: Int32Array, s: number, out: Buffer, pos: number, client: number): number {
+export function writeChunksJson(cur: ChunkCursor, H: Int32Array, h: number, C: Int32Array, c: number, out: Buffer, pos: number, client: number): number {
   const ov = outputs.of(out);
-  for (let ok = cur.first(I, s), i = 0; ok; ok = cur.next(), i++) {
+  for (let ok = cur.first(H, h, C, c), i = 0; ok; ok = cur.next(), i++) {
     if (i) out[pos++] = 0x2c; // ,
     pos = putChunkHead(out, ov, pos, cur.side === client, cur.tsUs);
     if (cur.gap) pos = putGap(out, pos, cur.len);

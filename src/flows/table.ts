@@ -1,7 +1,7 @@
 import type { TcpSegmentView } from '../decode/packet.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/packet.js';
 import { ViewCache } from '../common/views.js';
-import { ChunkCursor, PAGE, PayloadArena, STORE_INTS, writeChunksJson } from './chunks.js';
+import { ChunkCursor, PAGE, PayloadArena, STORE_HOT_INTS, writeChunksJson } from './chunks.js';
 import { COMMUNITY_ID_BYTES, communityIdV1At, flowIdOf, putCommunityIdV1, putFlowId } from './community-id.js';
 import { isCommand, isGreeting, isNotFtpClient, isReply } from './head-words.js';
 import type { FlowOptions } from './options.js';
@@ -102,6 +102,9 @@ const SD_PACKETS = 0;
 const SD_BYTES = 1;
 /** stream offset of S_NEXT (delivered bytes + gap bytes) */
 const SD_STREAM = 2;
+/** the payload store's current page and bytes used in it (chunks.ts): ints 30, 31 (double 15) */
+const I_STORE = 30;
+if (I_STORE + STORE_HOT_INTS > RI || I_STORE < 2 * (D_SIDE + 2 * DS_SIDE)) throw new Error('hot flow row: the store overlaps');
 
 // cold ints (array C)
 const C_SERVER = 0;
@@ -112,9 +115,8 @@ const C_GEN = 3;
 /** from the side's base I_SIDE + IS_SIDE * si: ints 4, 7 and 5, 8 */
 const CS_FINSEQ = -6;
 const CS_HEADLEN = -5;
-/** the slot's payload store (STORE_INTS ints, chunks.ts): ints 9..14 */
-const C_STORE = 9;
-if (C_STORE + STORE_INTS > 16) throw new Error('cold flow row: the store overlaps the doubles');
+/** the payload store's first page (chunks.ts) */
+const C_FIRST = 9;
 // cold doubles (array CD, doubles 8..15 = ints 16..31)
 /** from the side's base D_SIDE + DS_SIDE * si: doubles 9, 12 */
 const CSD_PENDING = 0;
@@ -496,7 +498,7 @@ export class FlowTable {
   private release(slot: number): void {
     const d = slot * RD;
     this.retainedTotal -= this.keptOf(slot);
-    this.arena.release(this.C, slot * RI + C_STORE);
+    this.arena.release(this.I, slot * RI + I_STORE, this.C, slot * RI + C_FIRST);
     for (let si = 0; si < 2; si++) {
       this.retainedTotal -= this.CD[d + D_SIDE + DS_SIDE * si + CSD_PENDING];
       this.CD[d + D_SIDE + DS_SIDE * si + CSD_PENDING] = 0;
@@ -601,7 +603,7 @@ export class FlowTable {
     this.I[slot * RI + I_FLAGS] |= F_GAP;
     this.counters.holes++;
     this.counters.hole_bytes += n;
-    if (this.I[slot * RI + I_BITS] & B_RETAIN) this.arena.append(this.C, slot * RI + C_STORE, si, null, 0, n, this.D[sd + SD_STREAM], ts);
+    if (this.I[slot * RI + I_BITS] & B_RETAIN) this.arena.append(this.I, slot * RI + I_STORE, this.C, slot * RI + C_FIRST, si, null, 0, n, this.D[sd + SD_STREAM], ts);
     this.D[sd + SD_STREAM] += n;
     this.I[sr + S_NEXT] = (this.I[sr + S_NEXT] + n) | 0;
   }
@@ -643,7 +645,7 @@ export class FlowTable {
         this.counters.truncated++;
       }
     }
-    if (keep > 0) this.arena.append(this.C, r + C_STORE, si, buf, off, keep, at, this.chunkTs);
+    if (keep > 0) this.arena.append(this.I, r + I_STORE, this.C, r + C_FIRST, si, buf, off, keep, at, this.chunkTs);
   }
 
   /** Retransmitted bytes at stream offset `at`: compare with what was delivered (first copy wins). */
@@ -651,7 +653,7 @@ export class FlowTable {
     if (!(this.I[slot * RI + I_BITS] & B_RETAIN) || this.I[slot * RI + I_FLAGS] & F_CONFLICT) return;
     const c = this.cursor;
     const end = at + len;
-    for (let ok = c.last(this.C, slot * RI + C_STORE), walked = 0; ok && walked < 64; ok = c.prev(), walked++) {
+    for (let ok = c.last(this.I, slot * RI + I_STORE), walked = 0; ok && walked < 64; ok = c.prev(), walked++) {
       if (c.side !== si) continue;
       const cOff = c.stream;
       const cEnd = cOff + c.len;
@@ -923,7 +925,7 @@ export class FlowTable {
     }
     this.count--;
     this.unlink(slot);
-    this.arena.release(this.C, r + C_STORE);
+    this.arena.release(this.I, r + I_STORE, this.C, r + C_FIRST);
     this.pending[slot * 2] = this.pending[slot * 2 + 1] = NO_PENDING;
     I[r + I_BITS] = 0;
     this.C[r + C_GEN]++;
@@ -1090,12 +1092,12 @@ export class FlowTable {
 
   /** chunks kept by the slot's flow */
   chunkCount(slot: number): number {
-    return this.arena.count(this.C, slot * RI + C_STORE);
+    return this.arena.count(this.I, slot * RI + I_STORE);
   }
 
   /** a cursor over the slot's chunks, at the first one (false: none) */
   firstChunk(slot: number): ChunkCursor | null {
-    return this.cursor.first(this.C, slot * RI + C_STORE) ? this.cursor : null;
+    return this.cursor.first(this.I, slot * RI + I_STORE, this.C, slot * RI + C_FIRST) ? this.cursor : null;
   }
 
   /** payload bytes kept by the slot's flow (gaps excluded) */
@@ -1105,7 +1107,7 @@ export class FlowTable {
 
   /** the slot's chunks as NDJSON (see writeChunksJson) */
   writeChunks(slot: number, out: Buffer, pos: number, client: number): number {
-    return writeChunksJson(this.cursor, this.C, slot * RI + C_STORE, out, pos, client);
+    return writeChunksJson(this.cursor, this.I, slot * RI + I_STORE, this.C, slot * RI + C_FIRST, out, pos, client);
   }
 }
 
