@@ -24,13 +24,14 @@ import {
  * to `detectBytes`); an FTP greeting makes it an FTP control flow, anything else makes it "other",
  * whose payload is then only counted (not copied), unless `all` is set.
  *
- * Layout: a flow is a slot, its state a row of an Int32Array and of a Float64Array (hash chain, LRU
- * links, TCP state of both sides), its addresses and stream heads rows of two Buffers. Objects
- * with pointers between them (flow -> sides -> side, a Map for the index) cost a cache miss at
- * every hop, and a live capture creates and drops hundreds of thousands of them for the GC: with
- * rows, a packet touches a bucket and two rows, and a flow that ends leaves no garbage behind.
- * Kept payload lives in the pages of one arena (chunks.ts), its store in the row; only what is
- * rare lives in objects: queued out-of-order segments.
+ * Layout: a flow is a slot, its state a hot row (hash chain, LRU links, TCP state of both sides:
+ * what every packet touches) and a cold row (what its start and end need), each seen as ints and
+ * doubles, its addresses and stream heads rows of two Buffers. Objects with pointers between them
+ * (flow -> sides -> side, a Map for the index) cost a cache miss at every hop, and a live capture
+ * creates and drops hundreds of thousands of them for the GC: with rows, a packet touches a bucket
+ * and a hot row, and a flow that ends leaves no garbage behind. Kept payload lives in the pages of
+ * one arena (chunks.ts), its store in the rows and the current page; only what is rare lives in
+ * objects: queued out-of-order segments.
  */
 
 const CLS_UNKNOWN = 0;
