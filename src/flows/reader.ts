@@ -39,14 +39,19 @@ export function createFlowReader(options: Record<string, unknown> | FlowOptions,
  * only), which can write its NDJSON line straight from the table's storage (ftp-flows does) or
  * build the FlowRecord.
  */
-export function createEmittingFlowReader(options: Record<string, unknown> | FlowOptions, onFlow: (flow: EmittedFlow) => void): FlowReader {
+export function createEmittingFlowReader(
+  options: Record<string, unknown> | FlowOptions,
+  onFlow: (flow: EmittedFlow) => void,
+  /** internal: the flow table's LRU move batch (tests compare 1, moves made at once, with the default) */
+  tuning: { touchLog?: number } = {},
+): FlowReader {
   const opts = normalizeFlowOptions(options as Record<string, unknown>);
   const decoder = new PacketDecoder({
     maxDatagrams: opts.maxFragmentDatagrams,
     maxBytes: opts.maxFragmentBytes,
     timeoutUs: Math.round(opts.fragmentTimeout * 1e6),
   });
-  const table = new FlowTable(opts, onFlow);
+  const table = new FlowTable(opts, onFlow, tuning.touchLog);
   const warnings: FlowReaderWarning[] = [];
   let file: string | undefined;
   let files = 0;

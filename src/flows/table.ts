@@ -204,6 +204,16 @@ export class FlowTable {
   private lastSlot = NONE;
   private lruHead = NONE;
   private lruTail = NONE;
+  /**
+   * LRU moves not yet made: slots in the order they were touched, with the touch's number (see
+   * touch). touchSeq[slot] is the number of the slot's latest logged touch, 0 when none waits.
+   */
+  private readonly touchLog: Int32Array;
+  private readonly touchLogSeq: Int32Array;
+  private touchLogLen = 0;
+  private touchSeq = new Int32Array(0);
+  /** the slot touched last (a repeated touch changes nothing) */
+  private lastTouched = NONE;
   private retainedTotal = 0;
   private nowUs = 0;
   /** time stamped on chunks delivered now: the current packet's */
@@ -223,10 +233,14 @@ export class FlowTable {
     retransmitted: 0, overlap_conflicts: 0, out_of_order: 0, out_of_order_dropped: 0, port_reuse: 0, stray_after_close: 0,
   };
 
+  /** `touchLogSize`: LRU moves batched (1: made at once; tests compare the two) */
   constructor(
     private readonly opts: FlowOptions,
     private readonly onFlow: (flow: EmittedFlow) => void,
+    touchLogSize = TOUCH_LOG,
   ) {
+    this.touchLog = new Int32Array(touchLogSize);
+    this.touchLogSeq = new Int32Array(touchLogSize);
     this.idleUs = Math.round(opts.idleTimeout * 1e6);
     this.portSet = new Set(opts.ports);
     this.emitted = new EmittedView(this);
@@ -311,7 +325,10 @@ export class FlowTable {
       }
     }
     if (slot < 0) {
-      if (this.count >= this.opts.maxFlows && this.lruHead >= 0) this.evict(this.lruHead, false);
+      if (this.count >= this.opts.maxFlows) {
+        this.applyTouches();
+        if (this.lruHead >= 0) this.evict(this.lruHead, false);
+      }
       slot = this.create(h, ka, kb, kp, v6, v, srcFirst, ts);
       if (this.portSet.size && (this.portSet.has(sp) || this.portSet.has(dp))) this.classify(slot, CLS_FTP);
     } else {
@@ -367,6 +384,7 @@ export class FlowTable {
 
   /** End of input: every open flow is emitted with end "eof", oldest first. */
   end(): void {
+    this.applyTouches();
     const open: number[] = [];
     for (let s = this.lruHead; s >= 0; s = this.I[s * RI + I_NEXT]) if (!(this.I[s * RI + I_BITS] & B_CLOSED)) open.push(s);
     open.sort((a, b) => this.CD[a * RD + CD_FIRST] - this.CD[b * RD + CD_FIRST]);
@@ -432,7 +450,9 @@ export class FlowTable {
     this.buckets[b] = slot;
     this.count++;
     this.counters.flows++;
+    // in the list at once (removal unlinks it), in its place among waiting moves when they are made
     this.append(slot);
+    this.touch(slot);
     return slot;
   }
 
@@ -451,6 +471,9 @@ export class FlowTable {
     this.addrs.copy(addrs);
     const heads = Buffer.alloc(n * 2 * HEAD);
     this.heads.copy(heads);
+    const touchSeq = new Int32Array(n);
+    touchSeq.set(this.touchSeq);
+    this.touchSeq = touchSeq;
     const free = new Int32Array(n);
     // lowest slots on top of the stack: rows in use stay packed at the front
     let top = 0;
@@ -851,6 +874,7 @@ export class FlowTable {
 
   /** Too many payload bytes held in total: evict least recently active flows (not the current one). */
   private shedBuffered(current: number): void {
+    this.applyTouches();
     let s = this.lruHead;
     while (s >= 0 && this.overBuffered()) {
       const nxt = this.I[s * RI + I_NEXT];
@@ -881,10 +905,14 @@ export class FlowTable {
       this.closedHead = 0;
     }
     const limit = this.nowUs - this.idleUs;
+    // the list's head is the least recently active flow unless a move waits for it (then another
+    // flow may be older): the waiting moves are made first
+    if (this.lruHead >= 0 && this.touchSeq[this.lruHead] !== 0) this.applyTouches();
     while (this.lruHead >= 0 && this.D[this.lruHead * RD + D_LAST] < limit) {
       const s = this.lruHead;
       if (this.I[s * RI + I_BITS] & B_CLOSED) this.remove(s);
       else this.finish(s, 'idle');
+      if (this.lruHead >= 0 && this.touchSeq[this.lruHead] !== 0) this.applyTouches();
     }
   }
 
@@ -926,6 +954,9 @@ export class FlowTable {
     }
     this.count--;
     this.unlink(slot);
+    // its waiting move, if any, is void (the slot may hold another flow before the moves are made)
+    this.touchSeq[slot] = 0;
+    if (this.lastTouched === slot) this.lastTouched = NONE;
     this.arena.release(this.I, r + I_STORE, this.C, r + C_FIRST);
     this.pending[slot * 2] = this.pending[slot * 2 + 1] = NO_PENDING;
     I[r + I_BITS] = 0;
@@ -955,10 +986,42 @@ export class FlowTable {
     this.lruTail = slot;
   }
 
+  /**
+   * The slot was active: it goes to the LRU list's tail — later. Each move reads and writes the rows
+   * of the slot's neighbours, three cache misses at a random place; most packets of a capture moved
+   * a flow. So moves are logged and made in batches, in touch order, only the latest of a slot's
+   * touches counting (a batch of 4 096 made 657 k moves instead of 3.1 M on the 1 GB bench
+   * capture). The list order after the batch is the one the moves would have made one by one, and
+   * every reader of the order (eviction, idle expiry, shedding, end) makes the waiting moves first.
+   */
   private touch(slot: number): void {
-    if (this.lruTail === slot) return;
-    this.unlink(slot);
-    this.append(slot);
+    if (this.lastTouched === slot) return;
+    this.lastTouched = slot;
+    const n = this.touchLogLen;
+    const seq = n + 1;
+    this.touchLog[n] = slot;
+    this.touchLogSeq[n] = seq;
+    this.touchSeq[slot] = seq;
+    this.touchLogLen = seq;
+    if (seq === this.touchLog.length) this.applyTouches();
+  }
+
+  /** Make the logged LRU moves (see touch). */
+  private applyTouches(): void {
+    const log = this.touchLog;
+    const seqs = this.touchLogSeq;
+    const touchSeq = this.touchSeq;
+    for (let i = 0; i < this.touchLogLen; i++) {
+      const slot = log[i];
+      // a later touch of the slot, or its removal, voids this one
+      if (touchSeq[slot] !== seqs[i]) continue;
+      touchSeq[slot] = 0;
+      if (this.lruTail !== slot) {
+        this.unlink(slot);
+        this.append(slot);
+      }
+    }
+    this.touchLogLen = 0;
   }
 
   // ---- output (during the onFlow callback)
@@ -1162,6 +1225,9 @@ class EmittedView implements EmittedFlow {
     return putLineEnd(out, pos);
   }
 }
+
+/** LRU moves batched (see FlowTable.touch) */
+const TOUCH_LOG = 4096;
 
 /** how long a closed connection's entry absorbs stray packets (TCP's TIME_WAIT is of this order) */
 const CLOSED_LINGER_US = 5e6;
