@@ -177,7 +177,10 @@ export function putNumber(out: Buffer, pos: number, n: number): number {
 let lastSec = 0;
 let lastSecText = '0';
 
-/** putTs(out, pos, us / 1e6) for a whole number of microseconds (the table's times), without the division */
+/**
+ * putTs(out, pos, us / 1e6) for a whole number of microseconds (the table's times), without the
+ * division. Like putTs, it may overwrite up to five bytes past the returned position (putFrac).
+ */
 export function putTsUs(out: Buffer, pos: number, us: number): number {
   if (!(us >= 0 && us < 8589934592e6 && Number.isInteger(us))) return putTs(out, pos, us / 1e6);
   return putSecFrac(out, pos, Math.floor(us / 1e6), us % 1e6);
@@ -188,7 +191,8 @@ export function putTsUs(out: Buffer, pos: number, us: number): number {
  * without the generic double-to-shortest-string conversion: below 2^33 s a double's spacing is
  * under 1e-6, so no other string of at most 6 decimals reads back as the same double and the
  * microsecond decimal, trailing zeros cut, is the shortest one — the one JavaScript prints.
- * Anything else goes through String().
+ * Anything else goes through String(). Up to five bytes past the returned position may be
+ * overwritten (putFrac).
  */
 export function putTs(out: Buffer, pos: number, ts: number): number {
   const us = Math.round(ts * 1e6);
@@ -215,38 +219,51 @@ function putSecFrac(out: Buffer, pos: number, sec: number, frac: number): number
   return putFrac(out, putString(out, pos, lastSecText), frac);
 }
 
-/** when `frac` (µs, < 1e6) is not 0, a dot and its digits without trailing zeros */
+/**
+ * When `frac` (µs, < 1e6) is not 0, a dot and its digits without trailing zeros: six digits are
+ * written as three pairs and the zeros cut, so up to five bytes past the returned position are
+ * overwritten (callers write on from there; a write past the end of `out` is dropped).
+ */
 function putFrac(out: Buffer, pos: number, frac: number): number {
   if (frac === 0) return pos;
   out[pos++] = 0x2e; // .
-  // frac < 1e6: integer arithmetic
-  let f = frac | 0;
+  // frac < 1e6: three digit pairs, then the trailing zeros cut (one digit at least is not 0)
+  const f = frac | 0;
+  const hi = (f / 10000) | 0;
+  const rest = f - hi * 10000;
+  const mid = (rest / 100) | 0;
+  out[pos] = DIGIT_PAIRS[2 * hi];
+  out[pos + 1] = DIGIT_PAIRS[2 * hi + 1];
+  out[pos + 2] = DIGIT_PAIRS[2 * mid];
+  out[pos + 3] = DIGIT_PAIRS[2 * mid + 1];
+  const lo = rest - mid * 100;
+  out[pos + 4] = DIGIT_PAIRS[2 * lo];
+  out[pos + 5] = DIGIT_PAIRS[2 * lo + 1];
   let width = 6;
-  while (f % 10 === 0) {
-    f = (f / 10) | 0;
-    width--;
-  }
-  for (let k = width - 1; k >= 0; k--) {
-    const q = (f / 10) | 0;
-    out[pos + k] = 0x30 + (f - q * 10);
-    f = q;
-  }
+  while (out[pos + width - 1] === 0x30) width--;
   return pos + width;
 }
+
+/** "00" … "99" */
+const DIGIT_PAIRS = Uint8Array.from({ length: 200 }, (_, i) => 0x30 + (i % 2 === 0 ? Math.floor(i / 20) : (i >> 1) % 10));
 
 /**
  * `{"dir":"c","ts":` (or "s") and the time `us` / 1e6, as putBytes + putTsUs write them. The
  * text up to the seconds' last digit is kept for the second last written (neighbouring chunks
  * share it) and copied four bytes at a time: byte by byte, these constants were the largest item
- * of the output's profile. `ov` is a DataView over `out`; up to three bytes past the returned
- * position may be overwritten (the caller writes on from there).
+ * of the output's profile. `ov` is a DataView over `out`; up to five bytes past the returned
+ * position may be overwritten (the caller writes on from there; see putFrac).
  */
 export function putChunkHead(out: Buffer, ov: DataView, pos: number, client: boolean, us: number): number {
   if (!(us >= 0 && us < 8589934592e6 && Number.isInteger(us))) return putTsUs(out, putBytes(out, pos, client ? CHUNK_C : CHUNK_S), us);
   const sec = Math.floor(us / 1e6);
   if (sec !== headSec) {
+    // chunks of one flow span seconds, and flows interleave: the seconds change often (digits, no string)
     headSec = sec;
-    headLen = CHUNK_C.length + headText.write(String(sec), CHUNK_C.length, 'latin1');
+    let digits = 1;
+    for (let t = sec; t >= 10; t = Math.floor(t / 10)) digits++;
+    for (let k = CHUNK_C.length + digits - 1, t = sec; k >= CHUNK_C.length; k--, t = Math.floor(t / 10)) headText[k] = 0x30 + (t % 10);
+    headLen = CHUNK_C.length + digits;
   }
   for (let i = 0; i < headLen; i += 4) ov.setUint32(pos + i, headView.getUint32(i, true), true);
   if (!client) out[pos + DIR_AT] = 0x73; // s
