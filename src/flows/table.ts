@@ -2,7 +2,7 @@ import type { TcpSegmentView } from '../decode/packet.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/packet.js';
 import { ViewCache } from '../common/views.js';
 import { ChunkCursor, PAGE, PayloadArena, STORE_HOT_INTS, writeChunksJson } from './chunks.js';
-import { COMMUNITY_ID_BYTES, communityIdV1At, flowIdOf, putCommunityIdV1, putFlowId } from './community-id.js';
+import { COMMUNITY_ID_BYTES, putCommunityIdV1, putFlowId } from './community-id.js';
 import { isCommand, isGreeting, isNotFtpClient, isReply } from './head-words.js';
 import type { FlowOptions } from './options.js';
 import {
@@ -1055,34 +1055,15 @@ export class FlowTable {
     return flags;
   }
 
-  /** The record's fields but the chunks. */
+  /**
+   * The record's fields but the chunks, for in-process records: read back from what writeHead
+   * writes, so the two cannot disagree (in-process callers spend far more per flow than a parse).
+   */
   flowHead(slot: number, end: FlowEnd): FlowHead {
-    const r = slot * RI;
-    const I = this.I;
-    const client = this.clientOf(slot);
-    const srv = 1 - client;
-    const alen = I[r + I_BITS] & B_V6 ? 16 : 4;
-    const a0 = slot * AS;
-    const a1 = slot * AS + 16;
-    const port = [this.C[r + C_PORT0], this.C[r + C_PORT1]];
-    const cid = communityIdV1At(this.addrs, a0, a1, alen, port[0], port[1]);
-    const d = slot * RD;
-    const sd = (si: number): number => d + D_SIDE + DS_SIDE * si;
-    const firstUs = this.CD[d + CD_FIRST];
-    return {
-      type: 'flow',
-      v: 1,
-      id: flowIdOf(cid, firstUs),
-      community_id: cid,
-      client: { ip: ipString(this.addrs, client === 0 ? a0 : a1, alen), port: port[client] },
-      server: { ip: ipString(this.addrs, srv === 0 ? a0 : a1, alen), port: port[srv] },
-      first_ts: firstUs / 1e6,
-      last_ts: this.D[d + D_LAST] / 1e6,
-      packets: { c: this.D[sd(client) + SD_PACKETS], s: this.D[sd(srv) + SD_PACKETS] },
-      bytes: { c: this.D[sd(client) + SD_BYTES], s: this.D[sd(srv) + SD_BYTES] },
-      end,
-      flags: this.flagsOf(slot, client),
-    };
+    const n = this.writeHead(slot, end, headScratch, 0);
+    const rec = JSON.parse(headScratch.toString('latin1', 0, n) + ']}') as FlowRecord;
+    const { chunks: _chunks, ...head } = rec;
+    return head;
   }
 
   /**
@@ -1225,6 +1206,9 @@ class EmittedView implements EmittedFlow {
     return putLineEnd(out, pos);
   }
 }
+
+/** what flowHead parses (a head is under 1 KiB: flowLineBound) */
+const headScratch = Buffer.alloc(1024);
 
 /** LRU moves batched (see FlowTable.touch) */
 const TOUCH_LOG = 4096;
