@@ -125,6 +125,7 @@ export class DatasetReader {
         serverIp: get('server_ip'),
         serverPort: port('server_port'),
         label: get('label') || 'other',
+        end: get('flow_end'),
         exchanges: [],
       };
     }

@@ -28,6 +28,11 @@ export interface Session {
   serverIp: string;
   serverPort: number;
   label: string;
+  /**
+   * how the control connection ended, as ftp-flows saw it: `fin`, `rst`, `idle`, `evicted`, `eof`;
+   * '' when unknown (Zeek or Suricata input, older datasets)
+   */
+  end: string;
   exchanges: Exchange[];
 }
 
@@ -52,4 +57,5 @@ export const DATASET_COLUMNS = [
   'final_code',
   'flags',
   'tags',
+  'flow_end',
 ] as const;

@@ -326,6 +326,7 @@ class FlowSession {
       final_code: p.codes.length === 0 ? '' : p.codes[p.codes.length - 1],
       flags: FLAG_STRINGS[flags],
       tags: p.tags,
+      flow_end: f.end ?? '',
     });
   }
 }

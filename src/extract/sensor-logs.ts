@@ -171,6 +171,7 @@ export class ZeekFtpLogReader extends SessionBuffer {
       final_code: code,
       flags: code === '' ? 'unanswered' : '',
       tags: tags.join(';'),
+      flow_end: '',
     });
   }
 }
@@ -236,6 +237,7 @@ export class SuricataEveReader extends SessionBuffer {
       final_code: codes.length ? codes[codes.length - 1] : '',
       flags: ftp.reply_received === 'no' || codes.length === 0 ? (command ? 'unanswered' : '') : replies.length > codes.length ? 'multiline' : '',
       tags: tags.join(';'),
+      flow_end: '',
     });
   }
 }

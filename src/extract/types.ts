@@ -72,6 +72,8 @@ export interface ExchangeRow {
   flags: string;
   /** `;`-separated argument features (src/extract/tags.ts) */
   tags: string;
+  /** how the flow ended (ftp-flows' `end`: fin, rst, idle, evicted, eof), the same on every row of a flow; '' unknown */
+  flow_end: string;
 }
 
 /** CSV column order of the exchange dataset (one list, shared with the dataset reader). */

@@ -47,6 +47,7 @@ export class RowSessionizer {
         serverIp: r.server_ip,
         serverPort: Number(r.server_port) || 0,
         label: r.label || 'other',
+        end: r.flow_end ?? '',
         exchanges: [],
       };
     }
