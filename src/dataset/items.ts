@@ -1,5 +1,6 @@
 import { FtpIdsError } from '../common/errors.js';
-import type { Exchange } from './types.js';
+import { sessionContext, type ExchangeContext } from './context.js';
+import type { Exchange, Session } from './types.js';
 
 /**
  * What goes into one transaction (itemset) of a session, docs/ARCHITECTURE.md §4.
@@ -14,13 +15,26 @@ export interface ItemsConfig {
   label: boolean;
   /** add argument tags (port_foreign, path_climb, …) as items */
   tags: boolean;
+  /** session context (src/dataset/context.ts): `login=…` on the exchange that changed the login state */
+  login: boolean;
+  /** `cwd=above|outside|abs` on exchanges whose path leaves the login directory */
+  cwd: boolean;
+  /** `end=…` as an itemset of its own after the last exchange */
+  end: boolean;
+  /** `pace=N` (log2 class of the client's wait, N ≥ 1: a second or more) on client commands */
+  pace: boolean;
 }
 
-export const DEFAULT_ITEMS: ItemsConfig = Object.freeze({ command: true, code: 'final', label: false, tags: false });
+export const DEFAULT_ITEMS: ItemsConfig = Object.freeze({ command: true, code: 'final', label: false, tags: false, login: false, cwd: false, end: false, pace: false });
+
+/** What `ftp-ids train` mines by default: the study's items plus the session context that attacks change. */
+export const CONTEXT_ITEMS: ItemsConfig = Object.freeze({ ...DEFAULT_ITEMS, tags: true, login: true, cwd: true, end: true });
+
+const usesContext = (cfg: ItemsConfig): boolean => cfg.login || cfg.cwd || cfg.end || cfg.pace;
 
 /** Parse "command,code" / "command,code-all,tags" / "code-class" … into an ItemsConfig. */
 export function parseItemsSpec(spec: string): ItemsConfig {
-  const cfg: ItemsConfig = { command: false, code: 'none', label: false, tags: false };
+  const cfg: ItemsConfig = { command: false, code: 'none', label: false, tags: false, login: false, cwd: false, end: false, pace: false };
   for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
     switch (part) {
       case 'command': cfg.command = true; break;
@@ -29,8 +43,13 @@ export function parseItemsSpec(spec: string): ItemsConfig {
       case 'code-class': cfg.code = 'class'; break;
       case 'label': cfg.label = true; break;
       case 'tags': cfg.tags = true; break;
+      case 'login': cfg.login = true; break;
+      case 'cwd': cfg.cwd = true; break;
+      case 'end': cfg.end = true; break;
+      case 'pace': cfg.pace = true; break;
+      case 'context': cfg.tags = cfg.login = cfg.cwd = cfg.end = true; break;
       default:
-        throw new FtpIdsError('INVALID_OPTION', `option items: unknown item kind "${part}" (use command, code, code-all, code-class, label, tags)`);
+        throw new FtpIdsError('INVALID_OPTION', `option items: unknown item kind "${part}" (use command, code, code-all, code-class, label, tags, login, cwd, end, pace, context)`);
     }
   }
   if (!cfg.command && cfg.code === 'none' && !cfg.tags) {
@@ -47,11 +66,15 @@ export function itemsSpecToString(cfg: ItemsConfig): string {
   else if (cfg.code === 'class') parts.push('code-class');
   if (cfg.label) parts.push('label');
   if (cfg.tags) parts.push('tags');
+  if (cfg.login) parts.push('login');
+  if (cfg.cwd) parts.push('cwd');
+  if (cfg.end) parts.push('end');
+  if (cfg.pace) parts.push('pace');
   return parts.join(',');
 }
 
-/** The itemset of one exchange: sorted, without duplicates. */
-export function exchangeItems(ex: Exchange, cfg: ItemsConfig, label: string): string[] {
+/** The itemset of one exchange: sorted, without duplicates (`ctx`: its session context, for the context kinds). */
+export function exchangeItems(ex: Exchange, cfg: ItemsConfig, label: string, ctx?: ExchangeContext): string[] {
   const items: string[] = [];
   if (cfg.command) items.push(ex.command);
   if (cfg.code === 'final') {
@@ -63,5 +86,32 @@ export function exchangeItems(ex: Exchange, cfg: ItemsConfig, label: string): st
   }
   if (cfg.label) items.push(`label=${label}`);
   if (cfg.tags) for (const t of ex.tags) items.push(`tag=${t}`);
+  if (ctx) {
+    // a state item on every transaction multiplies the patterns (login=user in nearly all of them:
+    // 0.5 -> 5.5 s and 259 -> 1983 maximal patterns on the benign samples at 0.3): the miner gets the
+    // state where it changes, on the exchange that changed it; the matcher's keys carry it everywhere
+    if (cfg.login && ctx.loginAfter !== ctx.login) items.push(`login=${ctx.loginAfter}`);
+    if (cfg.cwd && ctx.cwd !== '') items.push(`cwd=${ctx.cwd}`);
+    // likewise the usual sub-second wait is no item (every pace class on every exchange: 410 s)
+    if (cfg.pace && ctx.pace >= 1) items.push(`pace=${ctx.pace}`);
+  }
   return [...new Set(items)].sort();
+}
+
+/** One transaction of a session as the miner and the matcher see it. */
+export interface SessionTransaction {
+  items: string[];
+  /** the exchange it comes from; null for the `end=…` transaction */
+  exchange: Exchange | null;
+}
+
+/**
+ * A session's transactions: one per exchange (its items; possibly empty), then, with `end`, one
+ * `end=…` transaction when the end is known. The one definition the miner and the matcher share.
+ */
+export function sessionTransactions(s: Session, cfg: ItemsConfig): SessionTransaction[] {
+  const ctx = usesContext(cfg) ? sessionContext(s) : null;
+  const out: SessionTransaction[] = s.exchanges.map((ex, i) => ({ items: exchangeItems(ex, cfg, s.label, ctx?.exchanges[i]), exchange: ex }));
+  if (cfg.end && ctx && ctx.end !== '') out.push({ items: [`end=${ctx.end}`], exchange: null });
+  return out;
 }

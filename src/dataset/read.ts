@@ -150,6 +150,7 @@ export class DatasetReader {
       finalCode,
       flags: splitList(get('flags'), ';'),
       tags: splitList(get('tags'), ';'),
+      replyPath: get('reply_path'),
       line,
     });
   }

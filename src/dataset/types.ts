@@ -16,6 +16,8 @@ export interface Exchange {
   finalCode: string;
   flags: string[];
   tags: string[];
+  /** the quoted path of a 257 reply (PWD, MKD): `/home/erin`; '' otherwise */
+  replyPath: string;
   /** 1-based line of the CSV row (for messages) */
   line: number;
 }
@@ -58,4 +60,5 @@ export const DATASET_COLUMNS = [
   'flags',
   'tags',
   'flow_end',
+  'reply_path',
 ] as const;

@@ -42,7 +42,7 @@ export function csvHeader(): string {
 function rowArray(r: ExchangeRow): (string | number | null)[] {
   return [
     r.flow_id, r.community_id, r.client_ip, r.client_port, r.server_ip, r.server_port, r.label, r.index,
-    r.ts_request, r.ts_reply, r.command, r.arg, r.reply_codes, r.final_code, r.flags, r.tags, r.flow_end,
+    r.ts_request, r.ts_reply, r.command, r.arg, r.reply_codes, r.final_code, r.flags, r.tags, r.flow_end, r.reply_path,
   ];
 }
 
@@ -50,12 +50,12 @@ function rowArray(r: ExchangeRow): (string | number | null)[] {
 export function csvRow(r: ExchangeRow): string {
   if (
     NEEDS_QUOTING.test(
-      r.flow_id + r.community_id + r.client_ip + r.server_ip + r.label + r.command + r.arg + r.reply_codes + r.final_code + r.flags + r.tags + r.flow_end,
+      r.flow_id + r.community_id + r.client_ip + r.server_ip + r.label + r.command + r.arg + r.reply_codes + r.final_code + r.flags + r.tags + r.flow_end + r.reply_path,
     )
   ) {
     return stringify([rowArray(r)], CSV_OPTIONS);
   }
-  return `${r.flow_id},${r.community_id},${r.client_ip},${r.client_port},${r.server_ip},${r.server_port},${r.label},${r.index},${r.ts_request},${r.ts_reply === null ? '' : r.ts_reply},${r.command},${r.arg},${r.reply_codes},${r.final_code},${r.flags},${r.tags},${r.flow_end}\n`;
+  return `${r.flow_id},${r.community_id},${r.client_ip},${r.client_port},${r.server_ip},${r.server_port},${r.label},${r.index},${r.ts_request},${r.ts_reply === null ? '' : r.ts_reply},${r.command},${r.arg},${r.reply_codes},${r.final_code},${r.flags},${r.tags},${r.flow_end},${r.reply_path}\n`;
 }
 
 export function csvRows(rows: ExchangeRow[]): string {

@@ -51,6 +51,7 @@ interface Pending {
   codes: string[];
   replies: number;
   flags: number;
+  replyPath: string;
 }
 
 export type RowSink = (row: ExchangeRow) => void;
@@ -88,6 +89,8 @@ class FlowSession {
   private greeting: Pending | null = null;
   private greetingDone = false;
   private replyLineOverlong = false;
+  /** the quoted path of the reply being attached (257 only) */
+  private replyPath = '';
   stopped = false;
   rows = 0;
   pendingOverflow = 0;
@@ -187,6 +190,7 @@ class FlowSession {
       tsRequest: ts,
       tsReply: null,
       codes: [],
+      replyPath: '',
       replies: 0,
       flags,
     });
@@ -199,6 +203,8 @@ class FlowSession {
     if (!reply) return;
     const extra = this.replyLineOverlong || reply.overlong ? F_OVERLONG : 0;
     this.replyLineOverlong = false;
+    // the directory a 257 reply names (PWD, MKD): the session context needs the login directory
+    this.replyPath = reply.code === '257' && !overlong ? quotedPath(line) : '';
     this.reply(reply, extra, ts);
   }
 
@@ -239,6 +245,7 @@ class FlowSession {
 
   private attach(p: Pending, r: Reply, extraFlags: number, ts: number): void {
     if (r.code !== '') p.codes.push(r.code);
+    if (this.replyPath !== '') p.replyPath = this.replyPath;
     p.replies++;
     p.tsReply = ts;
     if (r.invalid) p.flags |= F_INVALID_REPLY;
@@ -288,7 +295,7 @@ class FlowSession {
   }
 
   private pseudo(command: string, arg: string, ts: number, index: number): Pending {
-    return { index, command, arg, tags: '', tsRequest: ts, tsReply: null, codes: [], replies: 0, flags: 0 };
+    return { index, command, arg, tags: '', tsRequest: ts, tsReply: null, codes: [], replies: 0, flags: 0, replyPath: '' };
   }
 
   private emit(p: Pending): void {
@@ -327,6 +334,32 @@ class FlowSession {
       flags: FLAG_STRINGS[flags],
       tags: p.tags,
       flow_end: f.end ?? '',
+      reply_path: p.replyPath,
     });
   }
+}
+
+/**
+ * The quoted path of a 257 reply line (`257 "/home/erin" is the current directory`), RFC 959
+ * appendix II: the path between the first `"` and the closing one, a doubled `""` standing for one.
+ * '' when the line has no quoted path. Latin-1, like the rest of the row's text.
+ */
+export function quotedPath(line: Buffer): string {
+  const open = line.indexOf(0x22);
+  if (open < 0) return '';
+  let out = '';
+  for (let i = open + 1; i < line.length; i++) {
+    const c = line[i]!;
+    if (c === 0x22) {
+      if (line[i + 1] === 0x22) {
+        out += '"';
+        i++;
+        continue;
+      }
+      return out;
+    }
+    if (c === 0x0d || c === 0x0a) break;
+    out += String.fromCharCode(c);
+  }
+  return '';
 }

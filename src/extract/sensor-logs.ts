@@ -172,6 +172,7 @@ export class ZeekFtpLogReader extends SessionBuffer {
       flags: code === '' ? 'unanswered' : '',
       tags: tags.join(';'),
       flow_end: '',
+      reply_path: '',
     });
   }
 }
@@ -238,6 +239,7 @@ export class SuricataEveReader extends SessionBuffer {
       flags: ftp.reply_received === 'no' || codes.length === 0 ? (command ? 'unanswered' : '') : replies.length > codes.length ? 'multiline' : '',
       tags: tags.join(';'),
       flow_end: '',
+      reply_path: '',
     });
   }
 }

@@ -74,6 +74,8 @@ export interface ExchangeRow {
   tags: string;
   /** how the flow ended (ftp-flows' `end`: fin, rst, idle, evicted, eof), the same on every row of a flow; '' unknown */
   flow_end: string;
+  /** the quoted directory of a 257 reply (PWD, XPWD, MKD), `""` unescaped; '' for every other reply */
+  reply_path: string;
 }
 
 /** CSV column order of the exchange dataset (one list, shared with the dataset reader). */

@@ -1,5 +1,5 @@
 import { FtpIdsError } from '../common/errors.js';
-import { exchangeItems, type ItemsConfig } from '../dataset/items.js';
+import { sessionTransactions, type ItemsConfig } from '../dataset/items.js';
 import type { Session } from '../dataset/types.js';
 import { flatFromRaw, type FlatInput, type RawSequence } from './db.js';
 
@@ -40,15 +40,17 @@ export function sessionsToSequences(sessions: readonly Session[], items: ItemsCo
     const itemsets: string[][] = [];
     const times: number[] = [];
     const lines: number[] = [];
-    for (const ex of s.exchanges) {
-      const is = exchangeItems(ex, items, s.label);
+    const lastEx = s.exchanges[s.exchanges.length - 1];
+    for (const { items: is, exchange } of sessionTransactions(s, items)) {
       // an exchange without items (e.g. --items code and no reply) cannot hold any pattern item;
       // with index times the gaps it leaves still count, so dropping it changes no result
       if (is.length === 0) continue;
+      // the end transaction comes right after the last exchange (index + 1, its last time)
+      const ex = exchange ?? lastEx!;
       let t: number;
-      if (time === 'index') t = ex.index;
+      if (time === 'index') t = exchange ? ex.index : ex.index + 1;
       else {
-        t = ex.tsRequest;
+        t = exchange ? ex.tsRequest : Math.max(ex.tsRequest, Number.isFinite(ex.tsReply) ? ex.tsReply : -Infinity);
         if (!Number.isFinite(t)) {
           throw new FtpIdsError('DATASET_ROW', '--time seconds needs ts_request, which is empty', { file, line: ex.line });
         }
