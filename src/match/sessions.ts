@@ -20,6 +20,7 @@ export function rowToExchange(r: ExchangeRowLike): Exchange {
     finalCode: r.final_code,
     flags: splitList(r.flags, ';'),
     tags: splitList(r.tags, ';'),
+    replyPath: r.reply_path ?? '',
     line: 0,
   };
 }
