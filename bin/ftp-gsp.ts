@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { Progress, runCli } from '../src/common/cli.js';
 import { FtpIdsError } from '../src/common/errors.js';
 import { normalizeGspConfig } from '../src/gsp/config.js';
+import { modelExtras, normalizeCalibrateOptions } from '../src/match/calibrate.js';
 import { runGsp, type OutputFormat } from '../src/gsp/run.js';
 import { parseTaxonomy } from '../src/gsp/taxonomy.js';
 import { mergeInputs, readGspInput } from '../stages/gsp.js';
@@ -24,7 +25,10 @@ const USAGE = `usage: ftp-gsp [options] [file ...]   (stdin when no file)
       --input-format F   auto | csv | spmf | jsonl
       --algorithm A      auto | vertical | levelwise
       --max-candidates N bound on maximal/closed candidates held at once (default 1000000)
-      --no-profiles      do not add the matcher's profiles to the model`;
+      --target-fpr F     false-positive rate the detector's threshold is calibrated for (default 0.01)
+      --folds K          cross-validation folds of the calibration (default 5: mining runs K + 1 times)
+      --no-profiles      write patterns only: no profiles, no calibrated detector (ftp-match then needs
+                         --baseline study)`;
 
 runCli('ftp-gsp', async () => {
   const { values, positionals } = parseArgs({
@@ -45,6 +49,8 @@ runCli('ftp-gsp', async () => {
       'input-format': { type: 'string' },
       algorithm: { type: 'string' },
       'no-profiles': { type: 'boolean' },
+      'target-fpr': { type: 'string' },
+      folds: { type: 'string' },
       'max-candidates': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -91,10 +97,11 @@ runCli('ftp-gsp', async () => {
   if (config.byLabel && input.flat.labels.every((l) => l === '')) {
     throw new FtpIdsError('INVALID_OPTION', 'option by label: the input has no labels');
   }
-  // the matcher's profiles (count/length/duration) are learned from the same sessions — CSV input only;
-  // imported on demand so SPMF / JSON-lines runs do not load the matcher
-  const learnProfiles =
-    !values['no-profiles'] && input.sessions ? (await import('../src/match/profiles.js')).learnProfiles : undefined;
+  // the matcher's profiles and calibrated detector are learned from the same sessions — CSV input,
+  // model output, no taxonomy (the matcher cannot derive ancestor items); SPMF and
+  // JSON-lines runs have no sessions to learn them from
+  const calibrateOptions = normalizeCalibrateOptions({ targetFpr: values['target-fpr'], folds: values.folds });
+  const withDetector = !values['no-profiles'] && !!input.sessions && format === 'model' && config.taxonomy === 'none';
   const progress = new Progress('ftp-gsp');
   const chunks: string[] = [];
   let size = 0;
@@ -122,7 +129,12 @@ runCli('ftp-gsp', async () => {
       size += s.length;
       if (size > 1 << 16) flush();
     },
-    extraModelFields: learnProfiles ? (sessions) => ({ profiles: learnProfiles(sessions) }) : undefined,
+    extraModelFields: withDetector
+      ? (sessions) => {
+          progress.update(() => `calibrating: ${calibrateOptions.folds}-fold cross-validation over ${sessions.length} sessions`);
+          return modelExtras(sessions, config, { calibrate: { ...calibrateOptions } });
+        }
+      : undefined,
     progress: (model, level, candidates, frequent) =>
       progress.update(() => `model ${model}: level ${level}, candidates ${candidates}, frequent ${frequent}`),
   });

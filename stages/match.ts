@@ -15,9 +15,9 @@ import { Counters } from '../src/common/bounds.js';
 import { FtpIdsError } from '../src/common/errors.js';
 import type { Session } from '../src/dataset/types.js';
 import { detectKind, SessionSource, type InputKind, type SessionSourceOptions } from '../src/ids/source.js';
-import { createMatcher, type Verdict } from '../src/match/matcher.js';
+import { createMatcher, type MatchEvent, type Verdict } from '../src/match/matcher.js';
 import type { MatchModel } from '../src/match/model.js';
-import { createVerdictWriter } from '../src/match/output.js';
+import { createEventWriter, createVerdictWriter } from '../src/match/output.js';
 
 export interface MatchRunOptions extends SessionSourceOptions {
   /** matcher options (sensitivity, mode, bounds) */
@@ -29,6 +29,8 @@ export interface MatchRunOptions extends SessionSourceOptions {
   kind?: InputKind;
   /** called with every verdict (eval collects them) */
   onVerdict?: (v: Verdict) => void;
+  /** called with every event (incidents, model-fit notices) */
+  onEvent?: (e: MatchEvent) => void;
   /** warnings (capture reader) go here; default: stderr */
   warn?: (msg: string) => void;
 }
@@ -89,14 +91,25 @@ export async function runMatch(inputs: string[], model: MatchModel, output: Writ
   const writer = createVerdictWriter(opts.format ?? 'csv', opts.all ?? false, (t) => {
     text += t;
   });
+  const events = createEventWriter(opts.format ?? 'csv', (t) => {
+    text += t;
+  }, opts.warn ? (m) => opts.warn!(m.trimEnd()) : (m) => process.stderr.write(m));
   let sessions = 0;
   let flagged = 0;
-  const matcher = createMatcher(model, opts.match ?? {}, (v) => {
-    sessions++;
-    if (v.verdict === 'suspicious') flagged++;
-    opts.onVerdict?.(v);
-    writer(v);
-  });
+  const matcher = createMatcher(
+    model,
+    opts.match ?? {},
+    (v) => {
+      if (!v.update) sessions++;
+      if (v.verdict === 'suspicious') flagged++;
+      opts.onVerdict?.(v);
+      writer(v);
+    },
+    (e) => {
+      opts.onEvent?.(e);
+      events(e);
+    },
+  );
   const flush = async (): Promise<void> => {
     if (text === '') return;
     const t = text;

@@ -14,7 +14,7 @@ export const MATCH_OPTION_SPEC = {
   'fail-on-alert': { type: 'boolean' },
   sensitivity: { type: 'string' },
   baseline: { type: 'string' },
-  'unexplained-limit': { type: 'string' },
+  'judge-unknown-servers': { type: 'boolean' },
   pcap: { type: 'boolean' },
   signatures: { type: 'string' },
   'max-clients': { type: 'string' },
@@ -31,9 +31,11 @@ Input (detected per file, no FILE or "-": stdin): the exchange dataset CSV (ftp-
   --json                    NDJSON verdicts (default: CSV with a header)
   --all                     every session, not only the suspicious ones
   --fail-on-alert           exit code 1 when any session was flagged
-  --sensitivity X           > 0 (default 1): count limits are max_train + max(1, max_train/2)/X
+  --sensitivity X           > 0 (default 1): the threshold for X times the calibrated false-positive rate
+                            (the model's --target-fpr; 2 flags about twice as many benign sessions)
   --baseline study          the study's plain matching: normal = supports at least one pattern
-  --unexplained-limit F     flag sessions with more than this fraction of unexplained exchanges (default 1: never)
+  --judge-unknown-servers   judge sessions of server labels the model never saw (default: verdict
+                            "unfit" and one model_fit notice per label)
   --pcap                    the inputs are captures (default: detected from the first bytes)
   --signatures FILE         banner signatures for flows without a label (as ftp-extract)
   --max-clients N           client addresses with an open window (100000)
@@ -50,7 +52,7 @@ export function matchCommandOptions(values: Values): MatchRunOptions {
   const match = normalizeMatchOptions({
     sensitivity: values.sensitivity,
     mode,
-    unexplainedLimit: values['unexplained-limit'],
+    judgeUnknownServers: values['judge-unknown-servers'] === true,
     maxClients: values['max-clients'],
     maxWindowSessions: values['max-window-sessions'],
     maxMatchExchanges: values['max-match-exchanges'],

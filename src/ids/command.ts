@@ -6,12 +6,13 @@ import { FtpIdsError } from '../common/errors.js';
 import { optEnum } from '../common/options.js';
 import type { Session } from '../dataset/types.js';
 import { patternText } from '../gsp/run.js';
-import { createMatcher, type Reason, type Verdict } from '../match/matcher.js';
-import { parseModelText, type MatchModel } from '../match/model.js';
+import type { Reason } from '../match/matcher.js';
 import { runMatch, runSessions, type MatchRunOptions } from '../../stages/match.js';
 import { matchCommandOptions, MATCH_OPTION_SPEC, MATCH_USAGE, readModelFile } from './cli-options.js';
-import { evaluate, formatEvalTable, type EvalResult } from './eval.js';
+import { formatEvalTable } from './eval.js';
+import { judge, loadCorpus, runExperiments, trainOn, type Corpus, type Judged } from './experiment.js';
 import { parseLabels, type LabelTable } from './labels.js';
+import { DEFAULT_FPRS, formatRocTable, recallAtFpr, rocCurve } from './roc.js';
 import { splitSessions } from './split.js';
 import { trainModelText, TRAIN_GSP_DEFAULTS } from './train.js';
 
@@ -22,22 +23,27 @@ import { trainModelText, TRAIN_GSP_DEFAULTS } from './train.js';
 export const IDS_USAGE = `usage: ftp-ids <command> [options] INPUT...
 INPUT: captures (pcap/pcapng, .gz), flow NDJSON or the exchange CSV (detected per file).
 
-  ftp-ids train INPUT... -o model.json    mine the normal sessions (GSP, maximal patterns) + count profiles
+  ftp-ids train INPUT... -o model.json    mine the normal sessions (GSP, maximal patterns), count profiles,
+                                          and calibrate the anomaly score's threshold by cross-validation
       -o, --out FILE           model file (default stdout)
+      --target-fpr F           false-positive rate the threshold is calibrated for (default 0.01)
+      --folds K                cross-validation folds (default 5)
       -s, --min-support F      GSP minimum support (default ${String(TRAIN_GSP_DEFAULTS.minSupport)})
       --patterns KIND          maximal (default) | closed | all
       --items SPEC, --time index|seconds, --min-gap N, --max-gap N, --window N, --max-length K   as ftp-gsp
+                               (items default: command,code,context)
       --window-seconds D       per-client window of the cross-session profiles (default 60s)
       --labels FILE            train only on the sessions this file labels benign
       --split train|held-back  with --labels: only that part of the deterministic demo split
   ftp-ids detect --model model.json INPUT...   verdicts, as ftp-match (same options)
   ftp-ids eval --labels labels.csv --model model.json INPUT...
-      precision, recall, false-positive rate per scenario
+      recall per attack scenario and false-positive rate at the calibrated threshold, precision, the ROC
+      curve (recall at false-positive rates 0.1 % … 20 %) and its AUC; the study's plain matching beside it
       --split held-back        judge benign sessions of the held-back part only (training ones left out)
-      --baseline study         also the study's plain matching, side by side
       --json                   the results as JSON
-  ftp-ids demo [--samples DIR] trains on the benign part of samples/, detects on the rest, prints the
-      mined patterns, the alerts and the eval table (what \`npm start\` runs)
+  ftp-ids demo [--samples DIR] for samples/ and samples/corpus2/: trains on each corpus's benign training
+      part, judges its held-back benign sessions and attacks; then both corpora trained together, and each
+      model on the other corpus (what \`npm start\` runs)
 `;
 
 type Values = Record<string, string | boolean | undefined>;
@@ -53,6 +59,8 @@ const TRAIN_SPEC = {
   window: { type: 'string' },
   'max-length': { type: 'string' },
   'window-seconds': { type: 'string' },
+  'target-fpr': { type: 'string' },
+  folds: { type: 'string' },
   labels: { type: 'string' },
   split: { type: 'string' },
   signatures: { type: 'string' },
@@ -106,25 +114,38 @@ export async function trainCommand(values: Values, inputs: string[], out: (s: st
       maxLength: values['max-length'],
     },
     profiles: { windowSeconds: values['window-seconds'] },
+    calibrate: { targetFpr: values['target-fpr'], folds: values.folds },
   });
   if (typeof values.out === 'string' && values.out !== '-') writeFileSync(values.out, text);
   else out(text);
   return 0;
 }
 
-/** Both matchers (ours and, optionally, the study's) over the same sessions, then the tables. */
-export function evaluateSessions(model: MatchModel, sessions: Session[], labels: LabelTable, match: Record<string, unknown>, baseline: boolean): { results: EvalResult[]; verdicts: Verdict[] } {
-  const results: EvalResult[] = [];
-  let ours: Verdict[] = [];
-  for (const mode of baseline ? (['full', 'study'] as const) : (['full'] as const)) {
-    const verdicts: Verdict[] = [];
-    const m = createMatcher(model, { ...match, mode }, (v) => verdicts.push(v));
-    for (const s of sessions) m.pushSession(s);
-    m.end();
-    results.push(evaluate(mode === 'full' ? 'ftp-ids' : 'study (plain GSP)', sessions, verdicts, labels));
-    if (mode === 'full') ours = verdicts;
-  }
-  return { results, verdicts: ours };
+/** The eval table, then the trade-off: recall at false-positive budgets, the calibrated point, AUC. */
+export function formatJudged(j: Judged): string {
+  let out = `== ${j.name}\n`;
+  out += formatEvalTable(j.results);
+  out += '\n' + formatRocTable([
+    { name: 'ftp-ids', sessions: j.scored, calibratedThreshold: j.threshold },
+    { name: 'study (plain GSP)', sessions: j.studyScored },
+  ]);
+  if (j.unfit > 0) out += `${j.unfit} sessions not judged: their server was never seen in training (verdict "unfit")\n`;
+  for (const n of j.notices) out += `model fit: ${n.message}\n`;
+  return out;
+}
+
+/** What `eval --json` writes: the tables' numbers and the curve. */
+export function judgedJson(j: Judged): Record<string, unknown> {
+  const curve = rocCurve(j.scored);
+  return {
+    name: j.name,
+    results: j.results,
+    threshold: j.threshold,
+    auc: Number.isNaN(j.auc) ? null : j.auc,
+    roc: recallAtFpr(curve, DEFAULT_FPRS).map(({ fpr, point }) => ({ maxFpr: fpr, threshold: Number.isFinite(point.threshold) ? point.threshold : String(point.threshold), fpr: point.fpr, recall: point.recall })),
+    unfit: j.unfit,
+    notices: j.notices,
+  };
 }
 
 export async function evalCommand(values: Values, inputs: string[], out: (s: string) => void): Promise<number> {
@@ -135,12 +156,11 @@ export async function evalCommand(values: Values, inputs: string[], out: (s: str
   const model = readModelFile(values.model);
   const labels = readLabels(values.labels);
   const opts = matchCommandOptions({ ...values, baseline: undefined });
-  const baseline = optEnum(values, 'baseline', ['study', 'none'] as const, 'none') === 'study';
   const part = optEnum(values, 'split', ['held-back', 'all'] as const, 'all');
   const sessions = selectSplit(await readSessions(inputs, opts), labels, part);
-  const { results } = evaluateSessions(model, sessions, labels, opts.match ?? {}, baseline);
-  if (values.json) out(JSON.stringify(results) + '\n');
-  else out(formatEvalTable(results));
+  const j = judge('ftp-ids eval', model, sessions, labels, opts.match ?? {});
+  if (values.json) out(JSON.stringify(judgedJson(j)) + '\n');
+  else out(formatJudged(j));
   return 0;
 }
 
@@ -161,10 +181,15 @@ const reasonText = (r: Reason): string => {
     case 'overlong':
       return `overlong ${r.command} ${r.length} chars (limit ${r.limit})`;
     case 'unseen_item':
-    case 'unseen_pair':
-      return `${r.kind === 'unseen_item' ? 'unseen' : 'unseen pair'} ${r.items.slice(0, 3).map((x) => JSON.stringify(x).slice(0, 24)).join(' ')}${r.items.length > 3 ? ' …' : ''}`;
+      return `unseen ${r.items.slice(0, 3).map((x) => JSON.stringify(x).slice(0, 40)).join(' ')}${r.count > 1 ? `×${r.count}` : ''}`;
+    case 'incident':
+      return `incident ${r.incident}: ${r.sessions.length} sessions from ${r.client}`;
     case 'length':
       return `${r.count} exchanges (limit ${r.limit})`;
+    case 'rare_attribute':
+      return `${r.attribute} at exchange ${r.exchanges.slice(0, 4).join(',')} (${r.trainingSessions} training sessions had it)`;
+    case 'refused':
+      return `${r.count} commands refused (training max ${r.limit})`;
     case 'duration':
     case 'idle':
       return `${r.kind} ${r.seconds}s (limit ${r.limit}s)`;
@@ -177,43 +202,53 @@ const reasonText = (r: Reason): string => {
     case 'no_pattern':
       return 'supports no pattern';
     default:
-      return `${r.kind} at ${r.exchanges.join(',')}`;
+      return r satisfies never;
   }
 };
 
 export async function demoCommand(values: Values, out: (s: string) => void): Promise<number> {
   const dir = typeof values.samples === 'string' ? resolve(values.samples) : findSamples();
-  const labels = parseLabels(readFileSync(join(dir, 'labels.csv'), 'utf8'), join(dir, 'labels.csv'));
-  const captures = ['benign.pcap', 'attacks.pcap'].map((f) => join(dir, f)).filter((f) => existsSync(f));
-  // the study's 25 signatures know none of today's servers: the samples carry their own, so that
-  // each server implementation gets its own model and profiles (the global one stays the fallback)
-  const signatureFile = join(dir, 'signatures.csv');
-  const signatures = existsSync(signatureFile) ? matchCommandOptions({ signatures: signatureFile }).signatures : undefined;
-  out(`ftp-ids demo: reading ${captures.map((c) => c.slice(dir.length + 1)).join(' + ')} (${dir})${signatures ? ', server labels from signatures.csv' : ''}\n`);
-  const sessions = await readSessions(captures, { signatures });
-  const sp = splitSessions(sessions, labels);
-  out(`${sessions.length} sessions: training on ${sp.train.length} benign, detecting on ${sp.heldBack.length} held-back benign + ${sp.attacks.length} attacks (deterministic split by labels.csv: every 3rd benign session of each scenario and server held back)\n\n`);
-  const t0 = Date.now();
-  const modelText = trainModelText(sp.train);
-  const model = parseModelText(modelText);
-  const size = (p: { elements: string[][] }): number => p.elements.reduce((n, e) => n + e.length, 0);
-  const patterns = [...model.global.patterns].sort((a, b) => size(b) - size(a) || b.support - a.support);
-  const perLabel = Object.entries(model.byLabel).map(([label, m]) => `${label} ${m.patterns.length}`);
-  out(`mined ${patterns.length} maximal patterns (GSP, min support ${String(TRAIN_GSP_DEFAULTS.minSupport)}) in ${((Date.now() - t0) / 1000).toFixed(1)} s${perLabel.length ? ` (per server label: ${perLabel.join(', ')})` : ''}; the 10 most specific:\n`);
-  for (const p of patterns.slice(0, 10)) out(`  ${patternText(p.elements)}  #SUP: ${p.support}\n`);
-  out('\n');
-  const held = new Set([...sp.heldBack, ...sp.attacks]);
-  const test = sessions.filter((s) => held.has(s));
-  const { results, verdicts } = evaluateSessions(model, test, labels, {}, true);
-  const flagged = verdicts.filter((v) => v.verdict === 'suspicious');
-  const limit = 40;
-  out(`alerts: ${flagged.length} sessions flagged (first ${Math.min(limit, flagged.length)}; scenario from labels.csv)\n`);
-  for (const v of flagged.slice(0, limit)) {
-    const l = labels.lookup(v);
-    out(`  ${v.flowId} ${v.clientIp}:${v.clientPort} → ${v.serverIp}:${v.serverPort}  [${l ? `${l.cls}/${l.scenario}` : '?'}]  ${v.reasons.slice(0, 3).map(reasonText).join('; ')}${v.reasons.length > 3 ? '; …' : ''}\n`);
+  const dirs = [
+    { name: 'corpus 1 (samples/)', dir },
+    { name: 'corpus 2 (samples/corpus2/)', dir: join(dir, 'corpus2') },
+  ].filter((c) => existsSync(join(c.dir, 'labels.csv')));
+  const corpora: Corpus[] = [];
+  for (const c of dirs) {
+    const corpus = await loadCorpus(c.dir, c.name, (inputs, o) => readSessions(inputs, o));
+    corpora.push(corpus);
+    const sp = corpus.split;
+    out(`${c.name}: ${corpus.sessions.length} sessions; training on ${sp.train.length} benign, judging ${sp.heldBack.length} held-back benign + ${sp.attacks.length} attacks (every 3rd benign session of each scenario and server held back)\n`);
   }
   out('\n');
-  out(formatEvalTable(results));
+  // the first corpus's model, shown as an analyst would look at it
+  const t0 = Date.now();
+  const first = trainOn([corpora[0]!]);
+  const size = (p: { elements: string[][] }): number => p.elements.reduce((n, e) => n + e.length, 0);
+  const patterns = [...first.global.patterns].sort((a, b) => size(b) - size(a) || b.support - a.support);
+  const perLabel = Object.entries(first.byLabel).map(([label, m]) => `${label} ${m.patterns.length}`);
+  out(`${corpora[0]!.name}: mined ${patterns.length} maximal patterns (GSP, min support ${String(TRAIN_GSP_DEFAULTS.minSupport)}, items ${String(TRAIN_GSP_DEFAULTS.items)})${perLabel.length ? ` (per server label: ${perLabel.join(', ')})` : ''} and calibrated the threshold (${first.detector!.folds}-fold cross-validation, target false-positive rate ${first.detector!.targetFpr}: threshold ${first.detector!.threshold.toFixed(2)}) in ${((Date.now() - t0) / 1000).toFixed(1)} s; the 10 most specific patterns:\n`);
+  for (const p of patterns.slice(0, 10)) out(`  ${patternText(p.elements)}  #SUP: ${p.support}\n`);
+  out('\n');
+  const plan = runExperiments(corpora);
+  const limit = 25;
+  for (const j of plan.within) {
+    const corpus = corpora.find((c) => j.name.startsWith(c.name))!;
+    const flagged = j.verdicts.filter((v) => v.verdict === 'suspicious');
+    out(`${j.name}: ${flagged.length} verdicts suspicious (first ${Math.min(limit, flagged.length)}; scenario from labels.csv)\n`);
+    for (const v of flagged.slice(0, limit)) {
+      const l = corpus.labels.lookup(v);
+      out(`  ${v.flowId} ${v.clientIp}:${v.clientPort} → ${v.serverIp}:${v.serverPort}  [${l ? `${l.cls}/${l.scenario}` : '?'}]  score ${v.score}${v.update ? ' (update)' : ''}  ${v.reasons.slice(0, 3).map(reasonText).join('; ')}${v.reasons.length > 3 ? '; …' : ''}\n`);
+    }
+    out('\n');
+  }
+  for (const j of [...plan.within, ...plan.joint]) out(formatJudged(j) + '\n');
+  for (const [i, j] of plan.transfer.entries()) {
+    const all = plan.transferJudged[i]!;
+    const [ours] = all.results;
+    out(`== transfer, ${j.name}: ${j.unfit} of ${j.verdicts.length} sessions from servers the model never saw (not judged)\n`);
+    for (const n of j.notices) out(`  model fit: ${n.message.slice(0, 160)}…\n`);
+    out(`  judged anyway (--judge-unknown-servers): recall ${(ours!.recall * 100).toFixed(1)} %, false-positive rate ${(ours!.falsePositiveRate * 100).toFixed(1)} % (${ours!.falsePositives} of ${ours!.benign} benign), AUC ${Number.isNaN(all.auc) ? 'n/a' : all.auc.toFixed(3)}\n\n`);
+  }
   return 0;
 }
 

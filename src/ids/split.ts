@@ -1,3 +1,4 @@
+import { fnv1a } from '../common/hash.js';
 import type { Session } from '../dataset/types.js';
 import { endpointKey, type LabelTable, type SessionLabel } from './labels.js';
 
@@ -7,14 +8,7 @@ import { endpointKey, type LabelTable, type SessionLabel } from './labels.js';
  * `heldBackEvery`-th one is held back. Every benign scenario of every server is in both parts,
  * and the split does not depend on capture order or on timestamps.
  */
-export function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
-}
+export { fnv1a };
 
 export interface LabelledSession {
   session: Session;

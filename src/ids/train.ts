@@ -1,25 +1,28 @@
 import type { Session } from '../dataset/types.js';
 import { normalizeGspConfig } from '../gsp/config.js';
-import { flatFromRaw } from '../gsp/db.js';
-import { sessionsToSequences } from '../gsp/input.js';
 import { readModel, type FtpIdsModel } from '../gsp/model.js';
-import { runGsp } from '../gsp/run.js';
-import { learnProfiles } from '../match/profiles.js';
+import { mineModelText, modelExtras } from '../match/calibrate.js';
 
 /**
  * `ftp-ids train`: sessions → ftp-gsp's mining (maximal patterns by default, the global model and
- * one per server label) + learnProfiles → the model JSON, exactly as
- * `ftp-extract | ftp-gsp --by label` would write it for the same sessions.
+ * one per server label) + the profiles + the detector calibrated by cross-validation → the model
+ * JSON, exactly as `ftp-extract | ftp-gsp --by label --items command,code,context` would write it
+ * for the same sessions.
  */
 export interface TrainOptions {
   /** ftp-gsp options (minSupport, output, items, time, minGap, maxGap, window, maxLength, by) */
   gsp?: Record<string, unknown>;
   /** learnProfiles options */
   profiles?: Record<string, unknown>;
+  /** calibration options (targetFpr, folds) */
+  calibrate?: Record<string, unknown>;
 }
 
-/** Defaults of `ftp-ids train` (ftp-gsp's own default support is 0.1; see docs/ARCHITECTURE.md, ftp-ids). */
-export const TRAIN_GSP_DEFAULTS: Record<string, unknown> = { minSupport: '0.3', output: 'maximal' };
+/**
+ * Defaults of `ftp-ids train` (ftp-gsp's own default support is 0.1 and its items the study's; see
+ * docs/ARCHITECTURE.md, ftp-ids): the session context items, support 0.3.
+ */
+export const TRAIN_GSP_DEFAULTS: Record<string, unknown> = { minSupport: '0.3', output: 'maximal', items: 'command,code,context' };
 
 export function trainModelText(sessions: Session[], options: TrainOptions = {}): string {
   const given = Object.fromEntries(Object.entries(options.gsp ?? {}).filter(([, v]) => v !== undefined));
@@ -28,13 +31,7 @@ export function trainModelText(sessions: Session[], options: TrainOptions = {}):
   // one model per label only when there is more than one label
   if (gsp.by === undefined && gsp.byLabel === undefined) gsp.byLabel = labels.size > 1;
   const config = normalizeGspConfig(gsp);
-  const flat = flatFromRaw(sessionsToSequences(sessions, config.items, config.time));
-  const parts: string[] = [];
-  runGsp(
-    { flat, itemNames: new Map(), format: 'csv', sessions },
-    { config, output: 'model', write: (s) => parts.push(s), extraModelFields: (ss) => ({ profiles: learnProfiles(ss, options.profiles) }) },
-  );
-  return parts.join('');
+  return mineModelText(sessions, config, (ss) => modelExtras(ss, config, { profiles: options.profiles, calibrate: options.calibrate }));
 }
 
 export function trainModel(sessions: Session[], options: TrainOptions = {}): FtpIdsModel {

@@ -1,101 +1,126 @@
 import { Counters } from '../common/bounds.js';
 import { FtpIdsError } from '../common/errors.js';
-import { optEnum, optInt, optNumber } from '../common/options.js';
-import { exchangeItems } from '../dataset/items.js';
+import { optBool, optEnum, optInt, optNumber } from '../common/options.js';
+import { sessionContext, type SessionContext } from '../dataset/context.js';
+import { sessionTransactions } from '../dataset/items.js';
 import type { Session } from '../dataset/types.js';
 import { coverage, type EncodedPattern, type EncodedSession } from './embed.js';
-import type { MatchModel, MatchPattern } from './model.js';
 import {
-  clientCommandCount,
-  exchangeKey,
-  isFailedLogin,
-  quantileAt,
-  sessionMaxGap,
-  sessionSpan,
-  type Profiles,
-  type Quantiles,
-  type SessionProfile,
-} from './profiles.js';
+  attributeSurprisal,
+  keySurprisal,
+  sessionAttributes,
+  scoreOf,
+  sessionKeys,
+  thresholdAt,
+  type Detector,
+  type Feature,
+  type FeatureValues,
+  type KeyTable,
+} from './detector.js';
+import type { MatchModel, MatchPattern } from './model.js';
+import { clientCommandCount, isFailedLogin, sessionMaxGap, sessionSpan } from './profiles.js';
 
 /**
  * The matcher: model + sessions in, one verdict per session out, as sessions arrive.
- * State machine: pushSession(session) / end(); verdicts through the callback.
- * The only state kept between sessions is the per-client-address window (bounded).
- * Definitions (what "explained", the score and each reason mean): docs/ARCHITECTURE.md, "ftp-match".
+ * State machine: pushSession(session) / end(); verdicts and events (incidents, model-fit notices)
+ * through callbacks. The only state kept between sessions is the per-client-address window (bounded)
+ * and the per-label fit counts. Layers, as in Zeek's analyzer: `describe` measures a session
+ * (patterns, keys, shape; pure given the model), the window adds what other sessions of the client
+ * say, `scoreOf` (detector.ts) turns the features into one score, the threshold decides, and the
+ * reasons are the features that carried the score over it. docs/ARCHITECTURE.md, "ftp-match".
  */
 
-export type Reason =
-  | { kind: 'repetition'; item: string; count: number; limit: number; exchanges: number[] }
-  | { kind: 'foreign_port' | 'privileged_port' | 'path_climb' | 'arg_binary'; exchanges: number[] }
-  | { kind: 'overlong'; command: string; length: number; limit: number; exchanges: number[] }
-  | { kind: 'unseen_item' | 'unseen_pair'; items: string[]; exchanges: number[] }
-  | { kind: 'length'; count: number; limit: number }
-  | { kind: 'duration' | 'idle'; seconds: number; limit: number }
-  | { kind: 'window_sessions' | 'window_failed_logins' | 'window_short_sessions'; client: string; count: number; limit: number; window: number; sessions: string[] }
-  | { kind: 'unexplained'; count: number; of: number; limit: number; exchanges: number[] }
-  | { kind: 'no_pattern'; patterns: number };
+interface ReasonBase {
+  /** this reason's share of the score (nats) */
+  surprisal: number;
+}
+export type Reason = ReasonBase &
+  (
+    | { kind: 'unexplained'; count: number; of: number; exchanges: number[] }
+    | { kind: 'unseen_item'; items: string[]; count: number; exchanges: number[] }
+    | { kind: 'repetition'; item: string; count: number; limit: number; exchanges: number[] }
+    | { kind: 'overlong'; command: string; length: number; limit: number; exchanges: number[] }
+    | { kind: 'refused'; count: number; limit: number; exchanges: number[] }
+    | { kind: 'rare_attribute'; attribute: string; trainingSessions: number; exchanges: number[] }
+    | { kind: 'length'; count: number; limit: number }
+    | { kind: 'duration' | 'idle'; seconds: number; limit: number }
+    | { kind: 'window_sessions' | 'window_failed_logins' | 'window_short_sessions'; client: string; count: number; limit: number; window: number; sessions: string[] }
+    | { kind: 'incident'; incident: string; client: string; sessions: string[] }
+    | { kind: 'no_pattern'; patterns: number }
+  );
 
 export interface Verdict
   extends Pick<Session, 'flowId' | 'communityId' | 'clientIp' | 'clientPort' | 'serverIp' | 'serverPort' | 'label'> {
-  verdict: 'normal' | 'suspicious';
+  /** `unfit`: the session's server label was never seen in training (see the model_fit event) */
+  verdict: 'normal' | 'suspicious' | 'unfit';
   score: number;
+  /** the threshold the score was compared with */
+  threshold: number;
   reasons: Reason[];
   /** which pattern set was used: the session's label, or `global` */
   model: string;
   exchanges: number;
   /** the longest (most items) supported pattern, as text, '' when none */
   bestPattern: string;
+  /** first and last timestamp of the session (epoch seconds; NaN when it has none) */
+  start: number;
+  end: number;
+  /** a later verdict on an earlier session (an incident named it) */
+  update?: boolean;
 }
 
+/** Several sessions of one client that together tripped a window: one record, sent again as it grows. */
+export interface Incident {
+  type: 'incident';
+  id: string;
+  client: string;
+  first: number;
+  last: number;
+  sessions: string[];
+  reason: Reason;
+}
+
+/** A server label the model never saw: its sessions are not judged (`unfit`), once per label. */
+export interface ModelFitNotice {
+  type: 'model_fit';
+  label: string;
+  server: string;
+  first: number;
+  message: string;
+}
+
+export type MatchEvent = Incident | ModelFitNotice;
+
 export interface MatchOptions {
-  /** > 0; higher flags more. Count limits are max_train + max(1, max_train/2)/sensitivity. */
+  /** > 0; multiplies the calibrated false-positive rate (2: twice as many alerts on benign traffic) */
   sensitivity: number;
-  /** 'full': every detector; 'study': the study's plain matching (normal = supports ≥ 1 pattern) */
+  /** 'full': the calibrated score; 'study': the study's plain matching (normal = supports ≥ 1 pattern) */
   mode: 'full' | 'study';
-  /** fraction of unexplained exchanges above which a session is flagged; 1 = never */
-  unexplainedLimit: number;
-  /**
-   * exchanges with a never-seen (command, code) pair of known items a session needs before
-   * that alone flags it (a pair on a write command counts at once)
-   */
-  minUnseenPairs: number;
+  /** judge sessions of server labels the model never saw (default: verdict `unfit` and one notice) */
+  judgeUnknownServers: boolean;
   /** bound: client addresses with an open window (least recently seen evicted, counted) */
   maxClients: number;
   /** bound: sessions remembered per client address in the window (oldest dropped, counted) */
   maxWindowSessions: number;
   /** sessions longer than this are matched against patterns on their first maxMatchExchanges exchanges */
   maxMatchExchanges: number;
+  /** bound: server labels whose fit is tracked */
+  maxLabels: number;
 }
 
 export function normalizeMatchOptions(raw: Record<string, unknown> = {}): MatchOptions {
   return Object.freeze({
-    sensitivity: optNumber(raw, 'sensitivity', 1, 0.01, 100),
+    sensitivity: optNumber(raw, 'sensitivity', 1, 0.0001, 10_000),
     mode: optEnum(raw, 'mode', ['full', 'study'] as const, 'full'),
-    unexplainedLimit: optNumber(raw, 'unexplainedLimit', 1, 0, 1),
-    minUnseenPairs: optInt(raw, 'minUnseenPairs', 2, 1),
+    judgeUnknownServers: optBool(raw, 'judgeUnknownServers', false),
     maxClients: optInt(raw, 'maxClients', 100_000, 1),
     maxWindowSessions: optInt(raw, 'maxWindowSessions', 10_000, 1),
     maxMatchExchanges: optInt(raw, 'maxMatchExchanges', 5_000, 1),
+    maxLabels: optInt(raw, 'maxLabels', 10_000, 1),
   });
 }
 
-/**
- * The count limit for a training distribution with maximum `max` (see MatchOptions.sensitivity):
- * max + max(1, max/2)/sensitivity; for successful operations (`success`: a 1xx/2xx final reply)
- * max + (2·max + 1)/sensitivity — how many files a session fetches or lists is workload, not
- * attack, so only a far larger count than ever seen counts as repetition.
- */
-export function countLimit(q: Quantiles, sensitivity: number, success = false): number {
-  const max = quantileAt(q, 1);
-  return max + (success ? 2 * max + 1 : Math.max(1, max / 2)) / sensitivity;
-}
-
-/** Commands that change server state: a never-seen outcome of one is suspicious on its own. */
-export const WRITE_COMMANDS: ReadonlySet<string> = new Set([
-  'STOR', 'STOU', 'APPE', 'MKD', 'XMKD', 'RMD', 'XRMD', 'DELE', 'RNFR', 'RNTO', 'SITE', 'MFMT', 'MFF', 'ALLO',
-]);
-
-const round = (x: number, digits = 3): number => Math.round(x * 10 ** digits) / 10 ** digits;
+const round = (x: number, digits = 3): number => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : x);
 
 export function patternText(p: MatchPattern): string {
   return `<${p.elements.map((e) => `{${e.join(',')}}`).join(' ')}>`;
@@ -111,18 +136,41 @@ interface CompiledSet {
   maxSize: number;
 }
 
+/** What describe() measured, with the evidence each feature can name. */
+export interface Description {
+  values: FeatureValues;
+  set: CompiledSet;
+  best: number;
+  supported: number;
+  /** exchanges (index) not covered by a supported pattern */
+  unexplained: number[];
+  transactions: number;
+  /** the rarest key, then the other keys training never saw: key, count, exchanges, seen in training? */
+  rare: { key: string; count: number; exchanges: number[]; seen: boolean; trainingMax: number }[];
+  overlong: { command: string; length: number; limit: number; exchanges: number[] } | null;
+  /** the rarest context attribute, the exchanges that carry it and in how many training sessions it was */
+  attr: { attribute: string; exchanges: number[]; sessions: number } | null;
+  /** exchanges whose key training never saw */
+  novelExchanges: number;
+  /** exchanges the server refused (4xx/5xx) */
+  refused: number[];
+  start: number;
+  end: number;
+}
+
 interface WindowEntry {
   start: number;
   flowId: string;
   failed: number;
   short: number;
+  /** the verdict as last sent (for updates) */
+  verdict: Verdict;
 }
 
-const TAG_REASON: Record<string, 'foreign_port' | 'privileged_port' | 'path_climb' | 'arg_binary'> = {
-  port_foreign: 'foreign_port',
-  port_privileged: 'privileged_port',
-  path_climb: 'path_climb',
-  arg_binary: 'arg_binary',
+const WINDOW_KIND: Record<'win_sessions' | 'win_failed' | 'win_short', 'window_sessions' | 'window_failed_logins' | 'window_short_sessions'> = {
+  win_sessions: 'window_sessions',
+  win_failed: 'window_failed_logins',
+  win_short: 'window_short_sessions',
 };
 
 export class Matcher {
@@ -131,27 +179,37 @@ export class Matcher {
   private readonly itemIds = new Map<string, number>();
   private readonly global: CompiledSet;
   private readonly byLabel = new Map<string, CompiledSet>();
-  private readonly seenItems: Set<string> | null;
-  private readonly seenKeys: Set<string> | null;
+  private readonly detector: Detector | null;
+  private readonly keys: { global: KeyTable; byLabel: Record<string, KeyTable> } | null;
+  private readonly threshold: number;
   /** per client address: its recent sessions, by start time; Map order = least recently used first */
   private readonly windows = new Map<string, WindowEntry[]>();
+  /** per client address: the incident its window is part of, while it lasts */
+  private readonly incidents = new Map<string, Incident>();
+  private readonly unfitLabels = new Set<string>();
   private ended = false;
 
   constructor(
     private readonly model: MatchModel,
     options: Record<string, unknown> | MatchOptions,
     private readonly onVerdict: (v: Verdict) => void,
+    private readonly onEvent: (e: MatchEvent) => void = () => {},
   ) {
     this.opts = normalizeMatchOptions(options as Record<string, unknown>);
     this.global = this.compile('global', model.global.patterns);
     for (const [label, set] of Object.entries(model.byLabel)) {
       if (set.patterns.length > 0) this.byLabel.set(label, this.compile(label, set.patterns));
     }
-    this.seenItems = model.profiles ? new Set(model.profiles.seenItems) : null;
-    this.seenKeys = model.profiles ? new Set(model.profiles.seenKeys) : null;
-    if (this.opts.mode === 'full' && !model.profiles) {
-      throw new FtpIdsError('MODEL_DAMAGED', 'model: no "profiles" (count-aware detection needs them); mine it again with ftp-gsp or ftp-ids train, or use --baseline study');
+    this.detector = model.detector;
+    this.keys = model.detector?.keys ?? model.keys ?? null;
+    if (this.opts.mode === 'full' && (!model.profiles || !this.keys)) {
+      // a fold's model while calibrating has keys and profiles but no detector yet: describe() only
+      throw new FtpIdsError(
+        'MODEL_DAMAGED',
+        'model: no calibrated detector ("detector" and "profiles"); train it with ftp-ids train or ftp-gsp (without --no-profiles), or use --baseline study',
+      );
     }
+    this.threshold = this.detector ? thresholdAt(this.detector.cvScores, Math.min(1, this.detector.targetFpr * this.opts.sensitivity)) : Infinity;
   }
 
   private id(item: string): number {
@@ -170,15 +228,20 @@ export class Matcher {
     return { name, patterns, encoded, needs, sizes, maxSize: sizes.reduce((a, b) => Math.max(a, b), 0) };
   }
 
-  private encode(s: Session, n: number): { enc: EncodedSession; present: Set<number> } {
+  /** The session's transactions as item ids, with the exchange index each stands for (-1: the end). */
+  private encode(s: Session): { enc: EncodedSession; present: Set<number>; exchangeOf: number[] } {
+    const tx = sessionTransactions(s, this.model.items);
+    const n = Math.min(tx.length, this.opts.maxMatchExchanges);
+    if (n < tx.length) this.counters.add('sessionsCutForMatching');
     const itemsets: Int32Array[] = [];
     const times = new Float64Array(n);
+    const exchangeOf: number[] = [];
     const present = new Set<number>();
     let prev = -Infinity;
     for (let i = 0; i < n; i++) {
-      const ex = s.exchanges[i]!;
+      const t = tx[i]!;
       const ids: number[] = [];
-      for (const it of exchangeItems(ex, this.model.items, s.label)) {
+      for (const it of t.items) {
         const id = this.itemIds.get(it); // items in no pattern cannot matter for coverage
         if (id !== undefined) {
           ids.push(id);
@@ -186,70 +249,153 @@ export class Matcher {
         }
       }
       itemsets.push(Int32Array.from(ids).sort());
-      let t = this.model.time === 'index' ? ex.index : Number.isFinite(ex.tsRequest) ? ex.tsRequest : ex.tsReply;
-      if (!Number.isFinite(t)) t = prev === -Infinity ? 0 : prev;
-      prev = Math.max(prev, t); // times must be non-decreasing (clock steps, reordered replies)
+      const ex = t.exchange;
+      let time: number;
+      if (ex) time = this.model.time === 'index' ? ex.index : Number.isFinite(ex.tsRequest) ? ex.tsRequest : ex.tsReply;
+      else time = this.model.time === 'index' ? prev + 1 : prev; // the end: right after the last exchange
+      if (!Number.isFinite(time)) time = prev === -Infinity ? 0 : prev;
+      prev = Math.max(prev, time); // times must be non-decreasing (clock steps, reordered replies)
       times[i] = prev;
+      exchangeOf.push(ex ? ex.index : -1);
     }
-    return { enc: { itemsets, times }, present };
+    return { enc: { itemsets, times }, present, exchangeOf };
   }
 
-  pushSession(s: Session): void {
-    if (this.ended) throw new FtpIdsError('MATCH_ENDED', 'pushSession after end()');
-    this.counters.add('sessions');
-    const set = this.byLabel.get(s.label) ?? this.global;
-    const n = Math.min(s.exchanges.length, this.opts.maxMatchExchanges);
-    if (n < s.exchanges.length) this.counters.add('sessionsCutForMatching');
-    const { enc, present } = this.encode(s, n);
+  private keyTable(label: string): KeyTable {
+    return this.keys!.byLabel[label] ?? this.keys!.global;
+  }
 
-    // pattern matching
+  /**
+   * Measure a session against the model: pattern coverage, key rarity, shape, arguments. The window
+   * features are 0 here (they need the other sessions of the client). Pure given the model.
+   */
+  describe(s: Session, ctx: SessionContext = sessionContext(s)): Description {
+    const set = this.byLabel.get(s.label) ?? this.global;
+    const { enc, present, exchangeOf } = this.encode(s);
+    const n = enc.itemsets.length;
     const explained = new Uint8Array(n);
     let best = -1;
-    let supportedCount = 0;
+    let supported = 0;
     for (let p = 0; p < set.encoded.length; p++) {
       const needs = set.needs[p]!;
       let ok = true;
       for (let i = 0; i < needs.length && ok; i++) ok = present.has(needs[i]!);
       if (!ok) continue;
-      const cov = coverage(enc, set.encoded[p]!, this.model.constraints, this.opts.mode === 'full');
+      const cov = coverage(enc, set.encoded[p]!, this.model.constraints, true);
       if (!cov.supported) continue;
-      supportedCount++;
+      supported++;
       if (best < 0 || set.sizes[p]! > set.sizes[best]!) best = p;
-      if (this.opts.mode === 'study') break; // one supported pattern decides
       const c = cov.covered!;
       for (let i = 0; i < n; i++) if (c[i]) explained[i] = 1;
     }
-
-    const reasons: Reason[] = [];
-    let unexplained = 0;
-    let unseenExchanges = 0;
-    if (this.opts.mode === 'study') {
-      if (supportedCount === 0) reasons.push({ kind: 'no_pattern', patterns: set.patterns.length });
-    } else {
-      const profiles = this.model.profiles!;
-      const prof = profiles.byLabel[s.label] ?? profiles.global;
-      const unexplainedIdx: number[] = [];
-      for (let i = 0; i < n; i++) if (!explained[i]) unexplainedIdx.push(s.exchanges[i]!.index);
-      unexplained = unexplainedIdx.length;
-      if (n > 0 && unexplained / n > this.opts.unexplainedLimit) {
-        reasons.push({ kind: 'unexplained', count: unexplained, of: n, limit: this.opts.unexplainedLimit, exchanges: unexplainedIdx });
-      }
-      unseenExchanges = this.argumentAndItemReasons(s, profiles, reasons);
-      this.repetitionReasons(s, prof, reasons);
-      this.sessionShapeReasons(s, prof, reasons);
-      this.windowReasons(s, profiles, reasons);
+    const unexplained: number[] = [];
+    let unexplainedCount = 0;
+    for (let i = 0; i < n; i++) {
+      if (explained[i]) continue;
+      unexplainedCount++;
+      if (exchangeOf[i]! >= 0) unexplained.push(exchangeOf[i]!);
     }
 
-    // score: unexplained share, lack of a specific supported pattern, unseen items, plus 1 per reason
-    const specificity = best >= 0 && set.maxSize > 0 ? set.sizes[best]! / set.maxSize : 0;
-    const total = Math.max(1, n);
-    const score =
-      this.opts.mode === 'study'
-        ? supportedCount === 0
-          ? 1
-          : 1 - specificity
-        : 0.5 * (unexplained / total) + 0.25 * (1 - specificity) + 0.25 * (unseenExchanges / total) + reasons.length;
-    const verdict: Verdict = {
+    // keys: the two rarest (largest surprisal), different keys
+    const table = this.keyTable(s.label);
+    const rare: Description['rare'] = [];
+    const scored: { key: string; at: number[]; sur: number }[] = [];
+    let novel = 0;
+    let novelExchanges = 0;
+    for (const [key, { plain, at }] of sessionKeys(s, ctx)) {
+      const sur = keySurprisal(table, key, plain, Math.max(1, at.length));
+      scored.push({ key, at, sur });
+      if (!Object.prototype.hasOwnProperty.call(table.keys, key)) {
+        novel += sur;
+        novelExchanges += Math.max(1, at.length);
+      }
+    }
+    scored.sort((a, b) => b.sur - a.sur || (a.key < b.key ? -1 : 1));
+    for (const [i, k] of scored.entries()) {
+      const st = Object.prototype.hasOwnProperty.call(table.keys, k.key) ? table.keys[k.key] : undefined;
+      if (i > 0 && st) break; // the rarest, then only unseen ones (sorted: unseen come first)
+      rare.push({ key: k.key, count: Math.max(1, k.at.length), exchanges: k.at, seen: !!st, trainingMax: st ? st.counts.v[st.counts.v.length - 1] ?? 0 : 0 });
+    }
+
+    // the rarest context attribute (a tag, a directory class), whatever command carried it
+    let attr = 0;
+    let attrAt: Description['attr'] = null;
+    for (const [a, at] of sessionAttributes(s, ctx)) {
+      const sur = attributeSurprisal(table, a);
+      if (sur > attr) {
+        attr = sur;
+        attrAt = { attribute: a, exchanges: at, sessions: Object.prototype.hasOwnProperty.call(table.attrs, a) ? table.attrs[a]! : 0 };
+      }
+    }
+
+    // commands the server refused (RFC 959: 4xx transient and 5xx permanent negative completion)
+    const refused: number[] = [];
+    for (const ex of s.exchanges) if (!ex.command.startsWith('<') && (ex.finalCode[0] === '4' || ex.finalCode[0] === '5')) refused.push(ex.index);
+
+    // the longest argument against its command's longest in training, in doublings
+    const maxArg = this.model.profiles?.maxArgLength ?? {};
+    let arglen = 0;
+    let overlong: Description['overlong'] = null;
+    for (const ex of s.exchanges) {
+      if (ex.arg.length === 0) continue;
+      const lim = Object.prototype.hasOwnProperty.call(maxArg, ex.command) ? maxArg[ex.command]! : 0;
+      const v = Math.log2((1 + ex.arg.length) / (1 + lim));
+      if (v > arglen) {
+        arglen = v;
+        overlong = { command: ex.command, length: ex.arg.length, limit: lim, exchanges: [ex.index] };
+      } else if (overlong && v === arglen && ex.command === overlong.command) overlong.exchanges.push(ex.index);
+    }
+
+    const { start, end } = sessionSpan(s);
+    const values: FeatureValues = {
+      unexplained: unexplainedCount,
+      unexplained_share: n === 0 ? 0 : unexplainedCount / n,
+      rarest: scored[0]?.sur ?? 0,
+      novel,
+      attr,
+      refused: refused.length,
+      length: s.exchanges.length,
+      duration: Number.isFinite(start) ? end - start : 0,
+      idle: sessionMaxGap(s),
+      arglen,
+      win_sessions: 0,
+      win_failed: 0,
+      win_short: 0,
+    };
+    return { values, set, best, supported, unexplained, transactions: n, rare, novelExchanges, attr: attrAt, overlong, refused, start, end };
+  }
+
+  pushSession(s: Session): void {
+    if (this.ended) throw new FtpIdsError('MATCH_ENDED', 'pushSession after end()');
+    this.counters.add('sessions');
+    if (this.opts.mode === 'study') return this.studyVerdict(s);
+    const detector = this.detector;
+    if (!detector) throw new FtpIdsError('MODEL_DAMAGED', 'model: no calibrated detector; train it with ftp-ids train or ftp-gsp, or use --baseline study');
+    const d = this.describe(s);
+    const head = this.head(s, d);
+    if (!this.opts.judgeUnknownServers && !Object.prototype.hasOwnProperty.call(detector.labels, s.label)) {
+      this.unfit(s, d);
+      this.onVerdict({ ...head, verdict: 'unfit', score: 0, reasons: [] });
+      return;
+    }
+    const win = this.window(s, d);
+    d.values.win_sessions = win.sessions;
+    d.values.win_failed = win.failed;
+    d.values.win_short = win.short;
+    const { score, parts, counted } = scoreOf(d.values, detector.references);
+    const suspicious = score > this.threshold;
+    const reasons = suspicious ? this.reasons(s, d, parts, counted, win.entries) : [];
+    const verdict: Verdict = { ...head, verdict: suspicious ? 'suspicious' : 'normal', score: round(score), reasons };
+    win.entry.verdict = verdict;
+    if (suspicious) this.counters.add('suspicious');
+    this.onVerdict(verdict);
+    // an incident when a window count is beyond every benign training window (not merely part of the sum)
+    const windowReason = reasons.find((r) => (r.kind === 'window_sessions' || r.kind === 'window_failed_logins' || r.kind === 'window_short_sessions') && r.count > r.limit);
+    if (windowReason) this.incident(s, verdict, windowReason, win.entries);
+  }
+
+  private head(s: Session, d: Description): Omit<Verdict, 'verdict' | 'score' | 'reasons'> {
+    return {
       flowId: s.flowId,
       communityId: s.communityId,
       clientIp: s.clientIp,
@@ -257,132 +403,165 @@ export class Matcher {
       serverIp: s.serverIp,
       serverPort: s.serverPort,
       label: s.label,
-      verdict: reasons.length > 0 ? 'suspicious' : 'normal',
-      score: round(score),
-      reasons,
+      threshold: round(this.threshold),
+      model: d.set.name,
+      exchanges: s.exchanges.length,
+      bestPattern: d.best >= 0 ? patternText(d.set.patterns[d.best]!) : '',
+      start: d.start,
+      end: d.end,
+    };
+  }
+
+  /** The study's plain matching: normal iff the session supports at least one pattern of its model. */
+  private studyVerdict(s: Session): void {
+    const set = this.byLabel.get(s.label) ?? this.global;
+    const { enc, present } = this.encode(s);
+    let best = -1;
+    for (let p = 0; p < set.encoded.length; p++) {
+      const needs = set.needs[p]!;
+      let ok = true;
+      for (let i = 0; i < needs.length && ok; i++) ok = present.has(needs[i]!);
+      if (!ok || !coverage(enc, set.encoded[p]!, this.model.constraints, false).supported) continue;
+      best = p;
+      break; // one supported pattern decides
+    }
+    const { start, end } = sessionSpan(s);
+    const flagged = best < 0;
+    if (flagged) this.counters.add('suspicious');
+    this.onVerdict({
+      flowId: s.flowId,
+      communityId: s.communityId,
+      clientIp: s.clientIp,
+      clientPort: s.clientPort,
+      serverIp: s.serverIp,
+      serverPort: s.serverPort,
+      label: s.label,
+      verdict: flagged ? 'suspicious' : 'normal',
+      score: flagged ? 1 : 0,
+      threshold: 0.5,
+      reasons: flagged ? [{ kind: 'no_pattern', patterns: set.patterns.length, surprisal: 0 }] : [],
       model: set.name,
       exchanges: s.exchanges.length,
       bestPattern: best >= 0 ? patternText(set.patterns[best]!) : '',
-    };
-    if (reasons.length > 0) this.counters.add('suspicious');
-    this.onVerdict(verdict);
+      start,
+      end,
+    });
   }
 
-  /** Argument tags, overlong arguments, items and (command, code) pairs never seen in training. */
-  private argumentAndItemReasons(s: Session, profiles: Profiles, reasons: Reason[]): number {
-    const tagHits = new Map<string, number[]>();
-    const overlong = new Map<string, { length: number; limit: number; exchanges: number[] }>();
-    const unseen = new Set<string>();
-    const unseenAt: number[] = [];
-    const pairs = new Set<string>();
-    const pairAt: number[] = [];
-    let pairOnWrite = false;
-    for (const ex of s.exchanges) {
-      for (const tag of ex.tags) {
-        // a tag seen in benign training is normal there (e.g. a client behind NAT): no alert
-        if (this.seenItems!.has(`tag=${tag}`) || !(tag in TAG_REASON)) continue;
-        const list = tagHits.get(tag);
-        if (list) list.push(ex.index);
-        else tagHits.set(tag, [ex.index]);
-      }
-      const maxLen = profiles.maxArgLength[ex.command];
-      if (maxLen !== undefined) {
-        const limit = Math.ceil(countLimit({ n: 1, q: profiles.quantileProbs.map(() => maxLen) }, this.opts.sensitivity));
-        if (ex.arg.length > limit) {
-          const o = overlong.get(ex.command) ?? { length: 0, limit, exchanges: [] };
-          o.length = Math.max(o.length, ex.arg.length);
-          o.exchanges.push(ex.index);
-          overlong.set(ex.command, o);
-        }
-      }
-      let fresh = false;
-      for (const it of [ex.command, ex.finalCode]) {
-        if (it !== '' && !this.seenItems!.has(it)) {
-          unseen.add(it);
-          fresh = true;
-        }
-      }
-      const key = exchangeKey(ex);
-      if (!this.seenKeys!.has(key)) {
-        if (fresh) unseen.add(key);
-        else {
-          // both items known, their pair is new: weak evidence unless repeated or on a write
-          pairs.add(key);
-          pairAt.push(ex.index);
-          if (WRITE_COMMANDS.has(ex.command)) pairOnWrite = true;
-        }
-      }
-      if (fresh) unseenAt.push(ex.index);
-    }
-    for (const [tag, exchanges] of tagHits) reasons.push({ kind: TAG_REASON[tag]!, exchanges });
-    for (const [command, o] of overlong) reasons.push({ kind: 'overlong', command, length: o.length, limit: o.limit, exchanges: o.exchanges });
-    if (unseen.size > 0) reasons.push({ kind: 'unseen_item', items: [...unseen].sort(), exchanges: unseenAt });
-    if (pairs.size > 0 && (pairOnWrite || pairAt.length >= this.opts.minUnseenPairs)) {
-      reasons.push({ kind: 'unseen_pair', items: [...pairs].sort(), exchanges: pairAt });
-    }
-    return unseenAt.length + pairAt.length;
-  }
-
-  /** Repetition of an exchange key beyond its training profile (brute force: PASS,530 again and again). */
-  private repetitionReasons(s: Session, prof: SessionProfile, reasons: Reason[]): void {
-    const at = new Map<string, { code: string; exchanges: number[] }>();
-    for (const ex of s.exchanges) {
-      const k = exchangeKey(ex);
-      const e = at.get(k);
-      if (e) e.exchanges.push(ex.index);
-      else at.set(k, { code: ex.finalCode, exchanges: [ex.index] });
-    }
-    for (const [item, { code, exchanges }] of at) {
-      const rp = prof.repetition[item];
-      // a key never seen in training is reported as unseen; repeating it is suspicious from 2 on
-      const limit = rp ? countLimit(rp.count, this.opts.sensitivity, code[0] === '1' || code[0] === '2') : 1 + 1 / this.opts.sensitivity;
-      if (exchanges.length > limit && exchanges.length > 1) {
-        reasons.push({ kind: 'repetition', item, count: exchanges.length, limit: round(limit, 2), exchanges });
-      }
-    }
-  }
-
-  /** Session length, duration and the longest silence against their training profiles. */
-  private sessionShapeReasons(s: Session, prof: SessionProfile, reasons: Reason[]): void {
-    const lengthLimit = countLimit(prof.length, this.opts.sensitivity);
-    if (s.exchanges.length > lengthLimit) reasons.push({ kind: 'length', count: s.exchanges.length, limit: round(lengthLimit, 2) });
-    const { start, end } = sessionSpan(s);
-    if (Number.isFinite(start)) {
-      const dLimit = countLimit(prof.duration, this.opts.sensitivity);
-      if (end - start > dLimit) reasons.push({ kind: 'duration', seconds: round(end - start), limit: round(dLimit) });
-    }
-    const gap = sessionMaxGap(s);
-    const gLimit = countLimit(prof.maxGap, this.opts.sensitivity);
-    if (gap > gLimit) reasons.push({ kind: 'idle', seconds: round(gap), limit: round(gLimit) });
+  private unfit(s: Session, d: Description): void {
+    this.counters.add('sessionsUnfit');
+    if (this.unfitLabels.has(s.label) || this.unfitLabels.size >= this.opts.maxLabels) return;
+    this.unfitLabels.add(s.label);
+    const known = Object.keys(this.detector!.labels).sort();
+    this.onEvent({
+      type: 'model_fit',
+      label: s.label,
+      server: `${s.serverIp}:${s.serverPort}`,
+      first: d.start,
+      message: `server label "${s.label}" was never seen in training (the model knows ${known.map((k) => `"${k}"`).join(', ')}): its sessions are not judged (verdict "unfit"); train a model on this server's normal traffic, or pass --judge-unknown-servers`,
+    });
   }
 
   /**
-   * Across sessions of one client address: sessions, failed logins and short sessions that
-   * started in (start − W, start]. Streaming: a session is flagged when, with it, a count is
-   * above its limit; the reason lists every session in the window.
+   * The reasons of a suspicious verdict: its features by share of the score, as many as it takes to
+   * carry the score over the threshold (at least one), each with the evidence it can name.
    */
-  private windowReasons(s: Session, profiles: Profiles, reasons: Reason[]): void {
-    const { start } = sessionSpan(s);
-    if (!Number.isFinite(start)) return;
+  private reasons(s: Session, d: Description, parts: FeatureValues, counted: readonly Feature[], window: WindowEntry[]): Reason[] {
+    const order = counted.filter((f) => parts[f] > 0).sort((a, b) => parts[b] - parts[a]);
+    const out: Reason[] = [];
+    let sum = 0;
+    const refMax = (f: Feature): number => {
+      const t = this.detector!.references[f];
+      return t.v[t.v.length - 1] ?? 0;
+    };
+    for (const f of order) {
+      const surprisal = round(parts[f]);
+      switch (f) {
+        case 'unexplained':
+        case 'unexplained_share':
+          out.push({ kind: 'unexplained', count: d.values.unexplained, of: d.transactions, exchanges: d.unexplained, surprisal });
+          break;
+        case 'rarest': {
+          const r = d.rare[0];
+          if (!r) break;
+          if (r.seen) out.push({ kind: 'repetition', item: r.key, count: r.count, limit: r.trainingMax, exchanges: r.exchanges, surprisal });
+          else out.push({ kind: 'unseen_item', items: [r.key], count: r.count, exchanges: r.exchanges, surprisal });
+          break;
+        }
+        case 'novel': {
+          const unseen = d.rare.filter((r) => !r.seen);
+          if (unseen.length === 0) break;
+          out.push({ kind: 'unseen_item', items: unseen.map((r) => r.key), count: d.novelExchanges, exchanges: unseen.flatMap((r) => r.exchanges).sort((a, b) => a - b), surprisal });
+          break;
+        }
+        case 'attr':
+          if (d.attr) out.push({ kind: 'rare_attribute', attribute: d.attr.attribute, trainingSessions: d.attr.sessions, exchanges: d.attr.exchanges, surprisal });
+          break;
+        case 'refused':
+          out.push({ kind: 'refused', count: d.refused.length, limit: refMax('refused'), exchanges: d.refused, surprisal });
+          break;
+        case 'length':
+          out.push({ kind: 'length', count: d.values.length, limit: refMax('length'), surprisal });
+          break;
+        case 'duration':
+        case 'idle':
+          out.push({ kind: f, seconds: round(d.values[f]), limit: round(refMax(f)), surprisal });
+          break;
+        case 'arglen':
+          if (d.overlong) out.push({ kind: 'overlong', ...d.overlong, surprisal });
+          break;
+        case 'win_sessions':
+        case 'win_failed':
+        case 'win_short':
+          out.push({
+            kind: WINDOW_KIND[f],
+            client: s.clientIp,
+            count: d.values[f],
+            limit: refMax(f),
+            window: this.model.profiles!.window.windowSeconds,
+            sessions: window.map((e) => e.flowId),
+            surprisal,
+          });
+          break;
+      }
+      sum += parts[f];
+      if (sum > this.threshold) break;
+    }
+    return out;
+  }
+
+  /**
+   * The client's window: sessions that started in (start − W, start], this one included. Counts of
+   * sessions, failed logins and short sessions, as the profiles define them (profiles.ts windowCounts).
+   */
+  private window(s: Session, d: Description): { sessions: number; failed: number; short: number; entries: WindowEntry[]; entry: WindowEntry } {
+    const profiles = this.model.profiles!;
     const W = profiles.window.windowSeconds;
+    let failed = 0;
+    for (const ex of s.exchanges) if (isFailedLogin(ex)) failed++;
+    const entry: WindowEntry = {
+      start: d.start,
+      flowId: s.flowId,
+      failed,
+      short: clientCommandCount(s) <= profiles.shortSessionCommands ? 1 : 0,
+      verdict: undefined as unknown as Verdict,
+    };
+    if (!Number.isFinite(d.start)) return { sessions: 1, failed, short: entry.short, entries: [entry], entry };
     let list = this.windows.get(s.clientIp);
-    if (list) {
-      this.windows.delete(s.clientIp); // re-insert: most recently used last
-    } else {
+    if (list) this.windows.delete(s.clientIp); // re-insert: most recently used last
+    else {
       if (this.windows.size >= this.opts.maxClients) {
         const oldest = this.windows.keys().next().value as string;
         this.windows.delete(oldest);
+        this.incidents.delete(oldest);
         this.counters.add('windowClientsEvicted');
       }
       list = [];
     }
     this.windows.set(s.clientIp, list);
-    let failed = 0;
-    for (const ex of s.exchanges) if (isFailedLogin(ex)) failed++;
-    const entry: WindowEntry = { start, flowId: s.flowId, failed, short: clientCommandCount(s) <= profiles.shortSessionCommands ? 1 : 0 };
     // insert in start order (sessions arrive when they end, so starts can be slightly out of order)
     let pos = list.length;
-    while (pos > 0 && list[pos - 1]!.start > start) pos--;
+    while (pos > 0 && list[pos - 1]!.start > d.start) pos--;
     list.splice(pos, 0, entry);
     // forget what can no longer be in any window: older than the newest start − W
     const newest = list[list.length - 1]!.start;
@@ -393,21 +572,58 @@ export class Matcher {
       drop = list.length - this.opts.maxWindowSessions;
     }
     if (drop > 0) list.splice(0, drop);
-    const inWindow = list.filter((e) => e.start > start - W && e.start <= start);
-    if (!inWindow.includes(entry)) return; // arrived too late for its own window: nothing to say
-    const counts = {
-      window_sessions: [inWindow.length, profiles.window.sessions] as const,
-      window_failed_logins: [inWindow.reduce((a, e) => a + e.failed, 0), profiles.window.failedLogins] as const,
-      window_short_sessions: [inWindow.reduce((a, e) => a + e.short, 0), profiles.window.shortSessions] as const,
-    };
-    for (const [kind, [count, q]] of Object.entries(counts) as [keyof typeof counts, readonly [number, Quantiles]][]) {
-      const limit = countLimit(q, this.opts.sensitivity);
-      // only when this session contributes to the count (a clean session is not blamed for others)
-      const contributes = kind === 'window_sessions' || (kind === 'window_failed_logins' ? entry.failed > 0 : entry.short > 0);
-      if (count > limit && contributes) {
-        reasons.push({ kind, client: s.clientIp, count, limit: round(limit, 2), window: W, sessions: inWindow.map((e) => e.flowId) });
+    const entries = list.filter((e) => e.start > d.start - W && e.start <= d.start);
+    if (!entries.includes(entry)) return { sessions: 1, failed, short: entry.short, entries: [entry], entry };
+    let f = 0;
+    let sh = 0;
+    for (const e of entries) {
+      f += e.failed;
+      sh += e.short;
+    }
+    return { sessions: entries.length, failed: f, short: sh, entries, entry };
+  }
+
+  /**
+   * A window reason flagged this session: one incident for the client (the same while its windows
+   * overlap), sent again as it grows, and an update for every session of the window that went out
+   * as normal.
+   */
+  private incident(s: Session, v: Verdict, reason: Reason, entries: WindowEntry[]): void {
+    const W = this.model.profiles!.window.windowSeconds;
+    let inc = this.incidents.get(s.clientIp);
+    const first = entries[0]!.start;
+    if (!inc || first > inc.last + W) {
+      inc = { type: 'incident', id: `${s.clientIp}@${round(first, 6)}`, client: s.clientIp, first, last: v.start, sessions: [], reason };
+      this.incidents.set(s.clientIp, inc);
+      this.counters.add('incidents');
+    }
+    inc.reason = reason;
+    inc.first = Math.min(inc.first, first);
+    inc.last = Math.max(inc.last, Number.isFinite(v.end) ? v.end : v.start);
+    const named = new Set(inc.sessions);
+    for (const e of entries) {
+      if (!named.has(e.flowId)) {
+        if (inc.sessions.length >= this.opts.maxWindowSessions) {
+          this.counters.add('incidentSessionsDropped');
+          continue;
+        }
+        inc.sessions.push(e.flowId);
+        named.add(e.flowId);
+      }
+      if (e.verdict && e.verdict.verdict === 'normal') {
+        const upd: Verdict = {
+          ...e.verdict,
+          verdict: 'suspicious',
+          update: true,
+          score: Math.max(e.verdict.score, v.score),
+          reasons: [{ kind: 'incident', incident: inc.id, client: s.clientIp, sessions: entries.map((x) => x.flowId), surprisal: 0 }],
+        };
+        e.verdict = upd;
+        this.counters.add('verdictUpdates');
+        this.onVerdict(upd);
       }
     }
+    this.onEvent({ ...inc, sessions: [...inc.sessions] });
   }
 
   end(): void {
@@ -415,6 +631,11 @@ export class Matcher {
   }
 }
 
-export function createMatcher(model: MatchModel, options: Record<string, unknown>, onVerdict: (v: Verdict) => void): Matcher {
-  return new Matcher(model, options, onVerdict);
+export function createMatcher(
+  model: MatchModel,
+  options: Record<string, unknown>,
+  onVerdict: (v: Verdict) => void,
+  onEvent?: (e: MatchEvent) => void,
+): Matcher {
+  return new Matcher(model, options, onVerdict, onEvent);
 }

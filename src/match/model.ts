@@ -2,6 +2,7 @@ import { FtpIdsError } from '../common/errors.js';
 import { DEFAULT_ITEMS, parseItemsSpec, type ItemsConfig } from '../dataset/items.js';
 import { NO_CONSTRAINTS, type TimeConstraints } from './embed.js';
 import { checkProfiles, type Profiles } from './profiles.js';
+import { checkDetector, type Detector, type KeyTable } from './detector.js';
 import { MODEL_FORMAT, MODEL_VERSION, readModel } from '../gsp/model.js';
 
 /**
@@ -28,6 +29,10 @@ export interface MatchModel {
   global: PatternSet;
   byLabel: Record<string, PatternSet>;
   profiles: Profiles | null;
+  /** the calibrated score (src/match/detector.ts); null in a model mined without it */
+  detector: Detector | null;
+  /** exchange keys without a detector: only while calibrating (a fold's model) */
+  keys?: { global: KeyTable; byLabel: Record<string, KeyTable> };
 }
 
 export { MODEL_FORMAT, MODEL_VERSION };
@@ -119,7 +124,8 @@ export function toMatchModel(v: unknown): MatchModel {
   const byLabel: Record<string, PatternSet> = {};
   for (const name of Object.keys(models)) if (name !== '*') byLabel[name] = set(name);
   const profiles = v.profiles === undefined || v.profiles === null ? null : checkProfiles(v.profiles);
-  return { items, time, constraints, global: set('*'), byLabel, profiles };
+  const detector = v.detector === undefined || v.detector === null ? null : checkDetector(v.detector);
+  return { items, time, constraints, global: set('*'), byLabel, profiles, detector };
 }
 
 /**

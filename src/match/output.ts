@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import type { Verdict } from './matcher.js';
+import type { MatchEvent, Verdict } from './matcher.js';
 
 /**
  * Verdict output of ftp-match / ftp-ids detect: CSV (csv-stringify, header first) or NDJSON.
@@ -14,8 +14,12 @@ export const VERDICT_COLUMNS = [
   'server_ip',
   'server_port',
   'label',
+  'start',
+  'end',
   'verdict',
+  'update',
   'score',
+  'threshold',
   'model',
   'exchanges',
   'best_pattern',
@@ -33,8 +37,12 @@ export function verdictRecord(v: Verdict): VerdictRecord {
     server_ip: v.serverIp,
     server_port: v.serverPort,
     label: v.label,
+    start: Number.isFinite(v.start) ? v.start : '',
+    end: Number.isFinite(v.end) ? v.end : '',
     verdict: v.verdict,
+    update: v.update ? 1 : 0,
     score: v.score,
+    threshold: v.threshold,
     model: v.model,
     exchanges: v.exchanges,
     best_pattern: v.bestPattern,
@@ -56,11 +64,23 @@ export function verdictJsonLine(v: Verdict): string {
 }
 
 /** Writes the CSV header at once (an empty result is still a valid CSV), then one line per verdict
- *  (only suspicious ones unless `all`). */
+ *  (only suspicious ones unless `all`; updates always, they are what an incident changed). */
 export function createVerdictWriter(format: 'csv' | 'json', all: boolean, write: (text: string) => void): (v: Verdict) => void {
   if (format === 'csv') write(verdictCsvHeader());
   return (v) => {
     if (!all && v.verdict !== 'suspicious') return;
     write(format === 'json' ? verdictJsonLine(v) : verdictCsvLine(v));
+  };
+}
+
+/**
+ * Events beside the verdicts: in NDJSON, one line each (`"type":"incident"` / `"model_fit"`; an
+ * incident is sent again, same id, each time it grows); in CSV, whose rows are verdicts only, the
+ * incidents show as the verdict updates they cause and a model_fit notice goes to `warn` (stderr).
+ */
+export function createEventWriter(format: 'csv' | 'json', write: (text: string) => void, warn: (text: string) => void): (e: MatchEvent) => void {
+  return (e) => {
+    if (format === 'json') write(JSON.stringify(e) + '\n');
+    else if (e.type === 'model_fit') warn(`model fit: ${e.message}\n`);
   };
 }
