@@ -1,227 +1,239 @@
-import { describe, it, expect } from 'vitest';
-import { createMatcher, countLimit, type Reason, type Verdict } from '../src/match/matcher.js';
-import { learnProfiles } from '../src/match/profiles.js';
+import { describe, it, expect, beforeAll } from 'vitest';
+import { createMatcher, type MatchEvent, type Reason, type Verdict } from '../src/match/matcher.js';
 import { parseModelText, toMatchModel, type MatchModel } from '../src/match/model.js';
+import { thresholdAt } from '../src/match/detector.js';
 import { parseDataset } from '../src/dataset/read.js';
 import type { Exchange, Session } from '../src/dataset/types.js';
+import { trainModelText } from '../src/ids/train.js';
 
-type Cmd = [command: string, code: string, arg?: string, tags?: string[]];
+/**
+ * The matcher with a model trained the way ftp-ids train does (mined patterns, profiles, the
+ * detector calibrated by cross-validation) on 240 varied benign sessions, then judged on hand-made
+ * attacks and held-back benign sessions.
+ */
+type Cmd = [command: string, code: string, arg?: string, tags?: string[], replyPath?: string];
 let flowSeq = 0;
-function session(cmds: Cmd[], o: { clientIp?: string; t0?: number; step?: number; label?: string; id?: string } = {}): Session {
+function session(cmds: Cmd[], o: { clientIp?: string; t0?: number; step?: number; label?: string; id?: string; end?: string } = {}): Session {
   const t0 = o.t0 ?? 1000;
-  const step = o.step ?? 1;
-  const exchanges: Exchange[] = [['<greeting>', '220'] as Cmd, ...cmds].map(([command, code, arg, tags], i) => ({
+  const step = o.step ?? 0.2;
+  const exchanges: Exchange[] = [['<greeting>', '220'] as Cmd, ...cmds].map(([command, code, arg, tags, replyPath], i) => ({
     index: i, tsRequest: t0 + i * step, tsReply: t0 + i * step + 0.01, command, arg: arg ?? '',
-    replyCodes: code ? [code] : [], finalCode: code, flags: [], tags: tags ?? [], line: 0,
+    replyCodes: code ? [code] : [], finalCode: code, flags: [], tags: tags ?? [], replyPath: replyPath ?? '', line: 0,
   }));
   return {
     flowId: o.id ?? `F${(flowSeq++).toString(16).padStart(16, '0')}`, communityId: '1:x', clientIp: o.clientIp ?? '10.0.0.1',
-    clientPort: 40000 + flowSeq, serverIp: '10.0.0.99', serverPort: 21, label: o.label ?? 'vsftpd', exchanges,
+    clientPort: 40000 + flowSeq, serverIp: '10.0.0.99', serverPort: 21, label: o.label ?? 'vsftpd', end: o.end ?? 'fin', exchanges,
+  };
+}
+
+/** A seeded generator (mulberry32): the same sessions every run. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
 const LOGIN: Cmd[] = [['USER', '331', 'alice'], ['PASS', '230', '****']];
-// benign training: logins, listings, downloads, one failed-then-successful login each few sessions
-function benign(i: number, t0: number): Session {
+/** Benign sessions: user or anonymous logins, listings, downloads, a directory walk down and back, sometimes a failed login first or no QUIT. */
+function benign(i: number, t0: number, r: () => number): Session {
   const body: Cmd[] = [];
-  if (i % 4 === 0) body.push(['USER', '331', 'alice'], ['PASS', '530', '****']);
-  body.push(...LOGIN, ['PWD', '257'], ['PASV', '227'], ['LIST', '226']);
-  for (let k = 0; k < (i % 3) + 1; k++) body.push(['PASV', '227'], ['RETR', '226', `file${k}.txt`]);
-  if (i % 5 === 0) body.push(['PORT', '200', '10,0,0,1,200,1'], ['RETR', '226', 'notes.txt']);
-  body.push(['QUIT', '221']);
-  return session(body, { clientIp: `10.0.1.${i % 50}`, t0 });
-}
-const training = Array.from({ length: 60 }, (_, i) => benign(i, 1000 + i * 100));
-
-const P = (...els: string[][]) => ({ pattern: els, support: 54, fraction: 0.9 });
-/** A model file as ftp-gsp writes it (src/gsp/model.ts). */
-function modelJson(patterns: ReturnType<typeof P>[], extra: Record<string, unknown> = {}, models: Record<string, unknown> = {}) {
-  return {
-    format: 'ftp-ids-model', version: 1, generator: 'test', params: { items: 'command,code', minGap: null, maxGap: null, window: 0, taxonomy: 'none' },
-    dataset: { sequences: 60 }, models: { '*': { sequences: 60, minSupportCount: 54, patterns }, ...models }, ...extra,
-  };
-}
-const PATTERNS = [
-  P(['<greeting>', '220'], ['USER', '331'], ['PASS', '230'], ['PASV', '227'], ['LIST', '226'], ['QUIT', '221']),
-  P(['USER', '331'], ['PASS', '230'], ['PASV', '227'], ['RETR', '226'], ['QUIT', '221']),
-  P(['PORT', '200'], ['RETR', '226']),
-  P(['PWD', '257']),
-];
-function model(profiles = learnProfiles(training, { windowSeconds: 60 })): MatchModel {
-  return toMatchModel(modelJson(PATTERNS, { profiles }));
+  const anon = r() < 0.3;
+  if (!anon && r() < 0.15) body.push(['USER', '331', 'alice'], ['PASS', '530', '****']);
+  body.push(anon ? ['USER', '331', 'anonymous'] : ['USER', '331', 'alice'], ['PASS', '230', '****']);
+  if (r() < 0.5) body.push(['SYST', '215']);
+  body.push(['PWD', '257', '', [], anon ? '/' : '/home/alice']);
+  body.push(['TYPE', '200', 'I']);
+  const steps = 1 + Math.floor(r() * 4);
+  for (let k = 0; k < steps; k++) {
+    const x = r();
+    if (x < 0.35) body.push(['PASV', '227'], ['LIST', '226']);
+    else if (x < 0.7) body.push(['PASV', '227'], ['RETR', '226', `file${Math.floor(r() * 9)}.txt`]);
+    else if (x < 0.85) body.push(['CWD', '250', 'pub'], ['PASV', '227'], ['NLST', '226'], ['CWD', '250', '..']);
+    else body.push(['SIZE', '213', 'notes.txt']);
+  }
+  if (!anon && r() < 0.2) body.push(['PASV', '227'], ['STOR', '226', 'upload.bin']);
+  const quit = r() < 0.9;
+  if (quit) body.push(['QUIT', '221']);
+  return session(body, { clientIp: `10.0.1.${i % 200}`, t0, end: quit ? 'fin' : 'rst' });
 }
 
-function run(sessions: Session[], opts: Record<string, unknown> = {}, m = model()): Verdict[] {
-  const out: Verdict[] = [];
-  const matcher = createMatcher(m, opts, (v) => out.push(v));
+const r = rng(20261206);
+const training = Array.from({ length: 240 }, (_, i) => benign(i, 1000 + i * 130, r));
+const heldBack = Array.from({ length: 40 }, (_, i) => benign(i + 1000, 900_000 + i * 130, r));
+
+let m: MatchModel;
+beforeAll(() => {
+  m = parseModelText(trainModelText(training));
+});
+
+function run(sessions: Session[], opts: Record<string, unknown> = {}, model = m): { verdicts: Verdict[]; events: MatchEvent[] } {
+  const verdicts: Verdict[] = [];
+  const events: MatchEvent[] = [];
+  const matcher = createMatcher(model, opts, (v) => verdicts.push(v), (e) => events.push(e));
   for (const s of sessions) matcher.pushSession(s);
   matcher.end();
-  return out;
+  return { verdicts, events };
 }
-const kinds = (v: Verdict) => v.reasons.map((r) => r.kind).sort();
-const reason = <K extends Reason['kind']>(v: Verdict, kind: K) => v.reasons.find((r) => r.kind === kind) as Extract<Reason, { kind: K }> | undefined;
+const judge1 = (s: Session, opts: Record<string, unknown> = {}): Verdict => run([s], opts).verdicts[0]!;
+const reason = <K extends Reason['kind']>(v: Verdict, kind: K) => v.reasons.find((x) => x.kind === kind) as Extract<Reason, { kind: K }> | undefined;
 
-describe('matcher on hand-built sessions', () => {
-  it('a held-back benign session is normal and fully explained', () => {
-    const [v] = run([benign(7, 500_000)]);
-    expect(v!.reasons).toEqual([]);
-    expect(v!.verdict).toBe('normal');
-    expect(v!.bestPattern).toBe('<{220,<greeting>} {331,USER} {230,PASS} {227,PASV} {226,LIST} {221,QUIT}>');
+describe('matcher: the calibrated score on hand-built sessions', () => {
+  it('the model carries a calibrated detector; held-back benign sessions score under its threshold', () => {
+    const d = m.detector!;
+    expect(d.folds).toBe(5);
+    expect(d.sessions).toBe(240);
+    expect(d.threshold).toBe(thresholdAt(d.cvScores, 0.01));
+    const { verdicts } = run(heldBack);
+    const flagged = verdicts.filter((v) => v.verdict === 'suspicious');
+    expect(flagged.length).toBeLessThanOrEqual(1);
+    for (const v of verdicts) expect(v.threshold).toBeCloseTo(d.threshold, 3);
+    expect(verdicts.filter((v) => v.bestPattern !== '').length).toBeGreaterThan(30);
   });
 
-  it('brute force within a session: repetition of {PASS,530} beyond the training maximum', () => {
+  it('brute force within a session: the repetition of a failed PASS, with its exchanges', () => {
     const attempts: Cmd[] = [];
     for (let k = 0; k < 8; k++) attempts.push(['USER', '331', 'alice'], ['PASS', '530', '****']);
-    const [v] = run([session([...attempts, ['QUIT', '221']], { clientIp: '10.9.9.9' })]);
-    const r = reason(v!, 'repetition');
-    // training: PASS,530 at most once per session -> limit 1 + max(1, 0.5)/1 = 2
-    expect(v!.reasons.filter((x) => x.kind === 'repetition').map((x) => (x as { item: string }).item)).toContain('PASS,530');
-    const pass = v!.reasons.find((x) => x.kind === 'repetition' && x.item === 'PASS,530') as Extract<Reason, { kind: 'repetition' }>;
-    expect(pass).toEqual({ kind: 'repetition', item: 'PASS,530', count: 8, limit: 2, exchanges: [2, 4, 6, 8, 10, 12, 14, 16] });
-    expect(r).toBeDefined();
-    expect(v!.verdict).toBe('suspicious');
+    const v = judge1(session([...attempts, ['QUIT', '221']], { clientIp: '10.9.9.9' }));
+    expect(v.verdict).toBe('suspicious');
+    expect(v.score).toBeGreaterThan(v.threshold);
+    const rep = v.reasons.find((x) => x.kind === 'repetition' || x.kind === 'unseen_item')!;
+    expect(rep).toBeDefined();
+    // the failed PASS after the first failure: a key of its own (login state "failed"), 7 times
+    const keyed = v.reasons.flatMap((x) => ('item' in x ? [x.item] : 'items' in x ? x.items : []));
+    expect(keyed.some((k) => k.startsWith('PASS,530@failed') || k.startsWith('USER,331@failed'))).toBe(true);
   });
 
-  it('bounce: a foreign PORT target is reported with its exchange, even though {PORT,200} is normal', () => {
-    const [v] = run([session([...LOGIN, ['PORT', '200', '10,7,7,7,0,22', ['port_foreign', 'port_privileged']], ['RETR', '226', 'x'], ['QUIT', '221']])]);
-    expect(reason(v!, 'foreign_port')).toEqual({ kind: 'foreign_port', exchanges: [3] });
-    expect(reason(v!, 'privileged_port')).toEqual({ kind: 'privileged_port', exchanges: [3] });
+  it('bounce: a PORT to a foreign address is reported at its exchange, though PORT,200 itself is ordinary', () => {
+    const v = judge1(session([...LOGIN, ['PWD', '257', '', [], '/home/alice'], ['PORT', '200', '10,7,7,7,0,22', ['port_foreign', 'port_privileged']], ['RETR', '226', 'x'], ['QUIT', '221']]));
+    expect(v.verdict).toBe('suspicious');
+    const a = reason(v, 'rare_attribute')!;
+    expect(a.attribute).toMatch(/^tag=port_(foreign|privileged)$/);
+    expect(a.trainingSessions).toBe(0);
+    expect(a.exchanges).toEqual([4]);
   });
 
-  it('traversal, binary and overlong arguments', () => {
-    const [v] = run([session([...LOGIN, ['RETR', '550', '../../../etc/passwd', ['path_climb']], ['CWD', '250', 'x'.repeat(300)], ['RETR', '226', 'a\u0001b', ['arg_binary']], ['QUIT', '221']])]);
-    expect(reason(v!, 'path_climb')).toEqual({ kind: 'path_climb', exchanges: [3] });
-    expect(reason(v!, 'arg_binary')).toEqual({ kind: 'arg_binary', exchanges: [5] });
-    // CWD never seen in training: reported as unseen (no argument length known for it)
-    expect(reason(v!, 'unseen_item')!.items).toEqual(expect.arrayContaining(['CWD', 'CWD,250', 'RETR,550']));
-    const [w] = run([session([...LOGIN, ['RETR', '226', 'y'.repeat(40)], ['QUIT', '221']])]);
-    // longest RETR argument in training: 'notes.txt' (9) -> limit ceil(9 + 4.5) = 14
-    expect(reason(w!, 'overlong')).toEqual({ kind: 'overlong', command: 'RETR', length: 40, limit: 14, exchanges: [3] });
+  it('traversal: the exchange that climbs above the login directory is named; CWD .. after going down is not', () => {
+    const walk = judge1(session([...LOGIN, ['PWD', '257', '', [], '/home/alice'], ['CWD', '250', 'pub'], ['CWD', '250', '..'], ['PASV', '227'], ['LIST', '226'], ['QUIT', '221']], { clientIp: '10.0.1.3', t0: 5_000_000 }));
+    expect(walk.verdict).toBe('normal');
+    const climb = judge1(
+      session([...LOGIN, ['PWD', '257', '', [], '/home/alice'], ['CWD', '250', '..'], ['CWD', '250', '..'], ['CWD', '250', 'etc'], ['PASV', '227'], ['RETR', '226', 'passwd'], ['QUIT', '221']], { clientIp: '10.6.6.6' }),
+    );
+    expect(climb.verdict).toBe('suspicious');
+    const a = reason(climb, 'rare_attribute')!;
+    expect(a.attribute).toMatch(/^cwd=(above|outside)$/);
+    // exchange 4 is the first CWD .. at the login directory
+    expect(a.attribute === 'cwd=above' ? a.exchanges : [4]).toEqual([4]);
   });
 
-  it('garbage shows up as unseen items; a never-seen pair of known items needs a second one or a write command', () => {
-    const [v] = run([session([['HELO', '500', 'x'], ['LIST', '530'], ['QUIT', '221']])]);
-    // HELO and 500 are new altogether; LIST and 530 are known from training, only their pair is new
-    expect(reason(v!, 'unseen_item')).toEqual({ kind: 'unseen_item', items: ['500', 'HELO', 'HELO,500'], exchanges: [1] });
-    expect(reason(v!, 'unseen_pair')).toBeUndefined();
-    const [pre] = run([session([['LIST', '530'], ['RETR', '530', 'x'], ['QUIT', '221']])]);
-    expect(pre!.reasons).toEqual([{ kind: 'unseen_pair', items: ['LIST,530', 'RETR,530'], exchanges: [1, 2] }]);
-    expect(run([session([['LIST', '530'], ['RETR', '530', 'x'], ['QUIT', '221']])], { minUnseenPairs: 3 })[0]!.reasons).toEqual([]);
-    // an upload refused: STOR and 550 are both known from training, STOR,550 is not; one is enough on a write
-    const m = model(learnProfiles([...training, session([...LOGIN, ['STOR', '226', 'a'], ['RETR', '550', 'x']])]));
-    const [up] = run([session([['USER', '331', 'alice'], ['PASS', '230'], ['STOR', '550', 'x'], ['QUIT', '221']])], {}, m);
-    expect(up!.reasons).toEqual([{ kind: 'unseen_pair', items: ['STOR,550'], exchanges: [3] }]);
+  it('an overlong argument against the longest one of its command in training', () => {
+    const v = judge1(session([...LOGIN, ['PASV', '227'], ['RETR', '550', 'y'.repeat(3000)], ['QUIT', '221']], { clientIp: '10.5.5.5' }));
+    expect(v.verdict).toBe('suspicious');
+    const o = reason(v, 'overlong')!;
+    expect(o).toMatchObject({ command: 'RETR', length: 3000, exchanges: [4] });
+    expect(o.limit).toBeLessThan(20);
   });
 
-  it('session length and idle time beyond training', () => {
-    const cmds: Cmd[] = [...LOGIN];
-    for (let k = 0; k < 40; k++) cmds.push(['PWD', '257']);
-    const [v] = run([session(cmds)]);
-    expect(reason(v!, 'length')!.count).toBe(43);
-    expect(reason(v!, 'repetition')).toMatchObject({ item: 'PWD,257', count: 40 });
-    const [w] = run([session([...LOGIN, ['QUIT', '221']], { step: 200 })]);
-    expect(kinds(w!)).toEqual(['duration', 'idle']);
+  it('garbage: command words training never saw, all named', () => {
+    const v = judge1(session([['GET', '500', '/ HTTP/1.1'], ['HOST:', '500', 'x'], ['\u0016\u0003\u0001', '500'], ['SSH-2.0-OPENSSH_8.9', '500']], { clientIp: '10.4.4.4', end: 'fin' }));
+    expect(v.verdict).toBe('suspicious');
+    const unseen = v.reasons.filter((x) => x.kind === 'unseen_item').flatMap((x) => (x as { items: string[] }).items);
+    expect(unseen.some((k) => k.startsWith('GET,500'))).toBe(true);
   });
 
-  it('across sessions: many short sessions of one client in the window point at all of them', () => {
-    const flood = Array.from({ length: 12 }, (_, i) => session([['QUIT', '221']], { clientIp: '10.6.6.6', t0: 900_000 + i, id: `FLOOD${i}` }));
-    const out = run(flood);
-    // training: one session per client per 60 s window -> limit 1 + 1 = 2 sessions, and short sessions 0 -> limit 1
-    expect(out[0]!.reasons.filter((r) => r.kind.startsWith('window'))).toEqual([]);
-    const third = out[2]!;
-    const ws = reason(third, 'window_sessions')!;
-    expect(ws).toEqual({ kind: 'window_sessions', client: '10.6.6.6', count: 3, limit: 2, window: 60, sessions: ['FLOOD0', 'FLOOD1', 'FLOOD2'] });
-    expect(reason(out[1]!, 'window_short_sessions')).toMatchObject({ count: 2, limit: 1 });
-    expect(out.slice(2).every((v) => v.verdict === 'suspicious')).toBe(true);
-    // another client in the same period is not blamed
-    const other = run([...flood, session(LOGIN, { clientIp: '10.6.6.7', t0: 900_005 })]);
-    expect(other[12]!.reasons.filter((r) => r.kind.startsWith('window'))).toEqual([]);
+  it('reasons carry the score over the threshold: their surprisals add up to more than it', () => {
+    const v = judge1(session([['LIST', '530'], ['RETR', '530', 'x'], ['STOR', '530', 'y'], ['DELE', '530', 'z'], ['MKD', '530', 'w']], { clientIp: '10.3.3.3' }));
+    expect(v.verdict).toBe('suspicious');
+    const sum = v.reasons.reduce((a, x) => a + x.surprisal, 0);
+    expect(sum).toBeGreaterThan(v.threshold - 0.01);
+    // ordered by their share
+    const sur = v.reasons.map((x) => x.surprisal);
+    expect([...sur].sort((a, b) => b - a)).toEqual(sur);
+  });
+});
+
+describe('matcher: incidents across sessions', () => {
+  it('a burst of short failed sessions from one client: the first sessions are updated when the window trips, one incident names them all', () => {
+    const burst = Array.from({ length: 12 }, (_, k) => session([['USER', '331', 'root'], ['PASS', '530', '****']], { clientIp: '10.8.8.8', t0: 2_000_000 + k * 2, end: 'rst' }));
+    const { verdicts, events } = run(burst);
+    const first = verdicts.filter((v) => !v.update);
+    expect(first.length).toBe(12);
+    const updates = verdicts.filter((v) => v.update);
+    const incidents = events.filter((e): e is Extract<MatchEvent, { type: 'incident' }> => e.type === 'incident');
+    expect(incidents.length).toBeGreaterThan(0);
+    const last = incidents[incidents.length - 1]!;
+    expect(last.client).toBe('10.8.8.8');
+    // the incident names every session of the burst, and each one ends up suspicious (directly or by an update)
+    expect(new Set(last.sessions)).toEqual(new Set(burst.map((s) => s.flowId)));
+    const flagged = new Set(verdicts.filter((v) => v.verdict === 'suspicious').map((v) => v.flowId));
+    expect(flagged.size).toBe(12);
+    // updates only for sessions that went out normal, and each names the incident
+    for (const u of updates) {
+      expect(first.find((v) => v.flowId === u.flowId)!.verdict).toBe('normal');
+      expect(u.reasons[0]).toMatchObject({ kind: 'incident', incident: last.id, client: '10.8.8.8' });
+    }
+    expect(last.first).toBe(2_000_000);
   });
 
-  it('across sessions: failed logins of one client add up; a clean session is not blamed', () => {
-    const tries = Array.from({ length: 4 }, (_, i) => session([['USER', '331', 'bob'], ['PASS', '530', '****'], ['QUIT', '221']], { clientIp: '10.5.5.5', t0: 800_000 + i * 5, id: `BF${i}` }));
-    const out = run([...tries, session([...LOGIN, ['QUIT', '221']], { clientIp: '10.5.5.5', t0: 800_030, id: 'OK' })]);
-    // training: at most 1 failed login per client window -> limit 2
-    expect(reason(out[2]!, 'window_failed_logins')).toEqual({ kind: 'window_failed_logins', client: '10.5.5.5', count: 3, limit: 2, window: 60, sessions: ['BF0', 'BF1', 'BF2'] });
-    expect(reason(out[4]!, 'window_failed_logins')).toBeUndefined();
+  it('a clean client is not part of another client\'s incident', () => {
+    const burst = Array.from({ length: 10 }, (_, k) => session([['USER', '331', 'root'], ['PASS', '530', '****']], { clientIp: '10.8.8.9', t0: 3_000_000 + k * 2, end: 'rst' }));
+    const clean = benign(5000, 3_000_001, rng(1));
+    const { verdicts, events } = run([...burst.slice(0, 5), clean, ...burst.slice(5)]);
+    for (const e of events) if (e.type === 'incident') expect(e.sessions).not.toContain(clean.flowId);
+    expect(verdicts.find((v) => v.flowId === clean.flowId)!.verdict).toBe('normal');
+  });
+});
+
+describe('matcher: servers the model never saw, sensitivity, study mode, bad models', () => {
+  it('an unknown server label: verdict "unfit" and one model_fit notice, unless asked to judge it', () => {
+    const other = Array.from({ length: 5 }, (_, k) => benign(k, 4_000_000 + k * 200, rng(2))).map((s) => ({ ...s, label: 'pyftpdlib' }));
+    const { verdicts, events } = run(other);
+    expect(verdicts.map((v) => v.verdict)).toEqual(['unfit', 'unfit', 'unfit', 'unfit', 'unfit']);
+    expect(events.filter((e) => e.type === 'model_fit')).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: 'model_fit', label: 'pyftpdlib' });
+    const judged = run(other, { judgeUnknownServers: true });
+    expect(judged.verdicts.every((v) => v.verdict !== 'unfit')).toBe(true);
+    expect(judged.events).toHaveLength(0);
   });
 
-  it('sensitivity moves the limits as documented', () => {
-    const q = { n: 5, q: [0, 0, 1, 1, 2, 2, 4] };
-    expect(countLimit(q, 1)).toBe(6);
-    expect(countLimit(q, 2)).toBe(5);
-    expect(countLimit(q, 0.5)).toBe(8);
-    const three: Cmd[] = [['USER', '331'], ['PASS', '530'], ['USER', '331'], ['PASS', '530'], ['USER', '331'], ['PASS', '530'], ['QUIT', '221']];
-    expect(reason(run([session(three)], { sensitivity: 1 })[0]!, 'repetition')).toBeDefined(); // 3 > 2
-    expect(run([session(three)], { sensitivity: 0.5 })[0]!.reasons.find((r) => r.kind === 'repetition' && r.item === 'PASS,530')).toBeUndefined(); // 3 ≤ 3
+  it('--sensitivity moves the threshold along the cross-validated scores', () => {
+    const d = m.detector!;
+    const at = (x: number) => judge1(heldBack[0]!, { sensitivity: x }).threshold;
+    expect(at(1)).toBeCloseTo(d.threshold, 3);
+    expect(at(5)).toBeCloseTo(thresholdAt(d.cvScores, 0.05), 3);
+    expect(at(5)).toBeLessThanOrEqual(at(1));
+    expect(at(0.1)).toBeGreaterThanOrEqual(at(1));
   });
 
   it('study mode: normal iff the session supports at least one pattern', () => {
-    const [a, b] = run([benign(3, 600_000), session([['SYST', '215'], ['QUIT', '221']])], { mode: 'study' });
-    expect(a!.verdict).toBe('normal');
-    expect(b!.reasons).toEqual([{ kind: 'no_pattern', patterns: 4 }]);
+    const v = judge1(heldBack[0]!, { mode: 'study' });
+    expect(v.verdict).toBe('normal');
+    const w = judge1(session([['HELP', '214']], { clientIp: '10.2.2.2' }), { mode: 'study' });
+    expect(w.verdict).toBe('suspicious');
+    expect(w.reasons[0]).toMatchObject({ kind: 'no_pattern' });
   });
 
-  it('uses the label model when there is one', () => {
-    const m = model();
-    m.byLabel.proftpd = { sessions: 10, patterns: [{ elements: [['SYST', '215']], support: 1 }] };
-    const [a, b] = run([session([['SYST', '215'], ['QUIT', '221']], { label: 'proftpd' }), session([['SYST', '215']], { label: 'other' })], { mode: 'study' }, m);
-    expect(a!.model).toBe('proftpd');
-    expect(a!.verdict).toBe('normal');
-    expect(b!.model).toBe('global');
-    expect(b!.verdict).toBe('suspicious');
+  it('full mode refuses a model without a calibrated detector', () => {
+    const json = JSON.parse(trainModelText(training.slice(0, 30)));
+    delete json.detector;
+    expect(() => createMatcher(toMatchModel(json), {}, () => {})).toThrow(/no calibrated detector/);
+    expect(() => createMatcher(toMatchModel(json), { mode: 'study' }, () => {})).not.toThrow();
+    json.detector = { format: 'ftp-ids-detector', version: 9 };
+    expect(() => toMatchModel(json)).toThrow(/detector: version 9 is not supported/);
   });
-});
 
-describe('model refusal', () => {
-  const good = JSON.stringify(modelJson([], { profiles: learnProfiles(training) }));
-  it('accepts a good model', () => {
-    expect(parseModelText(good).global.patterns).toEqual([]);
-  });
-  it('refuses another version, another format, damaged JSON, damaged patterns and profiles', () => {
-    const obj = JSON.parse(good);
-    expect(() => parseModelText(JSON.stringify({ ...obj, version: 2 }), 'm.json')).toThrow(/version 2 is not supported/);
-    expect(() => parseModelText(JSON.stringify({ ...obj, format: 'spmf' }))).toThrow(/format "spmf"/);
-    expect(() => parseModelText(good.slice(0, good.length / 2), 'm.json')).toThrow(/not a JSON model/);
-    expect(() => parseModelText(JSON.stringify({ ...obj, models: { '*': { sequences: 1, minSupportCount: 1, patterns: [{ pattern: [['USER'], []], support: 1, fraction: 1 }] } } }))).toThrow(/pattern 0 is damaged/);
-    expect(() => parseModelText(JSON.stringify({ ...obj, params: { ...obj.params, taxonomy: 'ftp' } }))).toThrow(/taxonomy/);
-    expect(() => parseModelText(JSON.stringify({ ...obj, profiles: { ...obj.profiles, version: 9 } }))).toThrow(/profiles: version 9/);
-    try {
-      parseModelText(JSON.stringify({ ...obj, version: 2 }), 'm.json');
-    } catch (e) {
-      expect((e as { code: string }).code).toBe('MODEL_VERSION');
-    }
-  });
-  it('full mode refuses a model without profiles', () => {
-    const m = toMatchModel(modelJson([]));
-    expect(() => createMatcher(m, {}, () => {})).toThrow(/no "profiles"/);
-    expect(() => createMatcher(m, { mode: 'study' }, () => {})).not.toThrow();
-  });
-});
-
-describe('CSV input', () => {
   it('sessions parsed from dataset CSV text are matched like hand-built ones', () => {
-    const csv = [
-      'flow_id,community_id,client_ip,client_port,server_ip,server_port,label,index,ts_request,ts_reply,command,arg,reply_codes,final_code,flags,tags',
-      'F1,1:a,10.0.0.1,40000,10.0.0.99,21,vsftpd,0,1.0,1.0,<greeting>,,220,220,,',
-      'F1,1:a,10.0.0.1,40000,10.0.0.99,21,vsftpd,1,2.0,2.1,USER,alice,331,331,,',
-      'F1,1:a,10.0.0.1,40000,10.0.0.99,21,vsftpd,2,3.0,3.1,PASS,****,230,230,,',
-      'F1,1:a,10.0.0.1,40000,10.0.0.99,21,vsftpd,3,4.0,4.1,PORT,"10,1,2,3,0,21",200,200,,port_foreign;port_privileged',
-      'F1,1:a,10.0.0.1,40000,10.0.0.99,21,vsftpd,4,5.0,5.1,QUIT,,221,221,,',
-    ].join('\n') + '\n';
-    const [v] = run(parseDataset(csv));
-    expect(reason(v!, 'foreign_port')).toEqual({ kind: 'foreign_port', exchanges: [3] });
-    expect(v!.flowId).toBe('F1');
-  });
-});
-
-describe('matchStage (highland)', () => {
-  it('gives the same verdicts as the core, in order', async () => {
-    const { default: _ } = await import('highland');
-    const { matchStage } = await import('../stages/match.js');
-    const sessions = [benign(1, 700_000), session([['HELO', '500']]), benign(2, 700_100)];
-    const viaStage = await new Promise<Verdict[]>((res, rej) => _(sessions).through(matchStage(model())).stopOnError(rej).toArray(res));
-    expect(viaStage).toEqual(run(sessions));
-    expect(viaStage.map((v) => v.verdict)).toEqual(['normal', 'suspicious', 'normal']);
+    const s = heldBack[3]!;
+    const head = 'flow_id,client_ip,client_port,server_ip,server_port,label,index,ts_request,ts_reply,command,arg,reply_codes,final_code,flags,tags,flow_end,reply_path';
+    const rows = s.exchanges.map((e) => [s.flowId, s.clientIp, s.clientPort, s.serverIp, s.serverPort, s.label, e.index, e.tsRequest, e.tsReply, e.command, e.arg, e.replyCodes.join(' '), e.finalCode, '', e.tags.join(';'), s.end, e.replyPath].join(','));
+    const [parsed] = parseDataset([head, ...rows].join('\n') + '\n');
+    const a = judge1(s);
+    const b = judge1({ ...parsed!, communityId: s.communityId });
+    expect(b.score).toBe(a.score);
+    expect(b.verdict).toBe(a.verdict);
   });
 });

@@ -120,6 +120,9 @@ export function normalizeMatchOptions(raw: Record<string, unknown> = {}): MatchO
   });
 }
 
+/** A part beyond 95 % of benign training sessions (−ln 0.05): listed as a reason even when not needed to cross the threshold. */
+const STRONG_EVIDENCE = -Math.log(0.05);
+
 const round = (x: number, digits = 3): number => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : x);
 
 export function patternText(p: MatchPattern): string {
@@ -347,17 +350,19 @@ export class Matcher {
     }
 
     const { start, end } = sessionSpan(s);
+    // times at the capture's resolution (µs): a difference of float noise is no evidence
+    const us = (x: number): number => Math.round(x * 1e6) / 1e6;
     const values: FeatureValues = {
       unexplained: unexplainedCount,
-      unexplained_share: n === 0 ? 0 : unexplainedCount / n,
+      unexplained_share: n === 0 ? 0 : us(unexplainedCount / n),
       rarest: scored[0]?.sur ?? 0,
       novel,
       attr,
       refused: refused.length,
       length: s.exchanges.length,
-      duration: Number.isFinite(start) ? end - start : 0,
-      idle: sessionMaxGap(s),
-      arglen,
+      duration: Number.isFinite(start) ? us(end - start) : 0,
+      idle: us(sessionMaxGap(s)),
+      arglen: us(arglen),
       win_sessions: 0,
       win_failed: 0,
       win_short: 0,
@@ -463,8 +468,10 @@ export class Matcher {
   }
 
   /**
-   * The reasons of a suspicious verdict: its features by share of the score, as many as it takes to
-   * carry the score over the threshold (at least one), each with the evidence it can name.
+   * The reasons of a suspicious verdict, by share of the score, each with the evidence it can name:
+   * as many as it takes to carry the score over the threshold (at least one), and any other that
+   * alone is beyond 95 % of benign training sessions (surprisal above −ln 0.05): an analyst sees
+   * every strong piece of evidence, not only the first that sufficed.
    */
   private reasons(s: Session, d: Description, parts: FeatureValues, counted: readonly Feature[], window: WindowEntry[]): Reason[] {
     const order = counted.filter((f) => parts[f] > 0).sort((a, b) => parts[b] - parts[a]);
@@ -475,6 +482,7 @@ export class Matcher {
       return t.v[t.v.length - 1] ?? 0;
     };
     for (const f of order) {
+      if (sum > this.threshold && parts[f] < STRONG_EVIDENCE) break;
       const surprisal = round(parts[f]);
       switch (f) {
         case 'unexplained':
@@ -525,7 +533,6 @@ export class Matcher {
           break;
       }
       sum += parts[f];
-      if (sum > this.threshold) break;
     }
     return out;
   }
