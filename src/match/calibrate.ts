@@ -48,7 +48,7 @@ export interface CalibrateOptions {
 
 export function normalizeCalibrateOptions(raw: Record<string, unknown> = {}): CalibrateOptions {
   return Object.freeze({
-    folds: optInt(raw, 'folds', 5, 2, 100),
+    folds: optInt(raw, 'folds', 20, 2, 100),
     targetFpr: optNumber(raw, 'targetFpr', 0.01, 0, 1),
     maxKeys: optInt(raw, 'maxKeys', 8192, 1),
   });
@@ -147,3 +147,4 @@ export function modelExtras(sessions: Session[], config: GspConfig, options: { p
   const { detector } = calibrate(sessions, config, profiles, options.calibrate, options.profiles);
   return { profiles, detector };
 }
+

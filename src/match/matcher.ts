@@ -212,7 +212,11 @@ export class Matcher {
         'model: no calibrated detector ("detector" and "profiles"); train it with ftp-ids train or ftp-gsp (without --no-profiles), or use --baseline study',
       );
     }
-    this.threshold = this.detector ? thresholdAt(this.detector.cvScores, Math.min(1, this.detector.targetFpr * this.opts.sensitivity)) : Infinity;
+    this.threshold = this.detector
+      ? this.opts.sensitivity === 1
+        ? this.detector.threshold
+        : thresholdAt(this.detector.cvScores, Math.min(1, this.detector.targetFpr * this.opts.sensitivity))
+      : Infinity;
   }
 
   private id(item: string): number {
@@ -388,8 +392,16 @@ export class Matcher {
     d.values.win_failed = win.failed;
     d.values.win_short = win.short;
     const { score, parts, counted } = scoreOf(d.values, detector.references);
-    const suspicious = score > this.threshold;
+    let suspicious = score > this.threshold;
     const reasons = suspicious ? this.reasons(s, d, parts, counted, win.entries) : [];
+    // a session that starts while its client's incident is open (within the window of its last
+    // session) is part of that burst, whatever it did itself
+    const open = this.incidents.get(s.clientIp);
+    const joins = !suspicious && open !== undefined && Number.isFinite(d.start) && d.start <= open.last + this.model.profiles!.window.windowSeconds;
+    if (joins) {
+      suspicious = true;
+      reasons.push({ kind: 'incident', incident: open.id, client: s.clientIp, sessions: [...open.sessions], surprisal: 0 });
+    }
     const verdict: Verdict = { ...head, verdict: suspicious ? 'suspicious' : 'normal', score: round(score), reasons };
     win.entry.verdict = verdict;
     if (suspicious) this.counters.add('suspicious');
@@ -397,6 +409,7 @@ export class Matcher {
     // an incident when a window count is beyond every benign training window (not merely part of the sum)
     const windowReason = reasons.find((r) => (r.kind === 'window_sessions' || r.kind === 'window_failed_logins' || r.kind === 'window_short_sessions') && r.count > r.limit);
     if (windowReason) this.incident(s, verdict, windowReason, win.entries);
+    else if (joins) this.incident(s, verdict, open!.reason, [win.entry]);
   }
 
   private head(s: Session, d: Description): Omit<Verdict, 'verdict' | 'score' | 'reasons'> {
@@ -591,9 +604,9 @@ export class Matcher {
   }
 
   /**
-   * A window reason flagged this session: one incident for the client (the same while its windows
-   * overlap), sent again as it grows, and an update for every session of the window that went out
-   * as normal.
+   * A window reason flagged this session (or it joined an open incident): one incident for the client
+   * (the same while its windows overlap), sent again as it grows, and an update for every session of
+   * the window that went out as normal.
    */
   private incident(s: Session, v: Verdict, reason: Reason, entries: WindowEntry[]): void {
     const W = this.model.profiles!.window.windowSeconds;
