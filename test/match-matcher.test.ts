@@ -85,7 +85,7 @@ const reason = <K extends Reason['kind']>(v: Verdict, kind: K) => v.reasons.find
 describe('matcher: the calibrated score on hand-built sessions', () => {
   it('the model carries a calibrated detector; held-back benign sessions score under its threshold', () => {
     const d = m.detector!;
-    expect(d.folds).toBe(5);
+    expect(d.folds).toBe(20);
     expect(d.sessions).toBe(240);
     expect(d.threshold).toBe(thresholdAt(d.cvScores, 0.01));
     const { verdicts } = run(heldBack);
@@ -177,6 +177,22 @@ describe('matcher: incidents across sessions', () => {
       expect(u.reasons[0]).toMatchObject({ kind: 'incident', incident: last.id, client: '10.8.8.8' });
     }
     expect(last.first).toBe(2_000_000);
+  });
+
+  it('a session of the client that starts while its incident is open joins it, whatever it did itself', () => {
+    const burst = Array.from({ length: 10 }, (_, k) => session([['USER', '331', 'root'], ['PASS', '530', '****']], { clientIp: '10.8.8.7', t0: 6_000_000 + k * 2, end: 'rst' }));
+    // the burst's last session starts at +18 and ends about 0.6 s later; the window is 60 s: a session
+    // at +78.3 has no burst session in its own window, but starts within 60 s of the incident's last one
+    const later = benign(7000, 6_000_078.3, rng(3));
+    const after = benign(7001, 6_000_020 + 3600, rng(4));
+    const { verdicts, events } = run([...burst, { ...later, clientIp: '10.8.8.7' }, { ...after, clientIp: '10.8.8.7' }]);
+    const v = verdicts.find((x) => x.flowId === later.flowId && !x.update)!;
+    expect(v.verdict).toBe('suspicious');
+    expect(v.reasons.at(-1)).toMatchObject({ kind: 'incident', client: '10.8.8.7' });
+    const incidents = events.filter((e) => e.type === 'incident');
+    expect((incidents.at(-1) as { sessions: string[] }).sessions).toContain(later.flowId);
+    // an hour later the incident is over: judged on its own
+    expect(verdicts.find((x) => x.flowId === after.flowId)!.verdict).toBe('normal');
   });
 
   it('a clean client is not part of another client\'s incident', () => {

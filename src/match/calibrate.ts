@@ -22,6 +22,7 @@ import {
   type Feature,
   type FeatureValues,
   type KeyTable,
+  type Tail,
 } from './detector.js';
 import { Matcher } from './matcher.js';
 import { parseModelText } from './model.js';
@@ -44,6 +45,8 @@ export interface CalibrateOptions {
   folds: number;
   targetFpr: number;
   maxKeys: number;
+  /** training sessions a server label needs for references of its own */
+  minLabelReference: number;
 }
 
 export function normalizeCalibrateOptions(raw: Record<string, unknown> = {}): CalibrateOptions {
@@ -51,6 +54,7 @@ export function normalizeCalibrateOptions(raw: Record<string, unknown> = {}): Ca
     folds: optInt(raw, 'folds', 20, 2, 100),
     targetFpr: optNumber(raw, 'targetFpr', 0.01, 0, 1),
     maxKeys: optInt(raw, 'maxKeys', 8192, 1),
+    minLabelReference: optInt(raw, 'minLabelReference', 50, 1),
   });
 }
 
@@ -120,8 +124,16 @@ export function calibrate(sessions: readonly Session[], config: GspConfig, profi
     values[i]!.win_failed = x.failedLogins;
     values[i]!.win_short = x.shortSessions;
   }
-  const references = Object.fromEntries(FEATURES.map((f) => [f, buildTail(values.map((v) => v[f]))])) as Record<Feature, ReturnType<typeof buildTail>>;
-  const scored = values.map((v) => scoreOf(v, references).score);
+  const refsOf = (idx: number[]): Record<Feature, Tail> => Object.fromEntries(FEATURES.map((f) => [f, buildTail(idx.map((i) => values[i]![f]))])) as Record<Feature, Tail>;
+  const references = refsOf(sessions.map((_, i) => i));
+  // a server label with enough training sessions is compared with its own sessions (what is normal
+  // for one server is not for another); the others with all
+  const referencesByLabel: Record<string, Record<Feature, Tail>> = {};
+  for (const label of labelsWithModel(sessions, config)) {
+    const idx = sessions.flatMap((s, i) => (s.label === label ? [i] : []));
+    if (idx.length >= o.minLabelReference) referencesByLabel[label] = refsOf(idx);
+  }
+  const scored = values.map((v, i) => scoreOf(v, referencesByLabel[sessions[i]!.label] ?? references).score);
   const sorted = [...scored].sort((a, b) => a - b);
   const labels: Record<string, number> = {};
   for (const s of sessions) labels[s.label] = (labels[s.label] ?? 0) + 1;
@@ -132,6 +144,7 @@ export function calibrate(sessions: readonly Session[], config: GspConfig, profi
     targetFpr: o.targetFpr,
     threshold: thresholdAt(sorted, o.targetFpr),
     references,
+    referencesByLabel,
     cvScores: boundScores(sorted),
     sessions: sessions.length,
     keys: learnKeyTables(sessions, labelsWithModel(sessions, config), o.maxKeys, truncated),

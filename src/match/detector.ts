@@ -305,6 +305,8 @@ export interface Detector {
   threshold: number;
   /** per feature: its cross-validated values over the training sessions */
   references: Record<Feature, Tail>;
+  /** per server label with enough training sessions: its own references */
+  referencesByLabel: Record<string, Record<Feature, Tail>>;
   /** the training sessions' cross-validated scores, ascending (bounded: at most MAX_CV_SCORES, by rank) */
   cvScores: number[];
   /** training sessions in all */
@@ -398,6 +400,11 @@ export function checkDetector(v: unknown): Detector {
   }
   if (!isObj(v.references)) throw new FtpIdsError('MODEL_DAMAGED', 'detector: references missing');
   for (const f of FEATURES) checkTail(v.references[f], `references.${f}`);
+  if (!isObj(v.referencesByLabel)) throw new FtpIdsError('MODEL_DAMAGED', 'detector: referencesByLabel missing');
+  for (const [l, refs] of Object.entries(v.referencesByLabel)) {
+    if (!isObj(refs)) throw new FtpIdsError('MODEL_DAMAGED', `detector: referencesByLabel[${JSON.stringify(l)}] is not an object`);
+    for (const f of FEATURES) checkTail(refs[f], `referencesByLabel[${JSON.stringify(l)}].${f}`);
+  }
   if (!Array.isArray(v.cvScores) || v.cvScores.length === 0 || v.cvScores.some((x) => typeof x !== 'number')) {
     throw new FtpIdsError('MODEL_DAMAGED', 'detector: cvScores damaged');
   }

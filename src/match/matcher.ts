@@ -391,7 +391,8 @@ export class Matcher {
     d.values.win_sessions = win.sessions;
     d.values.win_failed = win.failed;
     d.values.win_short = win.short;
-    const { score, parts, counted } = scoreOf(d.values, detector.references);
+    const refs = Object.prototype.hasOwnProperty.call(detector.referencesByLabel, s.label) ? detector.referencesByLabel[s.label]! : detector.references;
+    const { score, parts, counted } = scoreOf(d.values, refs);
     let suspicious = score > this.threshold;
     const reasons = suspicious ? this.reasons(s, d, parts, counted, win.entries) : [];
     // a session that starts while its client's incident is open (within the window of its last
@@ -490,8 +491,9 @@ export class Matcher {
     const order = counted.filter((f) => parts[f] > 0).sort((a, b) => parts[b] - parts[a]);
     const out: Reason[] = [];
     let sum = 0;
+    const refs = Object.prototype.hasOwnProperty.call(this.detector!.referencesByLabel, s.label) ? this.detector!.referencesByLabel[s.label]! : this.detector!.references;
     const refMax = (f: Feature): number => {
-      const t = this.detector!.references[f];
+      const t = refs[f];
       return t.v[t.v.length - 1] ?? 0;
     };
     for (const f of order) {
