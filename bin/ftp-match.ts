@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { runCli } from '../src/common/cli.js';
-import { matchCommandOptions, MATCH_OPTION_SPEC, MATCH_USAGE, readModelFile } from '../src/ids/cli-options.js';
+import { matchCommandOptions, MATCH_OPTION_SPEC, MATCH_USAGE, readModelFile } from '../stages/cli-options.js';
 import { runMatch } from '../stages/match.js';
 
 runCli('ftp-match', async () => {

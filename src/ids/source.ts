@@ -9,7 +9,7 @@ import type { FlowRecord } from '../flows/record.js';
 import { labelOf } from '../label/label.js';
 import { DEFAULT_SIGNATURES, type SignatureSet } from '../label/signatures.js';
 import { RowSessionizer } from '../match/sessions.js';
-import { parseFlowLine } from '../../stages/extract.js';
+import { parseFlowLine } from '../extract/flow-line.js';
 
 /**
  * Everything ftp-match and ftp-ids read, turned into sessions in one process, without writing

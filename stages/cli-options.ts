@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { FtpIdsError } from '../common/errors.js';
-import { optEnum } from '../common/options.js';
-import { normalizeMatchOptions } from '../match/matcher.js';
-import { parseModelText, type MatchModel } from '../match/model.js';
-import { parseSignatureFile } from '../label/signatures.js';
-import type { MatchRunOptions } from '../../stages/match.js';
+import { FtpIdsError } from '../src/common/errors.js';
+import { optEnum } from '../src/common/options.js';
+import { normalizeMatchOptions } from '../src/match/matcher.js';
+import { parseModelText, type MatchModel } from '../src/match/model.js';
+import { parseSignatureFile } from '../src/label/signatures.js';
+import type { MatchRunOptions } from './match.js';
 
 /** Options shared by ftp-match and `ftp-ids detect|eval` (one spec, one normaliser). */
 export const MATCH_OPTION_SPEC = {

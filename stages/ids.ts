@@ -2,19 +2,19 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { FtpIdsError } from '../common/errors.js';
-import { optEnum } from '../common/options.js';
-import type { Session } from '../dataset/types.js';
-import { patternText } from '../gsp/run.js';
-import type { Reason } from '../match/matcher.js';
-import { runMatch, runSessions, type MatchRunOptions } from '../../stages/match.js';
+import { FtpIdsError } from '../src/common/errors.js';
+import { optEnum } from '../src/common/options.js';
+import type { Session } from '../src/dataset/types.js';
+import { patternText } from '../src/gsp/run.js';
+import type { Reason } from '../src/match/matcher.js';
+import { runMatch, runSessions, type MatchRunOptions } from './match.js';
 import { matchCommandOptions, MATCH_OPTION_SPEC, MATCH_USAGE, readModelFile } from './cli-options.js';
-import { formatEvalTable } from './eval.js';
-import { judge, loadCorpus, runExperiments, trainOn, type Corpus, type Judged } from './experiment.js';
-import { parseLabels, type LabelTable } from './labels.js';
-import { DEFAULT_FPRS, formatRocTable, recallAtFpr, rocCurve } from './roc.js';
-import { splitSessions } from './split.js';
-import { trainModelText, TRAIN_GSP_DEFAULTS } from './train.js';
+import { formatEvalTable } from '../src/ids/eval.js';
+import { judge, loadCorpus, runExperiments, trainOn, type Corpus, type Judged } from '../src/ids/experiment.js';
+import { parseLabels, type LabelTable } from '../src/ids/labels.js';
+import { DEFAULT_FPRS, formatRocTable, recallAtFpr, rocCurve } from '../src/ids/roc.js';
+import { splitSessions } from '../src/ids/split.js';
+import { trainModelText, TRAIN_GSP_DEFAULTS } from '../src/ids/train.js';
 
 /**
  * ftp-ids: the whole pipeline in one process (capture → flows → exchanges → sessions, then
