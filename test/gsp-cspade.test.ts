@@ -18,21 +18,12 @@ import { normalizeGspConfig } from '../src/gsp/config.js';
 import { finishDb } from '../src/gsp/db.js';
 import { parseSpmf } from '../src/gsp/input.js';
 import { minePatterns } from '../src/gsp/mine.js';
+import { mulberry32 } from './prng.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const progs = findCspade(ROOT);
 
-/** mulberry32: a small seeded generator, so a failure names a reproducible database */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 /** n sequences of 1..maxLen itemsets of 1..3 distinct items from 1..items, as SPMF text */
 function randomSpmf(seed: number, n: number, maxLen: number, items: number): string {

@@ -1,17 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { auc, formatRocTable, recallAtFpr, recallByScenario, rocCurve, type RocPoint, type ScoredSession } from '../src/ids/roc.js';
+import { mulberry32 } from './prng.js';
 
-/** mulberry32: a small seeded PRNG, so a failing random case can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 /** Few distinct scores (so ties are common), some +Infinity, both classes usually present. */
 function randomSessions(rand: () => number): ScoredSession[] {

@@ -5,6 +5,7 @@ import { thresholdAt } from '../src/match/detector.js';
 import { parseDataset } from '../src/dataset/read.js';
 import type { Exchange, Session } from '../src/dataset/types.js';
 import { trainModelText } from '../src/ids/train.js';
+import { mulberry32 } from './prng.js';
 
 /**
  * The matcher with a model trained the way ftp-ids train does (mined patterns, profiles, the
@@ -26,17 +27,7 @@ function session(cmds: Cmd[], o: { clientIp?: string; t0?: number; step?: number
   };
 }
 
-/** A seeded generator (mulberry32): the same sessions every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const LOGIN: Cmd[] = [['USER', '331', 'alice'], ['PASS', '230', '****']];
 /** Benign sessions: user or anonymous logins, listings, downloads, a directory walk down and back, sometimes a failed login first or no QUIT. */

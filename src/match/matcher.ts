@@ -413,7 +413,7 @@ export class Matcher {
     else if (joins) this.incident(s, verdict, open!.reason, [win.entry]);
   }
 
-  private head(s: Session, d: Description): Omit<Verdict, 'verdict' | 'score' | 'reasons'> {
+  private head(s: Session, d: Pick<Description, 'set' | 'best' | 'start' | 'end'>): Omit<Verdict, 'verdict' | 'score' | 'reasons'> {
     return {
       flowId: s.flowId,
       communityId: s.communityId,
@@ -448,22 +448,11 @@ export class Matcher {
     const flagged = best < 0;
     if (flagged) this.counters.add('suspicious');
     this.onVerdict({
-      flowId: s.flowId,
-      communityId: s.communityId,
-      clientIp: s.clientIp,
-      clientPort: s.clientPort,
-      serverIp: s.serverIp,
-      serverPort: s.serverPort,
-      label: s.label,
+      ...this.head(s, { set, best, start, end }),
+      threshold: 0.5,
       verdict: flagged ? 'suspicious' : 'normal',
       score: flagged ? 1 : 0,
-      threshold: 0.5,
       reasons: flagged ? [{ kind: 'no_pattern', patterns: set.patterns.length, surprisal: 0 }] : [],
-      model: set.name,
-      exchanges: s.exchanges.length,
-      bestPattern: best >= 0 ? patternText(set.patterns[best]!) : '',
-      start,
-      end,
     });
   }
 
