@@ -132,8 +132,13 @@ describe('context items', () => {
     expect(tx).toEqual([['220', '<greeting>'], ['331', 'USER'], ['230', 'PASS', 'login=anon'], ['550', 'CWD', 'cwd=above'], ['226', 'STOR'], ['end=close']]);
     expect(sessionTransactions(s, parseItemsSpec('command,code')).length).toBe(5);
   });
+  it('a drip: the slow waits become pace items on the commands that waited', () => {
+    const tx = sessionTransactions(session([['NOOP', '', '200'], ['NOOP', '', '200']], 'eof', 20), CONTEXT_ITEMS).map((t) => t.items);
+    expect(tx).toEqual([['220', '<greeting>'], ['200', 'NOOP', 'pace=5'], ['200', 'NOOP', 'pace=5'], ['end=open']]);
+  });
   it('item specs name the new kinds and refuse unknown ones', () => {
-    expect(parseItemsSpec('command,code,context')).toMatchObject({ tags: true, login: true, cwd: true, end: true, pace: false });
+    expect(parseItemsSpec('command,code,context')).toMatchObject({ tags: true, login: true, cwd: true, end: true, pace: true });
+    expect(parseItemsSpec('command,code,context')).toEqual(CONTEXT_ITEMS);
     expect(() => parseItemsSpec('command,mood')).toThrow(/unknown item kind "mood"/);
   });
 });

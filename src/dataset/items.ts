@@ -28,7 +28,7 @@ export interface ItemsConfig {
 export const DEFAULT_ITEMS: ItemsConfig = Object.freeze({ command: true, code: 'final', label: false, tags: false, login: false, cwd: false, end: false, pace: false });
 
 /** What `ftp-ids train` mines by default: the study's items plus the session context that attacks change. */
-export const CONTEXT_ITEMS: ItemsConfig = Object.freeze({ ...DEFAULT_ITEMS, tags: true, login: true, cwd: true, end: true });
+export const CONTEXT_ITEMS: ItemsConfig = Object.freeze({ ...DEFAULT_ITEMS, tags: true, login: true, cwd: true, end: true, pace: true });
 
 const usesContext = (cfg: ItemsConfig): boolean => cfg.login || cfg.cwd || cfg.end || cfg.pace;
 
@@ -47,7 +47,7 @@ export function parseItemsSpec(spec: string): ItemsConfig {
       case 'cwd': cfg.cwd = true; break;
       case 'end': cfg.end = true; break;
       case 'pace': cfg.pace = true; break;
-      case 'context': cfg.tags = cfg.login = cfg.cwd = cfg.end = true; break;
+      case 'context': cfg.tags = cfg.login = cfg.cwd = cfg.end = cfg.pace = true; break;
       default:
         throw new FtpIdsError('INVALID_OPTION', `option items: unknown item kind "${part}" (use command, code, code-all, code-class, label, tags, login, cwd, end, pace, context)`);
     }
