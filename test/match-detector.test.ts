@@ -8,6 +8,7 @@ import {
   FEATURES,
   keySurprisal,
   learnKeys,
+  positiveCompletion,
   scoreOf,
   surprisal,
   thresholdAt,
@@ -80,6 +81,18 @@ describe('exchange keys with back-off', () => {
     expect(keySurprisal(table, 'PASS,530@none', 'PASS,530', 1)).toBeCloseTo(-Math.log(2.5 / 11), 12);
     // PASS,530 nine times where training had it once: the count tail beyond its maximum
     expect(keySurprisal(table, 'PASS,530@none', 'PASS,530', 9)).toBeCloseTo(-Math.log(2.5 / 11) + Math.log(3) + 8, 12);
+  });
+  it('repetition beyond training: one nat per further refusal, one nat per further `max` of a positive completion (workload)', () => {
+    // STOR,226@user: counts 1..3 in training; 9 stores is three times the most seen
+    const stor = keySurprisal(table, 'STOR,226@user', 'STOR,226', 9) - keySurprisal(table, 'STOR,226@user', 'STOR,226', 3);
+    expect(stor).toBeGreaterThan(0);
+    expect(stor).toBeLessThan(Math.log(11) + 6 / 3 + 1e-9);
+    // PASS,530@none: once in training; 9 refusals cost 8 nats beyond it
+    expect(keySurprisal(table, 'PASS,530@none', 'PASS,530', 9) - keySurprisal(table, 'PASS,530@none', 'PASS,530', 1)).toBeCloseTo(Math.log(3) + 8, 12);
+    expect(positiveCompletion('RETR,226')).toBe(true);
+    expect(positiveCompletion('USER,331')).toBe(true);
+    expect(positiveCompletion('PASS,530')).toBe(false);
+    expect(positiveCompletion('QUIT')).toBe(false);
   });
   it('an unseen context of a seen plain key: Witten–Bell, more surprising for a plain key always seen in one context', () => {
     const stor = keySurprisal(table, 'STOR,226@anon', 'STOR,226', 1);

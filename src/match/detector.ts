@@ -218,6 +218,13 @@ export interface KeyTable {
   attrs: Record<string, number>;
 }
 
+/** `RETR,226` → true: the final code of a plain key is a positive completion or intermediate reply (1xx, 2xx, 3xx). */
+export function positiveCompletion(plain: string): boolean {
+  const comma = plain.lastIndexOf(',');
+  const c = comma < 0 ? '' : plain.charAt(comma + 1);
+  return c === '1' || c === '2' || c === '3';
+}
+
 const own = <T>(o: Record<string, T>, k: string): T | undefined => (Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined);
 
 /**
@@ -232,7 +239,13 @@ const own = <T>(o: Record<string, T>, k: string): T | undefined => (Object.proto
  */
 export function keySurprisal(table: KeyTable, key: string, plain: string, count: number): number {
   const st = own(table.keys, key);
-  if (st) return -Math.log((st.df + 0.5) / (table.sessions + 1)) + surprisal(st.counts, count);
+  if (st) {
+    // a positive completion (1xx–3xx) repeated is workload (files fetched, directories listed): beyond
+    // the most training saw, each further `max` costs one nat; a refusal repeated is an attempt: one
+    // nat per further occurrence (RFC 959's reply classes, as `refused` uses them)
+    const counts = positiveCompletion(plain) ? { ...st.counts, beta: Math.max(st.counts.beta, st.counts.v[st.counts.v.length - 1] ?? 1) } : st.counts;
+    return -Math.log((st.df + 0.5) / (table.sessions + 1)) + surprisal(counts, count);
+  }
   const extra = Math.max(0, count - 1);
   const p = own(table.plain, plain);
   if (!p) return Math.log((table.sessions + 1) / 0.5) + extra;

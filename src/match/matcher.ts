@@ -284,14 +284,26 @@ export class Matcher {
     let best = -1;
     let supported = 0;
     for (let p = 0; p < set.encoded.length; p++) {
-      const needs = set.needs[p]!;
-      let ok = true;
-      for (let i = 0; i < needs.length && ok; i++) ok = present.has(needs[i]!);
-      if (!ok) continue;
-      const cov = coverage(enc, set.encoded[p]!, this.model.constraints, true);
-      if (!cov.supported) continue;
-      supported++;
-      if (best < 0 || set.sizes[p]! > set.sizes[best]!) best = p;
+      const pat = set.encoded[p]!;
+      // the longest prefix whose items are all present bounds the supported prefixes
+      let j = 0;
+      while (j < pat.length && pat[j]!.every((x) => present.has(x))) j++;
+      if (j === 0) continue;
+      // support is monotone in the prefix length (a prefix of a supported pattern is supported):
+      // binary search for the longest supported prefix
+      let lo = 0;
+      let hi = j;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >>> 1;
+        if (coverage(enc, pat.slice(0, mid), this.model.constraints, false).supported) lo = mid;
+        else hi = mid - 1;
+      }
+      if (lo === 0) continue;
+      const cov = coverage(enc, lo === pat.length ? pat : pat.slice(0, lo), this.model.constraints, true);
+      if (lo === pat.length) {
+        supported++;
+        if (best < 0 || set.sizes[p]! > set.sizes[best]!) best = p;
+      }
       const c = cov.covered!;
       for (let i = 0; i < n; i++) if (c[i]) explained[i] = 1;
     }
