@@ -131,8 +131,10 @@ runCli('ftp-gsp', async () => {
     },
     extraModelFields: withDetector
       ? (sessions) => {
-          progress.update(() => `calibrating: ${calibrateOptions.folds}-fold cross-validation over ${sessions.length} sessions`);
-          return modelExtras(sessions, config, { calibrate: { ...calibrateOptions } });
+          return modelExtras(sessions, config, {
+            calibrate: { ...calibrateOptions },
+            onFold: (j, k) => progress.update(() => `calibrating: mining fold ${j + 1} of ${k} (${sessions.length} sessions)`),
+          });
         }
       : undefined,
     progress: (model, level, candidates, frequent) =>

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Progress } from '../src/common/cli.js';
 import { FtpIdsError } from '../src/common/errors.js';
 import { optEnum } from '../src/common/options.js';
 import type { Session } from '../src/dataset/types.js';
@@ -102,6 +103,7 @@ export async function trainCommand(values: Values, inputs: string[], out: (s: st
     sessions = selectSplit(sessions, labels, part).filter((s) => labels.lookup(s)?.cls === 'benign');
   } else if (values.split !== undefined) throw new FtpIdsError('USAGE', 'option --split needs --labels');
   if (sessions.length === 0) throw new FtpIdsError('NO_SESSIONS', 'no training sessions in the input');
+  const progress = new Progress('ftp-ids train');
   const text = trainModelText(sessions, {
     gsp: {
       minSupport: values['min-support'],
@@ -115,7 +117,9 @@ export async function trainCommand(values: Values, inputs: string[], out: (s: st
     },
     profiles: { windowSeconds: values['window-seconds'] },
     calibrate: { targetFpr: values['target-fpr'], folds: values.folds },
+    onFold: (j, k) => progress.update(() => `calibrating: mining fold ${j + 1} of ${k} (${sessions.length} training sessions)`),
   });
+  progress.done(`${sessions.length} training sessions, model written`);
   if (typeof values.out === 'string' && values.out !== '-') writeFileSync(values.out, text);
   else out(text);
   return 0;

@@ -16,6 +16,8 @@ export interface TrainOptions {
   profiles?: Record<string, unknown>;
   /** calibration options (targetFpr, folds) */
   calibrate?: Record<string, unknown>;
+  /** called before each cross-validation fold is mined (progress) */
+  onFold?: (fold: number, folds: number) => void;
 }
 
 /**
@@ -31,7 +33,7 @@ export function trainModelText(sessions: Session[], options: TrainOptions = {}):
   // one model per label only when there is more than one label
   if (gsp.by === undefined && gsp.byLabel === undefined) gsp.byLabel = labels.size > 1;
   const config = normalizeGspConfig(gsp);
-  return mineModelText(sessions, config, (ss) => modelExtras(ss, config, { profiles: options.profiles, calibrate: options.calibrate }));
+  return mineModelText(sessions, config, (ss) => modelExtras(ss, config, { profiles: options.profiles, calibrate: options.calibrate, onFold: options.onFold }));
 }
 
 export function trainModel(sessions: Session[], options: TrainOptions = {}): FtpIdsModel {

@@ -96,7 +96,14 @@ export interface Calibration {
  * Calibrate the detector for `sessions` (the benign training sessions) mined with `config`;
  * `profiles` are the final model's (their window and short-session definitions are used).
  */
-export function calibrate(sessions: readonly Session[], config: GspConfig, profiles: Profiles, options: Record<string, unknown> = {}, profileOptions: Record<string, unknown> = {}): Calibration {
+export function calibrate(
+  sessions: readonly Session[],
+  config: GspConfig,
+  profiles: Profiles,
+  options: Record<string, unknown> = {},
+  profileOptions: Record<string, unknown> = {},
+  onFold: (fold: number, folds: number) => void = () => {},
+): Calibration {
   const o = normalizeCalibrateOptions(options);
   if (sessions.length < 2) throw new FtpIdsError('NO_SESSIONS', `calibration needs at least 2 training sessions, got ${sessions.length}`);
   const k = Math.min(o.folds, sessions.length);
@@ -104,6 +111,7 @@ export function calibrate(sessions: readonly Session[], config: GspConfig, profi
   const values: FeatureValues[] = sessions.map(() => Object.fromEntries(FEATURES.map((f) => [f, 0])) as FeatureValues);
   const truncated = { keys: 0 };
   for (let j = 0; j < k; j++) {
+    onFold(j, k);
     const train = sessions.filter((_, i) => fold[i] !== j);
     const held = sessions.map((s, i) => ({ s, i })).filter(({ i }) => fold[i] === j);
     if (held.length === 0 || train.length === 0) continue;
@@ -156,9 +164,13 @@ export function calibrate(sessions: readonly Session[], config: GspConfig, profi
 }
 
 /** The extra model fields ftp-gsp and ftp-ids train write for CSV input: the profiles and the calibrated detector. */
-export function modelExtras(sessions: Session[], config: GspConfig, options: { profiles?: Record<string, unknown>; calibrate?: Record<string, unknown> } = {}): Record<string, unknown> {
+export function modelExtras(
+  sessions: Session[],
+  config: GspConfig,
+  options: { profiles?: Record<string, unknown>; calibrate?: Record<string, unknown>; onFold?: (fold: number, folds: number) => void } = {},
+): Record<string, unknown> {
   const profiles = learnProfiles(sessions, options.profiles);
-  const { detector } = calibrate(sessions, config, profiles, options.calibrate, options.profiles);
+  const { detector } = calibrate(sessions, config, profiles, options.calibrate, options.profiles, options.onFold);
   return { profiles, detector };
 }
 
