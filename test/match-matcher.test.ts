@@ -186,6 +186,20 @@ describe('matcher: incidents across sessions', () => {
     expect(verdicts.find((x) => x.flowId === after.flowId)!.verdict).toBe('normal');
   });
 
+  it('an incident lasts W past its last evidence, not as long as the address keeps connecting (a shared address)', () => {
+    const burst = Array.from({ length: 10 }, (_, k) => session([['USER', '331', 'root'], ['PASS', '530', '****']], { clientIp: '10.8.8.6', t0: 7_000_000 + k * 2, end: 'rst' }));
+    // ordinary sessions of the same address every 61 s after the burst: each starts within 60 s of the
+    // previous one's end, but no two are in one 60 s window
+    const r2 = rng(5);
+    const steady = Array.from({ length: 10 }, (_, k) => ({ ...benign(8000 + k, 7_000_078.3 + k * 61, r2), clientIp: '10.8.8.6' }));
+    const { verdicts } = run([...burst, ...steady]);
+    const joined = (id: string) => verdicts.some((v) => v.flowId === id && v.reasons.some((r) => r.kind === 'incident'));
+    // the first ordinary session starts within 60 s of the burst's last session (but has none of it in its own window): it joins
+    expect(joined(steady[0]!.flowId)).toBe(true);
+    // the later ones are judged on their own: joining did not keep the incident open
+    expect(steady.slice(2).filter((s) => joined(s.flowId))).toEqual([]);
+  });
+
   it('a clean client is not part of another client\'s incident', () => {
     const burst = Array.from({ length: 10 }, (_, k) => session([['USER', '331', 'root'], ['PASS', '530', '****']], { clientIp: '10.8.8.9', t0: 3_000_000 + k * 2, end: 'rst' }));
     const clean = benign(5000, 3_000_001, rng(1));

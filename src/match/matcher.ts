@@ -189,6 +189,12 @@ export class Matcher {
   private readonly windows = new Map<string, WindowEntry[]>();
   /** per client address: the incident its window is part of, while it lasts */
   private readonly incidents = new Map<string, Incident>();
+  /**
+   * per client with an incident: the end of its last session that tripped a window. Sessions join the
+   * incident until W after it; a joining session does not move it, so an incident lasts W past its last
+   * evidence, not as long as the address keeps connecting (an address shared by many users, behind NAT)
+   */
+  private readonly incidentEvidence = new Map<string, number>();
   private readonly unfitLabels = new Set<string>();
   private ended = false;
 
@@ -410,7 +416,7 @@ export class Matcher {
     // a session that starts while its client's incident is open (within the window of its last
     // session) is part of that burst, whatever it did itself
     const open = this.incidents.get(s.clientIp);
-    const joins = !suspicious && open !== undefined && Number.isFinite(d.start) && d.start <= open.last + this.model.profiles!.window.windowSeconds;
+    const joins = !suspicious && open !== undefined && Number.isFinite(d.start) && d.start <= (this.incidentEvidence.get(s.clientIp) ?? -Infinity) + this.model.profiles!.window.windowSeconds;
     if (joins) {
       suspicious = true;
       reasons.push({ kind: 'incident', incident: open.id, client: s.clientIp, sessions: [...open.sessions], surprisal: 0 });
@@ -421,8 +427,11 @@ export class Matcher {
     this.onVerdict(verdict);
     // an incident when a window count is beyond every benign training window (not merely part of the sum)
     const windowReason = reasons.find((r) => (r.kind === 'window_sessions' || r.kind === 'window_failed_logins' || r.kind === 'window_short_sessions') && r.count > r.limit);
-    if (windowReason) this.incident(s, verdict, windowReason, win.entries);
-    else if (joins) this.incident(s, verdict, open!.reason, [win.entry]);
+    if (windowReason) {
+      this.incident(s, verdict, windowReason, win.entries);
+      const t = Number.isFinite(verdict.end) ? verdict.end : verdict.start;
+      this.incidentEvidence.set(s.clientIp, Math.max(this.incidentEvidence.get(s.clientIp) ?? -Infinity, t));
+    } else if (joins) this.incident(s, verdict, open!.reason, [win.entry]);
   }
 
   private head(s: Session, d: Pick<Description, 'set' | 'best' | 'start' | 'end'>): Omit<Verdict, 'verdict' | 'score' | 'reasons'> {
@@ -577,6 +586,7 @@ export class Matcher {
         const oldest = this.windows.keys().next().value as string;
         this.windows.delete(oldest);
         this.incidents.delete(oldest);
+        this.incidentEvidence.delete(oldest);
         this.counters.add('windowClientsEvicted');
       }
       list = [];
