@@ -1,5 +1,5 @@
 import { FtpIdsError } from '../common/errors.js';
-import { sessionContext, type ExchangeContext } from './context.js';
+import { sessionContext, type ExchangeContext, type SessionContext } from './context.js';
 import type { Exchange, Session } from './types.js';
 
 /**
@@ -107,10 +107,11 @@ export interface SessionTransaction {
 
 /**
  * A session's transactions: one per exchange (its items; possibly empty), then, with `end`, one
- * `end=…` transaction when the end is known. The one definition the miner and the matcher share.
+ * `end=…` transaction when the end is known. The one definition the miner and the matcher share
+ * (`context`: the session's context when the caller already has it).
  */
-export function sessionTransactions(s: Session, cfg: ItemsConfig): SessionTransaction[] {
-  const ctx = usesContext(cfg) ? sessionContext(s) : null;
+export function sessionTransactions(s: Session, cfg: ItemsConfig, context?: SessionContext): SessionTransaction[] {
+  const ctx = usesContext(cfg) ? (context ?? sessionContext(s)) : null;
   const out: SessionTransaction[] = s.exchanges.map((ex, i) => ({ items: exchangeItems(ex, cfg, s.label, ctx?.exchanges[i]), exchange: ex }));
   if (cfg.end && ctx && ctx.end !== '') out.push({ items: [`end=${ctx.end}`], exchange: null });
   return out;

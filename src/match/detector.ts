@@ -138,9 +138,6 @@ export function surprisal(t: Tail, x: number): number {
   return -Math.log((t.ge[lo]! + 1) / (t.n + 1));
 }
 
-/** P(X ≥ x) under a Tail. */
-export const tailP = (t: Tail, x: number): number => Math.exp(-surprisal(t, x));
-
 // ---------------------------------------------------------------- exchange keys
 
 /** The plain key of an exchange: `STOR,226`, or `STOR` when unanswered (profiles.ts exchangeKey). */

@@ -242,8 +242,8 @@ export class Matcher {
   }
 
   /** The session's transactions as item ids, with the exchange index each stands for (-1: the end). */
-  private encode(s: Session): { enc: EncodedSession; present: Set<number>; exchangeOf: number[] } {
-    const tx = sessionTransactions(s, this.model.items);
+  private encode(s: Session, ctx?: SessionContext): { enc: EncodedSession; present: Set<number>; exchangeOf: number[] } {
+    const tx = sessionTransactions(s, this.model.items, ctx);
     const n = Math.min(tx.length, this.opts.maxMatchExchanges);
     if (n < tx.length) this.counters.add('sessionsCutForMatching');
     const itemsets: Int32Array[] = [];
@@ -284,7 +284,7 @@ export class Matcher {
    */
   describe(s: Session, ctx: SessionContext = sessionContext(s)): Description {
     const set = this.byLabel.get(s.label) ?? this.global;
-    const { enc, present, exchangeOf } = this.encode(s);
+    const { enc, present, exchangeOf } = this.encode(s, ctx);
     const n = enc.itemsets.length;
     const explained = new Uint8Array(n);
     let best = -1;
