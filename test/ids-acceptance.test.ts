@@ -14,10 +14,10 @@ import { runSessions } from '../stages/match.js';
  * and with both trained together: train on the benign training part (every 3rd benign session of each
  * scenario and server held back), judge the held-back benign sessions and every attack.
  *
- * What is asserted is what the detector holds on both: overall recall ≥ 0.95, every attack scenario
- * ≥ 0.9 (the issue asks 0.95: one scenario of 11 sessions is at 10 of 11 in the joint run), AUC ≥ 0.99 and above the study's plain matching, and a false-positive rate the calibration
- * explains (at most the 95 % quantile of Binomial(benign, target)). The closing notes give every
- * per-scenario number; scenarios under the issue's 0.95 are listed there, not hidden here.
+ * Asserted: the issue's bars in every one of those runs — every attack scenario ≥ 0.95, a
+ * false-positive rate ≤ 1 % — plus AUC ≥ 0.99, recall at least the study's plain matching, and a
+ * false-positive count the calibration explains (at most the 95 % quantile of Binomial(benign,
+ * target)). The closing notes give every per-scenario number.
  */
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const C1 = join(ROOT, 'samples');
@@ -68,9 +68,10 @@ describe.skipIf(!have)('detection on two independent corpora', () => {
     const [ours, study] = j.results;
     const listed = ours!.scenarios.filter((s) => s.cls === 'attack');
     expect(new Set(listed.map((s) => s.scenario))).toEqual(attackScenarios(dir));
-    for (const s of listed) expect({ run: j.name, scenario: s.scenario, ok: s.rate >= 0.9 }).toEqual({ run: j.name, scenario: s.scenario, ok: true });
+    for (const s of listed) expect({ run: j.name, scenario: s.scenario, ok: s.rate >= 0.95 }).toEqual({ run: j.name, scenario: s.scenario, ok: true });
     expect(ours!.recall).toBeGreaterThanOrEqual(0.95);
     expect(ours!.recall).toBeGreaterThanOrEqual(study!.recall);
+    expect(ours!.falsePositiveRate).toBeLessThanOrEqual(0.01);
     expect(ours!.falsePositives).toBeLessThanOrEqual(binomialQuantile(ours!.benign, 0.01));
     expect(j.auc).toBeGreaterThanOrEqual(0.99);
     expect(j.unfit).toBe(0);

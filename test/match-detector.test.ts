@@ -16,7 +16,7 @@ import {
   type SessionKey,
   type Tail,
 } from '../src/match/detector.js';
-import { calibrate } from '../src/match/calibrate.js';
+import { calibrate, clientAlertScores } from '../src/match/calibrate.js';
 import { normalizeGspConfig } from '../src/gsp/config.js';
 import { learnProfiles } from '../src/match/profiles.js';
 import type { Exchange, Session } from '../src/dataset/types.js';
@@ -126,14 +126,26 @@ describe('score and threshold', () => {
     expect(score).toBeCloseTo(parts.idle + parts.novel, 12);
     expect(FEATURE_GROUPS.flat().sort()).toEqual([...FEATURES].sort());
   });
-  it('thresholdAt: at most floor(fpr·n) scores above it', () => {
-    const scores = Array.from({ length: 250 }, (_, i) => i / 10);
-    for (const fpr of [0, 0.001, 0.01, 0.02, 0.1, 0.5]) {
-      const t = thresholdAt(scores, fpr);
-      expect(scores.filter((s) => s > t).length).toBeLessThanOrEqual(Math.floor(fpr * 250 + 1e-9));
-      expect(scores.filter((s) => s >= t).length).toBeGreaterThan(Math.floor(fpr * 250 + 1e-9));
+  it('thresholdAt: the split-conformal quantile — a new exchangeable score exceeds it with probability ≤ fpr, and no lower threshold promises that', () => {
+    // With n distinct calibration scores and k of them above the threshold, a new score from the same
+    // distribution lands above it with probability (k+1)/(n+1) (its rank among n+1 is uniform).
+    for (const n of [1, 20, 99, 100, 101, 250, 303, 1000]) {
+      const scores = Array.from({ length: n }, (_, i) => i / 10);
+      for (const fpr of [0.001, 0.01, 0.02, 0.05, 0.1, 0.5]) {
+        const t = thresholdAt(scores, fpr);
+        const k = scores.filter((s) => s > t).length;
+        if ((n + 1) * fpr < 1) {
+          expect(t).toBe(scores[n - 1]); // too few scores for the target: the largest, promising 1/(n+1)
+          continue;
+        }
+        expect((k + 1) / (n + 1)).toBeLessThanOrEqual(fpr + 1e-12);
+        expect((k + 2) / (n + 1)).toBeGreaterThan(fpr);
+      }
     }
-    expect(thresholdAt(scores, 1)).toBe(-Infinity);
+    // the samples' size: the plain empirical quantile would leave floor(3.03) = 3 above, i.e. 4/304 = 1.3 %
+    const s303 = Array.from({ length: 303 }, (_, i) => i);
+    expect(s303.filter((s) => s > thresholdAt(s303, 0.01)).length).toBe(2);
+    expect(thresholdAt(s303, 1)).toBe(-Infinity);
     expect(() => thresholdAt([], 0.01)).toThrow(/no cross-validated scores/);
   });
   it('boundScores keeps the largest and the bound', () => {
@@ -177,6 +189,24 @@ describe('calibration by cross-validation', () => {
     expect(JSON.stringify(again.detector)).toBe(JSON.stringify(cal.detector));
     // the odd session is the most surprising one
     expect(Math.max(...cal.sessions.map((s) => s.score))).toBe(cal.sessions[7]!.score);
+  });
+  it('a client\'s alert spreads to the sessions it names: earlier ones in its window, later ones within W of its end', () => {
+    // one client: A at 0, B at 10 (judged after A), C 50 s after B's end, D 70 s after B's end; another client E at 5
+    const ss = [sess('A', base, 0), sess('B', base, 10), sess('E', base, 5, '10.9.9.9'), sess('C', base, 75), sess('D', base, 95)];
+    const e = clientAlertScores(ss, [1, 9, 2, 1, 1], 60);
+    expect(e).toEqual([9, 9, 2, 9, 1]);
+    // judged in the other order (B ended first): B is in A's window, and A starts within W of B's end
+    expect(clientAlertScores([ss[1]!, ss[0]!], [1, 9], 60)).toEqual([9, 9]);
+    expect(clientAlertScores([ss[1]!, ss[0]!], [9, 1], 60)).toEqual([9, 9]);
+    // 100 s apart: neither in the other's window nor within W of its end
+    expect(clientAlertScores([ss[0]!, sess('F', base, 100)], [1, 9], 60)).toEqual([1, 9]);
+    // the threshold is calibrated on these scores, not on the sessions' own
+    const burst = Array.from({ length: 60 }, (_, i) => sess(`G${i}`, i === 7 ? [...base.slice(0, 2), ['SITE', '200'], ...base.slice(2)] : base, 1000 + i * 5, `10.0.0.${i % 5}`));
+    const profiles = learnProfiles(burst);
+    const c = calibrate(burst, config, profiles, { folds: 4, targetFpr: 0.05 });
+    const spread = clientAlertScores(burst, c.sessions.map((x) => x.score), profiles.window.windowSeconds);
+    expect(c.detector.threshold).toBe(thresholdAt([...spread].sort((a, b) => a - b), 0.05));
+    expect(c.detector.threshold).toBeGreaterThan(thresholdAt(c.sessions.map((x) => x.score).sort((a, b) => a - b), 0.05));
   });
   it('refuses fewer than two sessions, and bad options by name', () => {
     expect(() => calibrate(sessions.slice(0, 1), config, learnProfiles(sessions), {})).toThrow(/at least 2 training sessions/);

@@ -2,6 +2,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { createMatcher, type MatchEvent, type Reason, type Verdict } from '../src/match/matcher.js';
 import { parseModelText, toMatchModel, type MatchModel } from '../src/match/model.js';
 import { thresholdAt } from '../src/match/detector.js';
+import { clientAlertScores } from '../src/match/calibrate.js';
 import { parseDataset } from '../src/dataset/read.js';
 import type { Exchange, Session } from '../src/dataset/types.js';
 import { trainModelText } from '../src/ids/train.js';
@@ -198,6 +199,30 @@ describe('matcher: incidents across sessions', () => {
     expect(joined(steady[0]!.flowId)).toBe(true);
     // the later ones are judged on their own: joining did not keep the incident open
     expect(steady.slice(2).filter((s) => joined(s.flowId))).toEqual([]);
+  });
+
+  it('one alert tags its client: a session that starts within W of its end joins, reported as one incident; later ones do not', () => {
+    const T = 9_000_000;
+    const attack = session([['USER', '331', 'root'], ['PASS', '230', '****'], ['SITE', '200', 'CHMOD 777 x'], ['DELE', '250', 'a'], ['RMD', '250', 'b']], { clientIp: '10.8.8.5', t0: T });
+    const r3 = rng(7);
+    // starts 61 s after the attack started: not in its window, but within W of its end
+    const next = { ...benign(9001, T + 61, r3), clientIp: '10.8.8.5' };
+    const later = { ...benign(9002, T + 3600, r3), clientIp: '10.8.8.5' };
+    const { verdicts, events } = run([attack, next, later]);
+    const first = (id: string) => verdicts.find((v) => v.flowId === id && !v.update)!;
+    expect(first(attack.flowId).verdict).toBe('suspicious');
+    expect(first(attack.flowId).reasons.some((x) => x.kind === 'incident' || x.kind.startsWith('window_'))).toBe(false);
+    expect(first(next.flowId).verdict).toBe('suspicious');
+    expect(first(next.flowId).score).toBeLessThan(first(next.flowId).threshold);
+    expect(reason(first(next.flowId), 'incident')).toMatchObject({ client: '10.8.8.5', sessions: [attack.flowId] });
+    expect(first(later.flowId).verdict).toBe('normal');
+    const incidents = events.filter((e) => e.type === 'incident');
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]).toMatchObject({ client: '10.8.8.5', sessions: [attack.flowId, next.flowId] });
+    // the rule the threshold was calibrated for (calibrate.ts clientAlertScores) flags the same sessions
+    const own = [attack, next, later].map((x) => first(x.flowId).score);
+    const spread = clientAlertScores([attack, next, later], own, m.profiles!.window.windowSeconds);
+    expect(spread.map((x) => x > m.detector!.threshold)).toEqual([true, true, false]);
   });
 
   it('a clean client is not part of another client\'s incident', () => {

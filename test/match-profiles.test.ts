@@ -46,6 +46,29 @@ describe('learnProfiles', () => {
     // window of 20 s: A (t=0) has left when B starts at t=30
     expect(windowCounts([a, b], 20, 2).find((x) => x.session.flowId === 'B')).toMatchObject({ sessions: 1, failedLogins: 0 });
   });
+  it('a window holds the client\'s sessions judged before it that started after its start − W, also those that started after it', () => {
+    // L starts at 0 and lasts 40 s; three probes start at 5, 6, 7 and end first (input = the order sessions ended)
+    const long = session('L', '10.0.0.7', 0, Array.from({ length: 40 }, () => ['NOOP', '200'] as [string, string]));
+    const probes = [5, 6, 7].map((t) => session(`P${t}`, '10.0.0.7', t, [['QUIT', '221']]));
+    const w = windowCounts([...probes, long], 60, 2);
+    const byId = Object.fromEntries(w.map((x) => [x.session.flowId, x]));
+    expect(byId.L).toMatchObject({ sessions: 4, shortSessions: 3 });
+    expect(byId.P5).toMatchObject({ sessions: 1 }); // judged first: L had not ended
+    expect(byId.P7).toMatchObject({ sessions: 3, shortSessions: 3 });
+    // a brute-force check over random orders and times: the definition, pair by pair
+    let seed = 3;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let round = 0; round < 20; round++) {
+      const ss = Array.from({ length: 30 }, (_, i) => session(`R${i}`, `10.0.1.${Math.floor(rnd() * 3)}`, Math.floor(rnd() * 300), rnd() < 0.5 ? [['QUIT', '221']] : [['USER', '331'], ['PASS', '530'], ['QUIT', '221']]));
+      const got = windowCounts(ss, 60, 2);
+      const want = ss.map((x, i) => ss.slice(0, i + 1).filter((y) => y.clientIp === x.clientIp && y.exchanges[0]!.tsRequest > x.exchanges[0]!.tsRequest - 60));
+      for (const g of got) {
+        const mine = want[ss.indexOf(g.session)]!;
+        expect(g.sessions).toBe(mine.length);
+        expect(g.failedLogins).toBe(mine.filter((y) => y.exchanges.length > 2).length);
+      }
+    }
+  });
   it('round-trips through JSON and the checker; refuses a damaged one', () => {
     const back = checkProfiles(JSON.parse(JSON.stringify(p)));
     expect(back).toEqual(p);

@@ -26,7 +26,7 @@ import {
 } from './detector.js';
 import { Matcher } from './matcher.js';
 import { parseModelText } from './model.js';
-import { learnProfiles, windowCounts, type Profiles } from './profiles.js';
+import { learnProfiles, sessionSpan, windowCounts, type Profiles } from './profiles.js';
 
 /**
  * Calibration at training time (docs/ARCHITECTURE.md, "ftp-match: the score"): k-fold
@@ -143,7 +143,9 @@ export function calibrate(
     if (idx.length >= o.minLabelReference) referencesByLabel[label] = refsOf(idx);
   }
   const scored = values.map((v, i) => scoreOf(v, referencesByLabel[sessions[i]!.label] ?? references).score);
-  const sorted = [...scored].sort((a, b) => a - b);
+  // the threshold is calibrated for what the matcher flags: a session's own alert, or an alert of a
+  // session of its client that names it (clientAlertScores)
+  const sorted = clientAlertScores(sessions, scored, profiles.window.windowSeconds).sort((a, b) => a - b);
   const labels: Record<string, number> = {};
   for (const s of sessions) labels[s.label] = (labels[s.label] ?? 0) + 1;
   const detector: Detector = {
@@ -161,6 +163,46 @@ export function calibrate(
     truncated,
   };
   return { detector, sessions: sessions.map((s, i) => ({ flowId: s.flowId, values: values[i]!, score: scored[i]! })) };
+}
+
+/**
+ * What the matcher flags a session by, as a score: the largest of its own score and the scores of the
+ * alerts that name it. An alert names the sessions of its client's window judged before it (started
+ * after its start − W) and the client's sessions judged after it that start within W of its end (an
+ * incident, as Snort's `tag:host` follows an alerting host). So a session is flagged at threshold t
+ * exactly when this score is above t, and calibrating t on these scores keeps the false-positive rate
+ * of the whole rule at the target: an alert spreads to a benign client's other sessions as often as
+ * the training clients' own bursts make it. Sessions in input order (the order they are judged).
+ * Per client, sessions sorted by start and scanned between start − W − the client's longest session
+ * and start + W: linear in the client's sessions times its window.
+ */
+export function clientAlertScores(sessions: readonly Session[], scores: readonly number[], windowSeconds: number): number[] {
+  const out = [...scores];
+  const byClient = new Map<string, { i: number; start: number; end: number }[]>();
+  sessions.forEach((s, i) => {
+    const { start, end } = sessionSpan(s);
+    if (!Number.isFinite(start)) return;
+    const list = byClient.get(s.clientIp);
+    const e = { i, start, end };
+    if (list) list.push(e);
+    else byClient.set(s.clientIp, [e]);
+  });
+  for (const list of byClient.values()) {
+    list.sort((a, b) => a.start - b.start);
+    const maxDuration = list.reduce((m, e) => Math.max(m, e.end - e.start), 0);
+    let lo = 0;
+    for (let x = 0; x < list.length; x++) {
+      const a = list[x]!;
+      while (list[lo]!.start < a.start - windowSeconds - maxDuration) lo++;
+      for (let y = lo; y < list.length && list[y]!.start < a.start + windowSeconds; y++) {
+        const b = list[y]!; // does an alert of b name a?
+        if (b === a) continue;
+        const names = b.i > a.i ? a.start > b.start - windowSeconds : a.start <= b.end + windowSeconds;
+        if (names && scores[b.i]! > out[a.i]!) out[a.i] = scores[b.i]!;
+      }
+    }
+  }
+  return out;
 }
 
 /** The extra model fields ftp-gsp and ftp-ids train write for CSV input: the profiles and the calibrated detector. */

@@ -69,7 +69,10 @@ export interface Verdict
   update?: boolean;
 }
 
-/** Several sessions of one client that together tripped a window: one record, sent again as it grows. */
+/**
+ * Several sessions of one client that together tripped a window, or that one session's alert named
+ * (the sessions of its window and those that followed within W): one record, sent again as it grows.
+ */
 export interface Incident {
   type: 'incident';
   id: string;
@@ -188,7 +191,7 @@ export class Matcher {
   /** per client address: its recent sessions, by start time; Map order = least recently used first */
   private readonly windows = new Map<string, WindowEntry[]>();
   /** per client address: the incident its window is part of, while it lasts */
-  private readonly incidents = new Map<string, Incident>();
+  private readonly incidents = new Map<string, Incident & { reported: boolean }>();
   /**
    * per client with an incident: the end of its last session that tripped a window. Sessions join the
    * incident until W after it; a joining session does not move it, so an incident lasts W past its last
@@ -196,6 +199,8 @@ export class Matcher {
    */
   private readonly incidentEvidence = new Map<string, number>();
   private readonly unfitLabels = new Set<string>();
+  /** how long before the newest start a session is kept for windows beyond W: the longest benign training session */
+  private readonly retention: number;
   private ended = false;
 
   constructor(
@@ -210,6 +215,8 @@ export class Matcher {
       if (set.patterns.length > 0) this.byLabel.set(label, this.compile(label, set.patterns));
     }
     this.detector = model.detector;
+    const durations = model.profiles?.global.duration.q ?? [];
+    this.retention = durations.length > 0 ? Math.max(0, durations[durations.length - 1]!) : 0;
     this.keys = model.detector?.keys ?? model.keys ?? null;
     if (this.opts.mode === 'full' && (!model.profiles || !this.keys)) {
       // a fold's model while calibrating has keys and profiles but no detector yet: describe() only
@@ -425,13 +432,33 @@ export class Matcher {
     win.entry.verdict = verdict;
     if (suspicious) this.counters.add('suspicious');
     this.onVerdict(verdict);
-    // an incident when a window count is beyond every benign training window (not merely part of the sum)
+    // Evidence against the client: a window count beyond every benign training window (not merely part
+    // of the sum), or the session's own alert. Either names the sessions of its window judged before
+    // it and opens the client's incident for W after it (calibrate.ts clientAlertScores calibrates the
+    // threshold for this rule). An alert alone makes an incident only once it names another session.
     const windowReason = reasons.find((r) => (r.kind === 'window_sessions' || r.kind === 'window_failed_logins' || r.kind === 'window_short_sessions') && r.count > r.limit);
-    if (windowReason) {
-      this.incident(s, verdict, windowReason, win.entries);
+    const ownAlert = suspicious && !joins;
+    if (windowReason || ownAlert) {
+      const reason = windowReason ?? reasons[0]!;
+      const others = win.entries.some((e) => e !== win.entry && e.verdict?.verdict === 'normal');
+      if (windowReason || others) this.incident(s, verdict, reason, win.entries);
+      else this.seedIncident(s, verdict, reason);
       const t = Number.isFinite(verdict.end) ? verdict.end : verdict.start;
       this.incidentEvidence.set(s.clientIp, Math.max(this.incidentEvidence.get(s.clientIp) ?? -Infinity, t));
     } else if (joins) this.incident(s, verdict, open!.reason, [win.entry]);
+  }
+
+  /** An alert that names no other session yet: the client's incident, not reported until a session joins it. */
+  private seedIncident(s: Session, v: Verdict, reason: Reason): void {
+    const W = this.model.profiles!.window.windowSeconds;
+    const inc = this.incidents.get(s.clientIp);
+    const end = Number.isFinite(v.end) ? v.end : v.start;
+    if (inc && v.start <= inc.last + W) {
+      inc.last = Math.max(inc.last, end);
+      if (!inc.sessions.includes(s.flowId) && inc.sessions.length < this.opts.maxWindowSessions) inc.sessions.push(s.flowId);
+      return;
+    }
+    this.incidents.set(s.clientIp, { type: 'incident', id: `${s.clientIp}@${round(v.start, 6)}`, client: s.clientIp, first: v.start, last: end, sessions: [s.flowId], reason, reported: false });
   }
 
   private head(s: Session, d: Pick<Description, 'set' | 'best' | 'start' | 'end'>): Omit<Verdict, 'verdict' | 'score' | 'reasons'> {
@@ -563,8 +590,11 @@ export class Matcher {
   }
 
   /**
-   * The client's window: sessions that started in (start − W, start], this one included. Counts of
-   * sessions, failed logins and short sessions, as the profiles define them (profiles.ts windowCounts).
+   * The client's window: the sessions judged so far (this one included) that started after its
+   * start − W. Counts of sessions, failed logins and short sessions, as the profiles define them
+   * (profiles.ts windowCounts). A session is kept for later windows while a session that started up
+   * to W + the longest benign training session before it may still arrive; beyond that a later
+   * session is over-long anyway (its duration alone is surprising).
    */
   private window(s: Session, d: Description): { sessions: number; failed: number; short: number; entries: WindowEntry[]; entry: WindowEntry } {
     const profiles = this.model.profiles!;
@@ -596,17 +626,16 @@ export class Matcher {
     let pos = list.length;
     while (pos > 0 && list[pos - 1]!.start > d.start) pos--;
     list.splice(pos, 0, entry);
-    // forget what can no longer be in any window: older than the newest start − W
+    // forget what can no longer be in a window of a session of benign length
     const newest = list[list.length - 1]!.start;
     let drop = 0;
-    while (drop < list.length && list[drop]!.start <= newest - W) drop++;
+    while (drop < list.length && list[drop]!.start <= newest - W - this.retention) drop++;
     if (list.length - drop > this.opts.maxWindowSessions) {
       this.counters.add('windowSessionsDropped', list.length - drop - this.opts.maxWindowSessions);
       drop = list.length - this.opts.maxWindowSessions;
     }
     if (drop > 0) list.splice(0, drop);
-    const entries = list.filter((e) => e.start > d.start - W && e.start <= d.start);
-    if (!entries.includes(entry)) return { sessions: 1, failed, short: entry.short, entries: [entry], entry };
+    const entries = list.filter((e) => e.start > d.start - W);
     let f = 0;
     let sh = 0;
     for (const e of entries) {
@@ -626,8 +655,11 @@ export class Matcher {
     let inc = this.incidents.get(s.clientIp);
     const first = entries[0]!.start;
     if (!inc || first > inc.last + W) {
-      inc = { type: 'incident', id: `${s.clientIp}@${round(first, 6)}`, client: s.clientIp, first, last: v.start, sessions: [], reason };
+      inc = { type: 'incident', id: `${s.clientIp}@${round(first, 6)}`, client: s.clientIp, first, last: v.start, sessions: [], reason, reported: false };
       this.incidents.set(s.clientIp, inc);
+    }
+    if (!inc.reported) {
+      inc.reported = true;
       this.counters.add('incidents');
     }
     inc.reason = reason;
@@ -656,7 +688,8 @@ export class Matcher {
         this.onVerdict(upd);
       }
     }
-    this.onEvent({ ...inc, sessions: [...inc.sessions] });
+    const { reported: _, ...event } = inc;
+    this.onEvent({ ...event, sessions: [...inc.sessions] });
   }
 
   end(): void {

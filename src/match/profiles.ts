@@ -205,9 +205,14 @@ function sessionProfile(sessions: Session[], opts: ProfileOptions, truncated: Pr
 }
 
 /**
- * Per session, the counts over the same client's sessions that started in (start − W, start]
- * (the session itself included): sessions, failed logins, short sessions. Sessions without a
- * timestamp are skipped. Exported so the matcher's streaming windows can be tested against it.
+ * Per session, the counts over the same client's sessions that came before it in the input (or are
+ * it) and started after its start − W: sessions, failed logins, short sessions. Sessions come in the
+ * order they ended (ftp-flows writes a session when it closes), so this is what a streaming matcher
+ * knows when it judges a session — including the sessions that started after it and ended first, as
+ * a scanner's probes do beside a longer session (with the window anchored at the start alone, a
+ * session that started a few ms before a burst never saw the burst). Sessions without a timestamp are
+ * skipped. O(n log n) per client: a Fenwick tree over the ranks of the starts. Exported so the
+ * matcher's streaming windows can be tested against it.
  */
 export function windowCounts(
   sessions: Session[],
@@ -227,20 +232,36 @@ export function windowCounts(
   }
   const out: { session: Session; sessions: number; failedLogins: number; shortSessions: number }[] = [];
   for (const list of byClient.values()) {
-    list.sort((a, b) => a.t - b.t);
-    let lo = 0;
-    let failed = 0;
-    let short = 0;
-    for (let hi = 0; hi < list.length; hi++) {
-      const e = list[hi]!;
-      failed += e.failed;
-      short += e.short;
-      while (list[lo]!.t <= e.t - windowSeconds) {
-        failed -= list[lo]!.failed;
-        short -= list[lo]!.short;
-        lo++;
+    // rank of each start; three Fenwick trees (sessions, failed, short) over the ranks
+    const starts = [...new Set(list.map((e) => e.t))].sort((x, y) => x - y);
+    const n = starts.length;
+    const trees = [new Float64Array(n + 1), new Float64Array(n + 1), new Float64Array(n + 1)] as const;
+    const add = (i: number, v: readonly number[]): void => {
+      for (let k = i + 1; k <= n; k += k & -k) for (let j = 0; j < 3; j++) trees[j]![k]! += v[j]!;
+    };
+    const prefix = (i: number): number[] => {
+      const r = [0, 0, 0];
+      for (let k = i; k > 0; k -= k & -k) for (let j = 0; j < 3; j++) r[j]! += trees[j]![k]!;
+      return r;
+    };
+    /** number of starts ≤ x */
+    const upto = (x: number): number => {
+      let lo = 0;
+      let hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (starts[mid]! <= x) lo = mid + 1;
+        else hi = mid;
       }
-      out.push({ session: e.s, sessions: hi - lo + 1, failedLogins: failed, shortSessions: short });
+      return lo;
+    };
+    const total = [0, 0, 0];
+    for (const e of list) {
+      const v = [1, e.failed, e.short];
+      add(upto(e.t) - 1, v);
+      for (let j = 0; j < 3; j++) total[j]! += v[j]!;
+      const before = prefix(upto(e.t - windowSeconds));
+      out.push({ session: e.s, sessions: total[0]! - before[0]!, failedLogins: total[1]! - before[1]!, shortSessions: total[2]! - before[2]! });
     }
   }
   return out;
