@@ -6,13 +6,14 @@ import { Counters } from '../src/common/bounds.js';
 import { optEnum, optInt, optSize } from '../src/common/options.js';
 import { normalizeExtractOptions } from '../src/extract/options.js';
 import { OUTPUT_FORMATS } from '../src/extract/csv.js';
-import { parseSignatureFile } from '../src/label/signatures.js';
+import { signaturesOption } from '../stages/cli-options.js';
 import { runExtract } from '../stages/extract.js';
 
 const USAGE = `usage: ftp-extract [options] [FILE...]   (no FILE or "-": stdin)
 Input (detected): flow NDJSON (ftp-flows / ftp-label), Zeek ftp.log (TSV or JSON), Suricata eve.json.
   --format csv|seed          csv: the exchange dataset (default); seed: the study's srcip:sport-dstip:dport,label,command,code
-  --signatures FILE          banner signatures (.json or .csv) for flows without a label
+  --signatures SET           server labels: default (today's servers), study (the study's 25)
+                             or a FILE of banner signatures (.csv prefix,label / .json)
   --show-passwords           keep PASS arguments (masked as **** by default)
   --no-args                  leave every argument empty
   --max-line-bytes N         cut longer lines, flag them overlong (default 8192)
@@ -56,7 +57,7 @@ runCli('ftp-extract', async () => {
     noArgs: values['no-args'] ?? false,
     counters,
   });
-  const signatures = values.signatures ? parseSignatureFile(readFileSync(values.signatures, 'utf8'), values.signatures) : undefined;
+  const signatures = signaturesOption(values.signatures);
   const files = positionals.length ? positionals : ['-'];
   const inputs = files.map((f) => ({ name: f === '-' ? 'stdin' : f, stream: f === '-' ? process.stdin : createReadStream(f) }));
   try {

@@ -3,11 +3,12 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runCli } from '../src/common/cli.js';
 import { optInt } from '../src/common/options.js';
-import { parseSignatureFile } from '../src/label/signatures.js';
+import { signaturesOption } from '../stages/cli-options.js';
 import { runLabel } from '../stages/label.js';
 
 const USAGE = `usage: ftp-label [options] [FILE...]   (flow NDJSON; no FILE or "-": stdin)
-  --signatures FILE          banner signatures (.json or .csv; default: the study's 25)
+  --signatures SET           server labels: default (today's servers), study (the study's 25)
+                             or a FILE of banner signatures (.csv prefix,label / .json)
   --suggest                  print a signature file proposed from the greetings instead of flows
   --relabel                  label flows that already carry a label again
   --max-greeting-bytes N     greeting text kept per flow (default 4096)`;
@@ -27,7 +28,7 @@ runCli('ftp-label', async () => {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
-  const signatures = values.signatures ? parseSignatureFile(readFileSync(values.signatures, 'utf8'), values.signatures) : undefined;
+  const signatures = signaturesOption(values.signatures);
   const files = positionals.length ? positionals : ['-'];
   const inputs = files.map((f) => ({ name: f === '-' ? 'stdin' : f, stream: f === '-' ? process.stdin : createReadStream(f) }));
   await runLabel(inputs, process.stdout, {
