@@ -159,36 +159,39 @@ export function createEventWriter(o: OutputOptions, write: (text: string) => voi
 
 /** One readable sentence per reason (eve's `ftp_ids.reasons[].text`, the demo's listing). */
 export function reasonSentence(r: Reason): string {
+  // a reason is a share of the score, not always a limit crossed: the sentences state the count and
+  // the training limit beside it, never "more than"
   const ex = (list: number[]): string => (list.length ? ` (exchange${list.length > 1 ? 's' : ''} ${list.slice(0, 5).join(', ')}${list.length > 5 ? ', …' : ''})` : '');
+  const n = (count: number, one: string, many = `${one}s`): string => `${count} ${count === 1 ? one : many}`;
   switch (r.kind) {
     case 'unexplained':
       return `${r.count} of ${r.of} exchanges are explained by no pattern of the model${ex(r.exchanges)}.`;
     case 'unseen_item':
-      return `${r.count} exchange${r.count > 1 ? 's' : ''} never seen in training: ${r.items.slice(0, 3).map((x) => JSON.stringify(x.length > 60 ? x.slice(0, 60) + '…' : x)).join(', ')}${ex(r.exchanges)}.`;
+      return `${n(r.count, 'exchange')} never seen in training: ${r.items.slice(0, 3).map((x) => JSON.stringify(x.length > 60 ? x.slice(0, 60) + '…' : x)).join(', ')}${ex(r.exchanges)}.`;
     case 'repetition':
-      return `{${r.item}} repeated ${r.count} times, more than the ${r.limit} of any training session${ex(r.exchanges)}.`;
+      return `{${r.item}} repeated ${n(r.count, 'time')} (training limit ${r.limit})${ex(r.exchanges)}.`;
     case 'overlong':
-      return `${r.command} with a ${r.length}-character argument, longer than the limit of ${r.limit} learned in training${ex(r.exchanges)}.`;
+      return `${r.command} with a ${r.length}-character argument (training limit ${r.limit})${ex(r.exchanges)}.`;
     case 'refused':
-      return `${r.count} commands refused by the server, more than the ${r.limit} of any training session${ex(r.exchanges)}.`;
+      return `${n(r.count, 'command')} refused by the server (training limit ${r.limit})${ex(r.exchanges)}.`;
     case 'rare_attribute':
-      return `${r.attribute}, which only ${r.trainingSessions} training sessions had${ex(r.exchanges)}.`;
+      return `${r.attribute}, which ${n(r.trainingSessions, 'training session')} had${ex(r.exchanges)}.`;
     case 'length':
-      return `${r.count} exchanges, more than the limit of ${r.limit} learned in training.`;
+      return `${n(r.count, 'exchange')} (training limit ${r.limit}).`;
     case 'duration':
-      return `The session lasted ${r.seconds} s, longer than the limit of ${r.limit} s learned in training.`;
+      return `The session lasted ${r.seconds} s (training limit ${r.limit} s).`;
     case 'idle':
-      return `The session was idle for ${r.seconds} s, longer than the limit of ${r.limit} s learned in training.`;
+      return `The session was idle for ${r.seconds} s (training limit ${r.limit} s).`;
     case 'window_sessions':
-      return `${r.client} opened ${r.count} sessions within ${r.window} s (limit ${r.limit}).`;
+      return `${r.client} opened ${n(r.count, 'session')} within ${r.window} s (training limit ${r.limit}).`;
     case 'window_failed_logins':
-      return `${r.client} failed to log in ${r.count} times within ${r.window} s (limit ${r.limit}).`;
+      return `${r.client} failed to log in ${n(r.count, 'time')} within ${r.window} s (training limit ${r.limit}).`;
     case 'window_short_sessions':
-      return `${r.client} opened ${r.count} short sessions within ${r.window} s (limit ${r.limit}).`;
+      return `${r.client} opened ${n(r.count, 'short session')} within ${r.window} s (training limit ${r.limit}).`;
     case 'incident':
-      return `Part of incident ${r.incident}: ${r.sessions.length} sessions from ${r.client}.`;
+      return `Part of incident ${r.incident}: ${n(r.sessions.length, 'session')} from ${r.client}.`;
     case 'no_pattern':
-      return `The session supports none of the model's ${r.patterns} patterns.`;
+      return `The session supports none of the model's ${n(r.patterns, 'pattern')}.`;
     default:
       return r satisfies never;
   }
