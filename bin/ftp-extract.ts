@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { createReadStream, readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { Progress, runCli } from '../src/common/cli.js';
+import { parseCommand, versionLine } from '../src/common/argv.js';
 import { Counters } from '../src/common/bounds.js';
 import { optEnum, optInt, optSize } from '../src/common/options.js';
 import { normalizeExtractOptions } from '../src/extract/options.js';
@@ -25,9 +25,7 @@ Input (detected): flow NDJSON (ftp-flows / ftp-label), Zeek ftp.log (TSV or JSON
   --stats                    counters as JSON on stderr at the end`;
 
 runCli('ftp-extract', async () => {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
+  const { values, positionals } = parseCommand('ftp-extract', {
       format: { type: 'string' },
       signatures: { type: 'string' },
       'show-passwords': { type: 'boolean' },
@@ -40,8 +38,11 @@ runCli('ftp-extract', async () => {
       'max-buffered-rows': { type: 'string' },
       stats: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
-    },
   });
+  if (values.version) {
+    process.stdout.write(versionLine('ftp-extract'));
+    return 0;
+  }
   if (values.help) {
     process.stdout.write(USAGE + '\n');
     return 0;

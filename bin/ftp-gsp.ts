@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { createReadStream, readFileSync, writeSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { Progress, runCli } from '../src/common/cli.js';
+import { parseCommand, versionLine } from '../src/common/argv.js';
 import { FtpIdsError } from '../src/common/errors.js';
 import { DEFAULT_MIN_SUPPORT, normalizeGspConfig, supportOption } from '../src/gsp/config.js';
 import { modelExtras, normalizeCalibrateOptions } from '../src/match/calibrate.js';
@@ -33,9 +33,7 @@ const USAGE = `usage: ftp-gsp [options] [file ...]   (stdin when no file)
                          --baseline study)`;
 
 runCli('ftp-gsp', async () => {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
+  const { values, positionals } = parseCommand('ftp-gsp', {
       'min-support': { type: 'string', short: 's' },
       'min-count': { type: 'string' },
       'min-gap': { type: 'string' },
@@ -56,8 +54,11 @@ runCli('ftp-gsp', async () => {
       folds: { type: 'string' },
       'max-candidates': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
-    },
   });
+  if (values.version) {
+    process.stdout.write(versionLine('ftp-gsp'));
+    return 0;
+  }
   if (values.help) {
     process.stdout.write(USAGE + '\n');
     return 0;

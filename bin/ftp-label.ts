@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { createReadStream, readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { runCli } from '../src/common/cli.js';
+import { parseCommand, versionLine } from '../src/common/argv.js';
 import { optInt } from '../src/common/options.js';
 import { signaturesOption } from '../stages/cli-options.js';
 import { runLabel } from '../stages/label.js';
@@ -14,16 +14,17 @@ const USAGE = `usage: ftp-label [options] [FILE...]   (flow NDJSON; no FILE or "
   --max-greeting-bytes N     greeting text kept per flow (default 4096)`;
 
 runCli('ftp-label', async () => {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
+  const { values, positionals } = parseCommand('ftp-label', {
       signatures: { type: 'string' },
       suggest: { type: 'boolean' },
       relabel: { type: 'boolean' },
       'max-greeting-bytes': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
-    },
   });
+  if (values.version) {
+    process.stdout.write(versionLine('ftp-label'));
+    return 0;
+  }
   if (values.help) {
     process.stdout.write(USAGE + '\n');
     return 0;

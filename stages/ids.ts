@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCommand, versionLine } from '../src/common/argv.js';
 import { Progress } from '../src/common/cli.js';
 import { FtpIdsError } from '../src/common/errors.js';
 import { optEnum, optInt } from '../src/common/options.js';
@@ -55,6 +55,13 @@ INPUT: captures (pcap/pcapng, .gz), flow NDJSON or the exchange CSV (detected pe
 
 type Values = Record<string, string | boolean | undefined>;
 
+/** No INPUT reads stdin (as ftp-match does), unless stdin is a terminal: then nothing would ever come. */
+function needInput(cmd: string, inputs: string[]): void {
+  if (inputs.length === 0 && process.stdin.isTTY) {
+    throw new FtpIdsError('USAGE', `${cmd}: name an input (capture, flows or dataset CSV) or pipe one in (see ftp-ids ${cmd} --help)`);
+  }
+}
+
 const TRAIN_SPEC = {
   out: { type: 'string', short: 'o' },
   'min-support': { type: 'string', short: 's' },
@@ -101,7 +108,7 @@ export async function trainCommand(values: Values, inputs: string[], out: (s: st
     out(IDS_USAGE);
     return 0;
   }
-  if (inputs.length === 0) throw new FtpIdsError('USAGE', 'ftp-ids train: name at least one input (capture, flows or dataset CSV)');
+  needInput('train', inputs);
   const signatures = matchCommandOptions({ signatures: values.signatures }).signatures;
   let sessions = await readSessions(inputs, { signatures });
   if (values.labels !== undefined) {
@@ -267,30 +274,40 @@ export async function demoCommand(values: Values, out: (s: string) => void): Pro
 
 export async function idsMain(argv: string[], out: (s: string) => void): Promise<number> {
   const [cmd, ...rest] = argv;
+  // every subcommand: its own --help, --version, and unknown options pointing at `ftp-ids CMD --help`
+  const parse = <O extends Parameters<typeof parseCommand>[1]>(options: O, positionals = true) => parseCommand(`ftp-ids ${cmd}`, options, rest, positionals);
+  const version = (values: { version?: boolean }): boolean => {
+    if (values.version) out(versionLine('ftp-ids'));
+    return values.version === true;
+  };
   switch (cmd) {
     case 'train': {
-      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: TRAIN_SPEC });
+      const { values, positionals } = parse(TRAIN_SPEC);
+      if (version(values)) return 0;
       return trainCommand(values, positionals, out);
     }
     case 'detect': {
-      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: MATCH_OPTION_SPEC });
+      const { values, positionals } = parse(MATCH_OPTION_SPEC);
+      if (version(values)) return 0;
       if (values.help) {
-        out(MATCH_USAGE('ftp-ids detect [options] --model MODEL INPUT...'));
+        out(MATCH_USAGE('ftp-ids detect [options] --model MODEL [INPUT...]'));
         return 0;
       }
-      if (positionals.length === 0) throw new FtpIdsError('USAGE', 'ftp-ids detect: name at least one input');
+      needInput('detect', positionals);
       const model = readModelFile(values.model);
       const r = await runMatch(positionals, model, process.stdout, matchCommandOptions(values));
       if (values.stats) process.stderr.write(JSON.stringify({ ...r.counters.toJSON(), sessions: r.sessions, flagged: r.flagged }) + '\n');
       return values['fail-on-alert'] && r.flagged > 0 ? 1 : 0;
     }
     case 'eval': {
-      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: EVAL_SPEC });
-      if (!values.help && positionals.length === 0) throw new FtpIdsError('USAGE', 'ftp-ids eval: name at least one input');
+      const { values, positionals } = parse(EVAL_SPEC);
+      if (version(values)) return 0;
+      if (!values.help) needInput('eval', positionals);
       return evalCommand(values, positionals, out);
     }
     case 'show': {
-      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean' }, top: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+      const { values, positionals } = parse({ json: { type: 'boolean' }, top: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+      if (version(values)) return 0;
       if (values.help) {
         out(IDS_USAGE);
         return 0;
@@ -303,13 +320,18 @@ export async function idsMain(argv: string[], out: (s: string) => void): Promise
       return 0;
     }
     case 'demo': {
-      const { values } = parseArgs({ args: rest, allowPositionals: false, options: { samples: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+      const { values } = parse({ samples: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, false);
+      if (version(values)) return 0;
       if (values.help) {
         out(IDS_USAGE);
         return 0;
       }
       return demoCommand(values, out);
     }
+    case '--version':
+    case '-V':
+      out(versionLine('ftp-ids'));
+      return 0;
     case undefined:
     case '-h':
     case '--help':
