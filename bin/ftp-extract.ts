@@ -22,7 +22,8 @@ Input (detected): flow NDJSON (ftp-flows / ftp-label), Zeek ftp.log (TSV or JSON
   --max-pending-commands N   commands waiting for replies per flow (default 1000)
   --max-record-bytes N       longest input line (default 512M)
   --max-buffered-rows N      Zeek/Suricata input: rows held to keep sessions together (default 1000000)
-  --stats                    counters as JSON on stderr at the end`;
+  --stats                    counters as JSON on stderr at the end
+  --version                  the version`;
 
 runCli('ftp-extract', async () => {
   const { values, positionals } = parseCommand('ftp-extract', {

@@ -30,7 +30,8 @@ const USAGE = `usage: ftp-gsp [options] [file ...]   (stdin when no file)
       --target-fpr F     false-positive rate the detector's threshold is calibrated for (default 0.01)
       --folds K          cross-validation folds of the calibration (default 5: mining runs K + 1 times)
       --no-profiles      write patterns only: no profiles, no calibrated detector (ftp-match then needs
-                         --baseline study)`;
+                         --baseline study)
+      --version          the version (a model file is read with "ftp-ids show MODEL", not ftp-gsp)`;
 
 runCli('ftp-gsp', async () => {
   const { values, positionals } = parseCommand('ftp-gsp', {

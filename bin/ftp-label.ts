@@ -11,7 +11,8 @@ const USAGE = `usage: ftp-label [options] [FILE...]   (flow NDJSON; no FILE or "
                              or a FILE of banner signatures (.csv prefix,label / .json)
   --suggest                  print a signature file proposed from the greetings instead of flows
   --relabel                  label flows that already carry a label again
-  --max-greeting-bytes N     greeting text kept per flow (default 4096)`;
+  --max-greeting-bytes N     greeting text kept per flow (default 4096)
+  --version                  the version`;
 
 runCli('ftp-label', async () => {
   const { values, positionals } = parseCommand('ftp-label', {

@@ -52,6 +52,7 @@ Input (detected per file, no FILE or "-": stdin): the exchange dataset CSV (ftp-
   --max-window-sessions N   sessions remembered per client address (10000)
   --max-match-exchanges N   exchanges of a session matched against patterns (5000)
   --stats                   counters as JSON on stderr at the end
+  --version, -h/--help      the version; this text (man-style reference of every command: docs/cli.md)
 `;
 
 type Values = Record<string, string | boolean | undefined>;

@@ -23,8 +23,10 @@ import { trainModelText, TRAIN_GSP_DEFAULTS } from '../src/ids/train.js';
  * ftp-ids: the whole pipeline in one process (capture → flows → exchanges → sessions, then
  * mining or matching), as subcommands train, detect, eval and demo.
  */
-export const IDS_USAGE = `usage: ftp-ids <command> [options] INPUT...
-INPUT: captures (pcap/pcapng, .gz), flow NDJSON or the exchange CSV (detected per file).
+export const IDS_USAGE = `usage: ftp-ids <command> [options] [INPUT...]
+INPUT: captures (pcap/pcapng, .gz), flow NDJSON or the exchange CSV (detected per file); none: stdin.
+Every command: --help, --version; --signatures default|study|FILE names the servers (default: today's).
+Reference of every command and option: docs/cli.md.
 
   ftp-ids train INPUT... -o model.json    mine the normal sessions (GSP, maximal patterns), count profiles,
                                           and calibrate the anomaly score's threshold by cross-validation
@@ -39,7 +41,8 @@ INPUT: captures (pcap/pcapng, .gz), flow NDJSON or the exchange CSV (detected pe
       --window-seconds D       per-client window of the cross-session profiles (default 60s)
       --labels FILE            train only on the sessions this file labels benign
       --split train|held-back  with --labels: only that part of the deterministic demo split
-  ftp-ids detect --model model.json INPUT...   verdicts, as ftp-match (same options)
+  ftp-ids detect --model model.json INPUT...   verdicts, as ftp-match (same options: --format csv|json|eve,
+      --time-format epoch|iso, --all, --fail-on-alert, ...; ftp-ids detect --help)
   ftp-ids eval --labels labels.csv --model model.json INPUT...
       recall per attack scenario and false-positive rate at the calibrated threshold, precision, the ROC
       curve (recall at false-positive rates 0.1 % … 20 %) and its AUC; the study's plain matching beside it

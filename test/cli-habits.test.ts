@@ -52,6 +52,15 @@ describe.skipIf(!have)('command-line habits', () => {
     }
   });
 
+  it('docs/cli.md documents every option every --help lists', () => {
+    const doc = readFileSync(join(ROOT, 'docs/cli.md'), 'utf8');
+    const helps = [...COMMANDS.map((c) => run(c, ['--help']).stdout), ...['train', 'detect', 'eval', 'show', 'demo'].map((s) => run('ftp-ids', [s, '--help']).stdout)];
+    const options = new Set(helps.flatMap((h) => [...h.matchAll(/--([a-z][a-z-]+)/g)].map((m) => m[0])));
+    expect(options.size).toBeGreaterThan(60);
+    expect([...options].filter((o) => !doc.includes(o))).toEqual([]);
+    for (const c of COMMANDS) expect(doc).toContain(`## ${c}\n`);
+  });
+
   describe('ftp-ids detect without an input reads stdin', () => {
     let model = '';
     beforeAll(() => {
