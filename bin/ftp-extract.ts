@@ -6,12 +6,15 @@ import { Counters } from '../src/common/bounds.js';
 import { optEnum, optInt, optSize } from '../src/common/options.js';
 import { normalizeExtractOptions } from '../src/extract/options.js';
 import { OUTPUT_FORMATS } from '../src/extract/csv.js';
+import { TIME_FORMATS } from '../src/common/time.js';
 import { signaturesOption } from '../stages/cli-options.js';
 import { runExtract } from '../stages/extract.js';
 
 const USAGE = `usage: ftp-extract [options] [FILE...]   (no FILE or "-": stdin)
 Input (detected): flow NDJSON (ftp-flows / ftp-label), Zeek ftp.log (TSV or JSON), Suricata eve.json.
   --format csv|seed          csv: the exchange dataset (default); seed: the study's srcip:sport-dstip:dport,label,command,code
+  --time-format T            ts_request/ts_reply as epoch seconds (default) or iso (ISO 8601 UTC, as
+                             Suricata's eve; ftp-gsp and ftp-match read either)
   --signatures SET           server labels: default (today's servers), study (the study's 25)
                              or a FILE of banner signatures (.csv prefix,label / .json)
   --show-passwords           keep PASS arguments (masked as **** by default)
@@ -28,6 +31,7 @@ Input (detected): flow NDJSON (ftp-flows / ftp-label), Zeek ftp.log (TSV or JSON
 runCli('ftp-extract', async () => {
   const { values, positionals } = parseCommand('ftp-extract', {
       format: { type: 'string' },
+      'time-format': { type: 'string' },
       signatures: { type: 'string' },
       'show-passwords': { type: 'boolean' },
       'no-args': { type: 'boolean' },
@@ -65,6 +69,7 @@ runCli('ftp-extract', async () => {
   try {
     await runExtract(inputs, process.stdout, {
       format,
+      timeFormat: optEnum(values, 'time-format', TIME_FORMATS, 'epoch'),
       signatures,
       counters,
       extract: { ...extract },

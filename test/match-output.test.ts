@@ -9,6 +9,9 @@ import Ajv from 'ajv';
 import { communityIdV1 } from '../src/flows/community-id.js';
 import { epochToIso, eveFlowId, parseTime, reasonSentence, VERDICT_COLUMNS } from '../src/match/output.js';
 import type { Reason } from '../src/match/matcher.js';
+import { DatasetReader } from '../src/dataset/read.js';
+import type { Session } from '../src/dataset/types.js';
+import type { FtpIdsError } from '../src/common/errors.js';
 
 /**
  * Alert output of ftp-match / ftp-ids detect on samples/ (a model trained on the benign training part,
@@ -42,6 +45,25 @@ describe('time text', () => {
       const iso = epochToIso(t);
       expect(parseTime(iso)).toBe(t);
       expect(Math.abs(Date.parse(iso) / 1000 - t)).toBeLessThan(0.001);
+    }
+  });
+  it('the dataset reader takes either time; a bad ISO time names its column and line', () => {
+    const head = 'flow_id,community_id,client_ip,client_port,server_ip,server_port,label,index,ts_request,ts_reply,command,arg,reply_codes,final_code,flags,tags';
+    const row = (ts: string) => `F1,,10.0.0.1,4000,10.0.0.2,21,x,0,${ts},${ts},<greeting>,,220,220,,`;
+    const read = (ts: string) => {
+      const out: Session[] = [];
+      const r = new DatasetReader({ file: 'd.csv' }, (x) => out.push(x));
+      r.push(`${head}\n${row(ts)}\n`);
+      r.end();
+      return out[0]!.exchanges[0]!.tsRequest;
+    };
+    expect(read('2026-11-28T20:04:41.399568+0000')).toBe(1795896281.399568);
+    expect(read('1795896281.399568')).toBe(1795896281.399568);
+    expect(() => read('2026-11-28 20:04:41')).toThrow(/ts_request: not an epoch or ISO 8601 time/);
+    try {
+      read('2026-11-28 20:04:41');
+    } catch (e) {
+      expect((e as FtpIdsError).describe()).toMatch(/^d\.csv: line 2: /);
     }
   });
   it('one readable sentence per reason kind', () => {
@@ -136,6 +158,31 @@ describe.skipIf(!have)('alert formats on samples/', () => {
       expect(Number(r.duration)).toBeCloseTo(Number(r.end) - Number(r.start), 6);
       expect({ ...ci[i], start: '', end: '' }).toEqual({ ...r, start: '', end: '' });
     }
+  });
+
+  it('ftp-extract --time-format iso round-trips; ftp-gsp and ftp-match read the ISO dataset as the epoch one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ftp-ids-iso-'));
+    const EXTRACT = join(ROOT, 'dist/bin/ftp-extract.js');
+    const FLOWS = join(ROOT, 'dist/bin/ftp-flows.js');
+    const flows = join(dir, 'flows.ndjson');
+    execFileSync('bash', ['-o', 'pipefail', '-c', `node ${FLOWS} ${S('attacks.pcap')} > ${flows}`]);
+    const epoch = join(dir, 'epoch.csv');
+    const iso = join(dir, 'iso.csv');
+    execFileSync('bash', ['-o', 'pipefail', '-c', `node ${EXTRACT} ${flows} > ${epoch} && node ${EXTRACT} --time-format iso ${flows} > ${iso}`]);
+    const re = parse(readFileSync(epoch, 'utf8'), { columns: true }) as Record<string, string>[];
+    const ri = parse(readFileSync(iso, 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(ri.length).toBe(re.length);
+    expect(re.length).toBeGreaterThan(5000);
+    for (const [i, r] of re.entries()) {
+      const o = ri[i]!;
+      expect(o.ts_request).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+0000$/);
+      expect([parseTime(o.ts_request!), o.ts_reply === '' ? '' : parseTime(o.ts_reply!)]).toEqual([Number(r.ts_request), r.ts_reply === '' ? '' : Number(r.ts_reply)]);
+      expect({ ...o, ts_request: '', ts_reply: '' }).toEqual({ ...r, ts_request: '', ts_reply: '' });
+    }
+    // the times matter downstream (duration, silence, --time seconds): the same verdicts either way
+    expect(run(MATCH, '--model', model, '--format', 'json', '--all', iso)).toBe(run(MATCH, '--model', model, '--format', 'json', '--all', epoch));
+    const GSP = join(ROOT, 'dist/bin/ftp-gsp.js');
+    expect(run(GSP, '--no-profiles', '-s', '0.5', '--time', 'seconds', '--max-gap', '2', iso)).toBe(run(GSP, '--no-profiles', '-s', '0.5', '--time', 'seconds', '--max-gap', '2', epoch));
   });
 
   it('the default output is the epoch csv; --json is --format json', () => {
