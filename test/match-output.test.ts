@@ -117,8 +117,10 @@ describe.skipIf(!have)('alert formats on samples/', () => {
       expect(reasons.map((r) => r.text)).toEqual((v.reasons as Reason[]).map(reasonSentence));
       expect((e.alert as { signature_id: number }).signature_id).toBeGreaterThan(1_000_000);
     }
-    // Community ID recomputed from the alert's own tuple (the spec's algorithm, tested against its example vector in flows.test.ts)
+    // Community ID recomputed from the alert's own tuple, by the function that gives the spec's published
+    // example (corelight/community-id-spec: TCP 128.232.110.120:34855 → 66.35.250.204:80) and Arkime's value (flows.test.ts)
     const ip4 = (s: string) => Buffer.from(s.split('.').map(Number));
+    expect(communityIdV1(ip4('128.232.110.120'), 34855, ip4('66.35.250.204'), 80)).toBe('1:LQU9qZlK+B5F3KDmev6m5PMibrg=');
     for (const e of sessions.filter((x) => String(x.src_ip).includes('.')).slice(0, 50)) {
       expect(e.community_id).toBe(communityIdV1(ip4(e.src_ip as string), e.src_port as number, ip4(e.dest_ip as string), e.dest_port as number));
     }
