@@ -379,7 +379,7 @@ function wekaSideBySide(quick: boolean): Row[] {
     const wekaN = /Total number of frequent sequences: (\d+)/.exec(w.stdout ?? '')?.[1] ?? 'failed';
     const count = Math.floor(Number(s) * bySession.size + 0.5); // Weka: Math.round(S·N)
     const t1 = performance.now();
-    const g = spawnSync('node', [gsp, '-s', String(count), '--output', 'all', '-f', 'spmf', jsonl], { encoding: 'utf8', maxBuffer: 1 << 30 });
+    const g = spawnSync('node', [gsp, '--min-count', String(count), '--output', 'all', '-f', 'spmf', jsonl], { encoding: 'utf8', maxBuffer: 1 << 30 });
     const gspS = (performance.now() - t1) / 1000;
     out.push({
       sessions: bySession.size,

@@ -1,18 +1,22 @@
 #!/usr/bin/env node
 import { createReadStream, readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { Progress, runCli } from '../src/common/cli.js';
+import { parseCommand, versionLine } from '../src/common/argv.js';
 import { Counters } from '../src/common/bounds.js';
 import { optEnum, optInt, optSize } from '../src/common/options.js';
 import { normalizeExtractOptions } from '../src/extract/options.js';
 import { OUTPUT_FORMATS } from '../src/extract/csv.js';
-import { parseSignatureFile } from '../src/label/signatures.js';
+import { TIME_FORMATS } from '../src/common/time.js';
+import { signaturesOption } from '../stages/cli-options.js';
 import { runExtract } from '../stages/extract.js';
 
 const USAGE = `usage: ftp-extract [options] [FILE...]   (no FILE or "-": stdin)
 Input (detected): flow NDJSON (ftp-flows / ftp-label), Zeek ftp.log (TSV or JSON), Suricata eve.json.
   --format csv|seed          csv: the exchange dataset (default); seed: the study's srcip:sport-dstip:dport,label,command,code
-  --signatures FILE          banner signatures (.json or .csv) for flows without a label
+  --time-format T            ts_request/ts_reply as epoch seconds (default) or iso (ISO 8601 UTC, as
+                             Suricata's eve; ftp-gsp and ftp-match read either)
+  --signatures SET           server labels: default (today's servers), study (the study's 25)
+                             or a FILE of banner signatures (.csv prefix,label / .json)
   --show-passwords           keep PASS arguments (masked as **** by default)
   --no-args                  leave every argument empty
   --max-line-bytes N         cut longer lines, flag them overlong (default 8192)
@@ -21,13 +25,13 @@ Input (detected): flow NDJSON (ftp-flows / ftp-label), Zeek ftp.log (TSV or JSON
   --max-pending-commands N   commands waiting for replies per flow (default 1000)
   --max-record-bytes N       longest input line (default 512M)
   --max-buffered-rows N      Zeek/Suricata input: rows held to keep sessions together (default 1000000)
-  --stats                    counters as JSON on stderr at the end`;
+  --stats                    counters as JSON on stderr at the end
+  --version                  the version`;
 
 runCli('ftp-extract', async () => {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
+  const { values, positionals } = parseCommand('ftp-extract', {
       format: { type: 'string' },
+      'time-format': { type: 'string' },
       signatures: { type: 'string' },
       'show-passwords': { type: 'boolean' },
       'no-args': { type: 'boolean' },
@@ -39,8 +43,11 @@ runCli('ftp-extract', async () => {
       'max-buffered-rows': { type: 'string' },
       stats: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
-    },
   });
+  if (values.version) {
+    process.stdout.write(versionLine('ftp-extract'));
+    return 0;
+  }
   if (values.help) {
     process.stdout.write(USAGE + '\n');
     return 0;
@@ -56,12 +63,13 @@ runCli('ftp-extract', async () => {
     noArgs: values['no-args'] ?? false,
     counters,
   });
-  const signatures = values.signatures ? parseSignatureFile(readFileSync(values.signatures, 'utf8'), values.signatures) : undefined;
+  const signatures = signaturesOption(values.signatures);
   const files = positionals.length ? positionals : ['-'];
   const inputs = files.map((f) => ({ name: f === '-' ? 'stdin' : f, stream: f === '-' ? process.stdin : createReadStream(f) }));
   try {
     await runExtract(inputs, process.stdout, {
       format,
+      timeFormat: optEnum(values, 'time-format', TIME_FORMATS, 'epoch'),
       signatures,
       counters,
       extract: { ...extract },

@@ -1,12 +1,10 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
 import { runCli } from '../src/common/cli.js';
+import { parseCommand, versionLine } from '../src/common/argv.js';
 import { runFlowsCommand } from '../src/flows/command.js';
 
 runCli('ftp-flows', async () => {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
+  const { values, positionals } = parseCommand('ftp-flows', {
       all: { type: 'boolean' },
       port: { type: 'string', multiple: true },
       'idle-timeout': { type: 'string' },
@@ -22,7 +20,10 @@ runCli('ftp-flows', async () => {
       stats: { type: 'boolean' },
       'stats-format': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
-    },
   });
+  if (values.version) {
+    process.stdout.write(versionLine('ftp-flows'));
+    return 0;
+  }
   return runFlowsCommand(values, positionals);
 });

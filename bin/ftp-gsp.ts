@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 import { createReadStream, readFileSync, writeSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { Progress, runCli } from '../src/common/cli.js';
+import { parseCommand, versionLine } from '../src/common/argv.js';
 import { FtpIdsError } from '../src/common/errors.js';
-import { normalizeGspConfig } from '../src/gsp/config.js';
+import { DEFAULT_MIN_SUPPORT, normalizeGspConfig, supportOption } from '../src/gsp/config.js';
 import { modelExtras, normalizeCalibrateOptions } from '../src/match/calibrate.js';
 import { runGsp, type OutputFormat } from '../src/gsp/run.js';
 import { parseTaxonomy } from '../src/gsp/taxonomy.js';
 import { mergeInputs, readGspInput } from '../stages/gsp.js';
 
 const USAGE = `usage: ftp-gsp [options] [file ...]   (stdin when no file)
-  -s, --min-support F    fraction (0.1), percentage (5%) or count (12); default 0.1
+  -s, --min-support F    minimum support: a fraction (0.3) or percentage (30%) of the sessions; default
+                         ${DEFAULT_MIN_SUPPORT} (see README, "Choosing the support"); a bare integer is refused
+      --min-count N      minimum support as a number of sessions instead
       --min-gap N        strict minimum gap between elements (default: none, only order)
       --max-gap N        maximum gap start(prev) -> end(cur) (default: none)
       --window N         an element may span transactions within N (default 0)
@@ -28,13 +30,13 @@ const USAGE = `usage: ftp-gsp [options] [file ...]   (stdin when no file)
       --target-fpr F     false-positive rate the detector's threshold is calibrated for (default 0.01)
       --folds K          cross-validation folds of the calibration (default 5: mining runs K + 1 times)
       --no-profiles      write patterns only: no profiles, no calibrated detector (ftp-match then needs
-                         --baseline study)`;
+                         --baseline study)
+      --version          the version (a model file is read with "ftp-ids show MODEL", not ftp-gsp)`;
 
 runCli('ftp-gsp', async () => {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
+  const { values, positionals } = parseCommand('ftp-gsp', {
       'min-support': { type: 'string', short: 's' },
+      'min-count': { type: 'string' },
       'min-gap': { type: 'string' },
       'max-gap': { type: 'string' },
       window: { type: 'string' },
@@ -53,8 +55,11 @@ runCli('ftp-gsp', async () => {
       folds: { type: 'string' },
       'max-candidates': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
-    },
   });
+  if (values.version) {
+    process.stdout.write(versionLine('ftp-gsp'));
+    return 0;
+  }
   if (values.help) {
     process.stdout.write(USAGE + '\n');
     return 0;
@@ -63,7 +68,7 @@ runCli('ftp-gsp', async () => {
     throw new FtpIdsError('INVALID_OPTION', `option by: only "label" is supported, got ${JSON.stringify(values.by)}`);
   }
   const config = normalizeGspConfig({
-    minSupport: values['min-support'],
+    minSupport: supportOption(values['min-support'], values['min-count']),
     minGap: values['min-gap'],
     maxGap: values['max-gap'],
     window: values.window,

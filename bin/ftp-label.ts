@@ -1,33 +1,36 @@
 #!/usr/bin/env node
 import { createReadStream, readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { runCli } from '../src/common/cli.js';
+import { parseCommand, versionLine } from '../src/common/argv.js';
 import { optInt } from '../src/common/options.js';
-import { parseSignatureFile } from '../src/label/signatures.js';
+import { signaturesOption } from '../stages/cli-options.js';
 import { runLabel } from '../stages/label.js';
 
 const USAGE = `usage: ftp-label [options] [FILE...]   (flow NDJSON; no FILE or "-": stdin)
-  --signatures FILE          banner signatures (.json or .csv; default: the study's 25)
+  --signatures SET           server labels: default (today's servers), study (the study's 25)
+                             or a FILE of banner signatures (.csv prefix,label / .json)
   --suggest                  print a signature file proposed from the greetings instead of flows
   --relabel                  label flows that already carry a label again
-  --max-greeting-bytes N     greeting text kept per flow (default 4096)`;
+  --max-greeting-bytes N     greeting text kept per flow (default 4096)
+  --version                  the version`;
 
 runCli('ftp-label', async () => {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
+  const { values, positionals } = parseCommand('ftp-label', {
       signatures: { type: 'string' },
       suggest: { type: 'boolean' },
       relabel: { type: 'boolean' },
       'max-greeting-bytes': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
-    },
   });
+  if (values.version) {
+    process.stdout.write(versionLine('ftp-label'));
+    return 0;
+  }
   if (values.help) {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
-  const signatures = values.signatures ? parseSignatureFile(readFileSync(values.signatures, 'utf8'), values.signatures) : undefined;
+  const signatures = signaturesOption(values.signatures);
   const files = positionals.length ? positionals : ['-'];
   const inputs = files.map((f) => ({ name: f === '-' ? 'stdin' : f, stream: f === '-' ? process.stdin : createReadStream(f) }));
   await runLabel(inputs, process.stdout, {

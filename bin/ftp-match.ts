@@ -1,11 +1,15 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
 import { runCli } from '../src/common/cli.js';
+import { parseCommand, versionLine } from '../src/common/argv.js';
 import { matchCommandOptions, MATCH_OPTION_SPEC, MATCH_USAGE, readModelFile } from '../stages/cli-options.js';
 import { runMatch } from '../stages/match.js';
 
 runCli('ftp-match', async () => {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: MATCH_OPTION_SPEC });
+  const { values, positionals } = parseCommand('ftp-match', MATCH_OPTION_SPEC);
+  if (values.version) {
+    process.stdout.write(versionLine('ftp-match'));
+    return 0;
+  }
   if (values.help) {
     process.stdout.write(MATCH_USAGE('ftp-match [options] --model MODEL [FILE...]'));
     return 0;

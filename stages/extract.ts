@@ -15,6 +15,7 @@ import { FtpIdsError, isFtpIdsError } from '../src/common/errors.js';
 import { Counters } from '../src/common/bounds.js';
 import type { Progress } from '../src/common/cli.js';
 import { createExchangeExtractor } from '../src/extract/extractor.js';
+import type { TimeFormat } from '../src/common/time.js';
 import { csvHeader, csvRows, seedRows, type OutputFormat } from '../src/extract/csv.js';
 import { SuricataEveReader, ZeekFtpLogReader } from '../src/extract/sensor-logs.js';
 import { parseFlowLine } from '../src/extract/flow-line.js';
@@ -98,6 +99,8 @@ export interface ExtractRunOptions {
   maxBufferedRows?: number;
   /** rows per write */
   batchRows?: number;
+  /** ts_request / ts_reply as epoch seconds (default) or ISO 8601 UTC (the dataset reader takes both) */
+  timeFormat?: TimeFormat;
   /** progress line on stderr (bin/ftp-extract passes one; it prints only on a terminal) */
   progress?: Progress;
 }
@@ -136,7 +139,7 @@ export async function runExtract(inputs: InputSource[], output: Writable, option
     if (batch.length === 0) return;
     const rows = batch;
     batch = [];
-    await write(format === 'seed' ? seedRows(rows) : csvRows(rows));
+    await write(format === 'seed' ? seedRows(rows) : csvRows(rows, options.timeFormat));
   };
   const extractor = createExchangeExtractor(
     { ...options.extract, labelOf: labelOf(signatures), counters },

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
+import { FtpIdsError } from '../src/common/errors.js';
 import { DatasetReader } from '../src/dataset/read.js';
 import type { Session } from '../src/dataset/types.js';
 import type { GspConfig } from '../src/gsp/config.js';
@@ -26,7 +27,14 @@ export async function readGspInput(
   const decoder = new StringDecoder('utf8');
   for await (const chunk of stream as AsyncIterable<Buffer | string>) {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-    if (fmt === null) fmt = sniffFormat(bytes.toString('utf8', 0, Math.min(bytes.length, 1 << 16)));
+    if (fmt === null) {
+      const head = bytes.toString('utf8', 0, Math.min(bytes.length, 1 << 16));
+      // a saved model given as input (`ftp-gsp -f text model.json`) would fail as "not JSON lines"
+      if (/^\s*\{\s*"format"\s*:\s*"ftp-ids-model"/.test(head)) {
+        throw new FtpIdsError('USAGE', `this is a model (ftp-ids-model), not sessions to mine: to read it, run "ftp-ids show ${file ?? 'MODEL'}" (--json for JSON)`, { file });
+      }
+      fmt = sniffFormat(head);
+    }
     if (fmt === 'csv') {
       reader ??= new DatasetReader({ file }, (s) => sessions.push(s));
       reader.push(decoder.write(bytes));

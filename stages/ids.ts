@@ -1,11 +1,12 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCommand, versionLine } from '../src/common/argv.js';
 import { Progress } from '../src/common/cli.js';
 import { FtpIdsError } from '../src/common/errors.js';
-import { optEnum } from '../src/common/options.js';
+import { optEnum, optInt } from '../src/common/options.js';
 import type { Session } from '../src/dataset/types.js';
+import { supportOption } from '../src/gsp/config.js';
 import { patternText } from '../src/gsp/run.js';
 import type { Reason } from '../src/match/matcher.js';
 import { runMatch, runSessions, type MatchRunOptions } from './match.js';
@@ -14,6 +15,7 @@ import { formatEvalTable } from '../src/ids/eval.js';
 import { judge, loadCorpus, runExperiments, trainOn, type Corpus, type Judged } from '../src/ids/experiment.js';
 import { parseLabels, type LabelTable } from '../src/ids/labels.js';
 import { DEFAULT_FPRS, formatRocTable, recallAtFpr, rocCurve } from '../src/ids/roc.js';
+import { formatModelSummary, summarizeModel } from '../src/ids/show.js';
 import { splitSessions } from '../src/ids/split.js';
 import { trainModelText, TRAIN_GSP_DEFAULTS } from '../src/ids/train.js';
 
@@ -21,27 +23,34 @@ import { trainModelText, TRAIN_GSP_DEFAULTS } from '../src/ids/train.js';
  * ftp-ids: the whole pipeline in one process (capture → flows → exchanges → sessions, then
  * mining or matching), as subcommands train, detect, eval and demo.
  */
-export const IDS_USAGE = `usage: ftp-ids <command> [options] INPUT...
-INPUT: captures (pcap/pcapng, .gz), flow NDJSON or the exchange CSV (detected per file).
+export const IDS_USAGE = `usage: ftp-ids <command> [options] [INPUT...]
+INPUT: captures (pcap/pcapng, .gz), flow NDJSON or the exchange CSV (detected per file); none: stdin.
+Every command: --help, --version; --signatures default|study|FILE names the servers (default: today's).
+Reference of every command and option: docs/cli.md.
 
   ftp-ids train INPUT... -o model.json    mine the normal sessions (GSP, maximal patterns), count profiles,
                                           and calibrate the anomaly score's threshold by cross-validation
       -o, --out FILE           model file (default stdout)
       --target-fpr F           false-positive rate the threshold is calibrated for (default 0.01)
       --folds K                cross-validation folds (default 5)
-      -s, --min-support F      GSP minimum support (default ${String(TRAIN_GSP_DEFAULTS.minSupport)})
+      -s, --min-support F      GSP minimum support, a fraction (0.3) or percentage (30%) of the sessions
+                               (default ${String(TRAIN_GSP_DEFAULTS.minSupport)}, as ftp-gsp); --min-count N: N sessions instead
       --patterns KIND          maximal (default) | closed | all
       --items SPEC, --time index|seconds, --min-gap N, --max-gap N, --window N, --max-length K   as ftp-gsp
                                (items default: command,code,context)
       --window-seconds D       per-client window of the cross-session profiles (default 60s)
       --labels FILE            train only on the sessions this file labels benign
       --split train|held-back  with --labels: only that part of the deterministic demo split
-  ftp-ids detect --model model.json INPUT...   verdicts, as ftp-match (same options)
+  ftp-ids detect --model model.json INPUT...   verdicts, as ftp-match (same options: --format csv|json|eve,
+      --time-format epoch|iso, --all, --fail-on-alert, ...; ftp-ids detect --help)
   ftp-ids eval --labels labels.csv --model model.json INPUT...
       recall per attack scenario and false-positive rate at the calibrated threshold, precision, the ROC
       curve (recall at false-positive rates 0.1 % … 20 %) and its AUC; the study's plain matching beside it
       --split held-back        judge benign sessions of the held-back part only (training ones left out)
       --json                   the results as JSON
+  ftp-ids show MODEL [--json] [--top N]    what a model learned: per server label the patterns with their
+      supports (as ftp-gsp -f text prints them), the limits of every score feature, the profiles, the
+      calibrated threshold and the training data
   ftp-ids demo [--samples DIR] for samples/ and samples/corpus2/: trains on each corpus's benign training
       part, judges its held-back benign sessions and attacks; then both corpora trained together, and each
       model on the other corpus (what \`npm start\` runs)
@@ -49,9 +58,17 @@ INPUT: captures (pcap/pcapng, .gz), flow NDJSON or the exchange CSV (detected pe
 
 type Values = Record<string, string | boolean | undefined>;
 
+/** No INPUT reads stdin (as ftp-match does), unless stdin is a terminal: then nothing would ever come. */
+function needInput(cmd: string, inputs: string[]): void {
+  if (inputs.length === 0 && process.stdin.isTTY) {
+    throw new FtpIdsError('USAGE', `${cmd}: name an input (capture, flows or dataset CSV) or pipe one in (see ftp-ids ${cmd} --help)`);
+  }
+}
+
 const TRAIN_SPEC = {
   out: { type: 'string', short: 'o' },
   'min-support': { type: 'string', short: 's' },
+  'min-count': { type: 'string' },
   patterns: { type: 'string' },
   items: { type: 'string' },
   time: { type: 'string' },
@@ -94,7 +111,7 @@ export async function trainCommand(values: Values, inputs: string[], out: (s: st
     out(IDS_USAGE);
     return 0;
   }
-  if (inputs.length === 0) throw new FtpIdsError('USAGE', 'ftp-ids train: name at least one input (capture, flows or dataset CSV)');
+  needInput('train', inputs);
   const signatures = matchCommandOptions({ signatures: values.signatures }).signatures;
   let sessions = await readSessions(inputs, { signatures });
   if (values.labels !== undefined) {
@@ -106,7 +123,7 @@ export async function trainCommand(values: Values, inputs: string[], out: (s: st
   const progress = new Progress('ftp-ids train');
   const text = trainModelText(sessions, {
     gsp: {
-      minSupport: values['min-support'],
+      minSupport: supportOption(values['min-support'], values['min-count']),
       output: values.patterns,
       items: values.items,
       time: values.time,
@@ -229,9 +246,11 @@ export async function demoCommand(values: Values, out: (s: string) => void): Pro
   const first = trainOn([corpora[0]!]);
   const size = (p: { elements: string[][] }): number => p.elements.reduce((n, e) => n + e.length, 0);
   const patterns = [...first.global.patterns].sort((a, b) => size(b) - size(a) || b.support - a.support);
+  // the global pattern set and one per server label: the total is their sum (ftp-ids show lists them all)
   const perLabel = Object.entries(first.byLabel).map(([label, m]) => `${label} ${m.patterns.length}`);
-  out(`${corpora[0]!.name}: mined ${patterns.length} maximal patterns (GSP, min support ${String(TRAIN_GSP_DEFAULTS.minSupport)}, items ${String(TRAIN_GSP_DEFAULTS.items)})${perLabel.length ? ` (per server label: ${perLabel.join(', ')})` : ''} and calibrated the threshold (${first.detector!.folds}-fold cross-validation, target false-positive rate ${first.detector!.targetFpr}: threshold ${first.detector!.threshold.toFixed(2)}) in ${((Date.now() - t0) / 1000).toFixed(1)} s; the 10 most specific patterns:\n`);
-  for (const p of patterns.slice(0, 10)) out(`  ${patternText(p.elements)}  #SUP: ${p.support}\n`);
+  const total = patterns.length + Object.values(first.byLabel).reduce((n, m) => n + m.patterns.length, 0);
+  out(`${corpora[0]!.name}: mined ${total} maximal patterns (GSP, min support ${String(TRAIN_GSP_DEFAULTS.minSupport)}, items ${String(TRAIN_GSP_DEFAULTS.items)}): ${patterns.length} over all servers${perLabel.length ? ` + per server label ${perLabel.join(' + ')}` : ''}; calibrated the threshold (${first.detector!.folds}-fold cross-validation, target false-positive rate ${first.detector!.targetFpr}: threshold ${first.detector!.threshold.toFixed(2)}) in ${((Date.now() - t0) / 1000).toFixed(1)} s; the 10 most specific patterns:\n`);
+  for (const p of patterns.slice(0, 10)) out(`  ${patternText(p.elements)}  #SUP: ${p.support} (${(p.support / first.global.sessions).toFixed(2)})\n`);
   out('\n');
   const plan = runExperiments(corpora);
   const limit = 25;
@@ -258,36 +277,64 @@ export async function demoCommand(values: Values, out: (s: string) => void): Pro
 
 export async function idsMain(argv: string[], out: (s: string) => void): Promise<number> {
   const [cmd, ...rest] = argv;
+  // every subcommand: its own --help, --version, and unknown options pointing at `ftp-ids CMD --help`
+  const parse = <O extends Parameters<typeof parseCommand>[1]>(options: O, positionals = true) => parseCommand(`ftp-ids ${cmd}`, options, rest, positionals);
+  const version = (values: { version?: boolean }): boolean => {
+    if (values.version) out(versionLine('ftp-ids'));
+    return values.version === true;
+  };
   switch (cmd) {
     case 'train': {
-      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: TRAIN_SPEC });
+      const { values, positionals } = parse(TRAIN_SPEC);
+      if (version(values)) return 0;
       return trainCommand(values, positionals, out);
     }
     case 'detect': {
-      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: MATCH_OPTION_SPEC });
+      const { values, positionals } = parse(MATCH_OPTION_SPEC);
+      if (version(values)) return 0;
       if (values.help) {
-        out(MATCH_USAGE('ftp-ids detect [options] --model MODEL INPUT...'));
+        out(MATCH_USAGE('ftp-ids detect [options] --model MODEL [INPUT...]'));
         return 0;
       }
-      if (positionals.length === 0) throw new FtpIdsError('USAGE', 'ftp-ids detect: name at least one input');
+      needInput('detect', positionals);
       const model = readModelFile(values.model);
       const r = await runMatch(positionals, model, process.stdout, matchCommandOptions(values));
       if (values.stats) process.stderr.write(JSON.stringify({ ...r.counters.toJSON(), sessions: r.sessions, flagged: r.flagged }) + '\n');
       return values['fail-on-alert'] && r.flagged > 0 ? 1 : 0;
     }
     case 'eval': {
-      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: EVAL_SPEC });
-      if (!values.help && positionals.length === 0) throw new FtpIdsError('USAGE', 'ftp-ids eval: name at least one input');
+      const { values, positionals } = parse(EVAL_SPEC);
+      if (version(values)) return 0;
+      if (!values.help) needInput('eval', positionals);
       return evalCommand(values, positionals, out);
     }
+    case 'show': {
+      const { values, positionals } = parse({ json: { type: 'boolean' }, top: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+      if (version(values)) return 0;
+      if (values.help) {
+        out(IDS_USAGE);
+        return 0;
+      }
+      if (positionals.length !== 1) throw new FtpIdsError('USAGE', 'show: name one model file (ftp-ids show model.json)');
+      const file = positionals[0]!;
+      const summary = summarizeModel(readFileSync(file === '-' ? 0 : file, 'utf8'), file === '-' ? 'stdin' : file);
+      if (values.json) out(JSON.stringify(summary) + '\n');
+      else out(formatModelSummary(summary, values.top === undefined ? Infinity : optInt(values, 'top', 10, 0)));
+      return 0;
+    }
     case 'demo': {
-      const { values } = parseArgs({ args: rest, allowPositionals: false, options: { samples: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+      const { values } = parse({ samples: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, false);
+      if (version(values)) return 0;
       if (values.help) {
         out(IDS_USAGE);
         return 0;
       }
       return demoCommand(values, out);
     }
+    case '--version':
+    case '-V':
+      out(versionLine('ftp-ids'));
+      return 0;
     case undefined:
     case '-h':
     case '--help':
@@ -299,6 +346,6 @@ export async function idsMain(argv: string[], out: (s: string) => void): Promise
       out(IDS_USAGE);
       return 0;
     default:
-      throw new FtpIdsError('USAGE', `unknown command "${cmd}" (train, detect, eval, demo)`);
+      throw new FtpIdsError('USAGE', `unknown command "${cmd}" (train, detect, eval, show, demo; see ftp-ids --help)`);
   }
 }

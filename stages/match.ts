@@ -17,12 +17,14 @@ import type { Session } from '../src/dataset/types.js';
 import { detectKind, SessionSource, type InputKind, type SessionSourceOptions } from '../src/ids/source.js';
 import { createMatcher, type MatchEvent, type Verdict } from '../src/match/matcher.js';
 import type { MatchModel } from '../src/match/model.js';
-import { createEventWriter, createVerdictWriter } from '../src/match/output.js';
+import { createEventWriter, createVerdictWriter, type AlertFormat, type TimeFormat } from '../src/match/output.js';
 
 export interface MatchRunOptions extends SessionSourceOptions {
   /** matcher options (sensitivity, mode, bounds) */
   match?: Record<string, unknown>;
-  format?: 'csv' | 'json';
+  format?: AlertFormat;
+  /** times as epoch seconds (default) or ISO 8601 UTC (csv and json; eve is always ISO) */
+  timeFormat?: TimeFormat;
   /** write every session, not only the flagged ones */
   all?: boolean;
   /** force the input kind instead of detecting it (`--pcap`) */
@@ -88,10 +90,11 @@ export async function runSessions(
 
 export async function runMatch(inputs: string[], model: MatchModel, output: Writable, opts: MatchRunOptions = {}): Promise<MatchRunResult> {
   let text = '';
-  const writer = createVerdictWriter(opts.format ?? 'csv', opts.all ?? false, (t) => {
+  const out = { format: opts.format ?? 'csv', all: opts.all ?? false, time: opts.timeFormat ?? 'epoch' } as const;
+  const writer = createVerdictWriter(out, (t) => {
     text += t;
   });
-  const events = createEventWriter(opts.format ?? 'csv', (t) => {
+  const events = createEventWriter(out, (t) => {
     text += t;
   }, opts.warn ? (m) => opts.warn!(m.trimEnd()) : (m) => process.stderr.write(m));
   let sessions = 0;

@@ -11,7 +11,7 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const EXTRACT = join(ROOT, 'dist/bin/ftp-extract.js');
 const LABEL = join(ROOT, 'dist/bin/ftp-label.js');
 const dir = mkdtempSync(join(tmpdir(), 'ftp-extract-cli-'));
-const flowLine = (id: string) => JSON.stringify({ ...flowOf([['s', '220 ftp.x.org FTP server (SunOS 5.7) ready\r\n'], ['c', 'USER a\r\n'], ['s', '331 ok\r\n']]), id });
+const flowLine = (id: string) => JSON.stringify({ ...flowOf([['s', '220 ftp.x.org FTP server (GNU inetutils 2.4) ready\r\n'], ['c', 'USER a\r\n'], ['s', '331 ok\r\n']]), id });
 
 describe('ftp-extract CLI', () => {
   it('bad NDJSON line: rows of the earlier flows are written, error names the line, exit 1', () => {
@@ -22,7 +22,7 @@ describe('ftp-extract CLI', () => {
     expect(r.stderr).toContain(`ftp-extract: ${f}: line 3: invalid JSON`);
     const rows = parse(r.stdout, { columns: true }) as Record<string, string>[];
     expect(rows.map((x) => `${x.flow_id} ${x.command} ${x.final_code} ${x.label}`)).toEqual([
-      'F1 <greeting> 220 sunos57', 'F1 USER 331 sunos57', 'F2 <greeting> 220 sunos57', 'F2 USER 331 sunos57',
+      'F1 <greeting> 220 inetutils-ftpd', 'F1 USER 331 inetutils-ftpd', 'F2 <greeting> 220 inetutils-ftpd', 'F2 USER 331 inetutils-ftpd',
     ]);
   });
   it('a record of another version is refused with its line number', () => {
@@ -62,10 +62,10 @@ describe('ftp-label CLI', () => {
     const r = spawnSync('node', [LABEL], { input: flowLine('F1') + '\n', encoding: 'utf8' });
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect([out.id, out.label, out.greeting]).toEqual(['F1', 'sunos57', '220 ftp.x.org FTP server (SunOS 5.7) ready\r\n']);
+    expect([out.id, out.label, out.greeting]).toEqual(['F1', 'inetutils-ftpd', '220 ftp.x.org FTP server (GNU inetutils 2.4) ready\r\n']);
     const s = spawnSync('node', [LABEL, '--suggest'], { input: flowLine('F1') + '\n' + flowLine('F2') + '\n', encoding: 'utf8' });
     expect(s.stdout).toContain('# 2 flows;');
-    expect(s.stdout).toContain('220 <domain> FTP server (SunOS 5.7) ready,');
+    expect(s.stdout).toContain('220 <domain> FTP server (GNU inetutils 2.4) ready,gnuinetutils');
   });
   it('bad NDJSON line: earlier labelled flows are written, error names the line, exit 1', () => {
     const r = spawnSync('node', [LABEL], { input: `${flowLine('F1')}\n\n{"type":"flow","v":1}\n${flowLine('F4')}\n`, encoding: 'utf8' });

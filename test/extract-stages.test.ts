@@ -7,16 +7,16 @@ import { ZeekFtpLogReader, SuricataEveReader, parseEveTimestamp } from '../src/e
 import type { ExchangeRow, FlowRecord, LabelledFlowRecord } from '../src/extract/types.js';
 import { flowOf } from './extract-helpers.js';
 
-const flowA = flowOf([['s', '220 h.example.org FTP server (SunOS 4.1) ready\r\n'], ['c', 'USER a\r\nPASS b\r\n'], ['s', '331 ok\r\n230 ok\r\n']], { id: 'A' });
+const flowA = flowOf([['s', '220 h.example.org FTP server (Version 6.4/OpenBSD/Linux-ftpd-0.17) ready\r\n'], ['c', 'USER a\r\nPASS b\r\n'], ['s', '331 ok\r\n230 ok\r\n']], { id: 'A' });
 const flowB = flowOf([['s', '220 x\r\n'], ['c', 'QUIT\r\n'], ['s', '221 bye\r\n']], { id: 'B' });
 
 describe('highland stages', () => {
   it('labelStage then extractStage, in one process', async () => {
     const labelled = await _([flowA, flowB]).through(labelStage()).collect().toPromise(Promise);
-    expect((labelled as LabelledFlowRecord[]).map((f) => f.label)).toEqual(['sunos41', 'other']);
+    expect((labelled as LabelledFlowRecord[]).map((f) => f.label)).toEqual(['bsd-ftpd', 'other']);
     const rows = (await _<FlowRecord>(labelled).through(extractStage()).collect().toPromise(Promise)) as ExchangeRow[];
     expect(rows.map((r) => `${r.flow_id} ${r.index} ${r.command} ${r.final_code} ${r.label}`)).toEqual([
-      'A 0 <greeting> 220 sunos41', 'A 1 USER 331 sunos41', 'A 2 PASS 230 sunos41', 'B 0 <greeting> 220 other', 'B 1 QUIT 221 other',
+      'A 0 <greeting> 220 bsd-ftpd', 'A 1 USER 331 bsd-ftpd', 'A 2 PASS 230 bsd-ftpd', 'B 0 <greeting> 220 other', 'B 1 QUIT 221 other',
     ]);
   });
 });
@@ -32,7 +32,7 @@ async function run(text: string, opts = {}): Promise<string> {
 describe('runExtract', () => {
   it('--format seed: no header, the study\'s layout', async () => {
     const out = await run(JSON.stringify(flowA) + '\n', { format: 'seed' });
-    expect(out).toBe('192.0.2.1:40000-192.0.2.2:21,sunos41,USER,331\n192.0.2.1:40000-192.0.2.2:21,sunos41,PASS,230\n');
+    expect(out).toBe('192.0.2.1:40000-192.0.2.2:21,bsd-ftpd,USER,331\n192.0.2.1:40000-192.0.2.2:21,bsd-ftpd,PASS,230\n');
   });
   it('lines cut anywhere across input chunks give the same output', async () => {
     const text = JSON.stringify(flowA) + '\r\n\n' + JSON.stringify(flowB) + '\n';

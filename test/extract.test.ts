@@ -244,7 +244,7 @@ describe('--format seed vs the study\'s regular expression', () => {
     expect(seedOf(parts)).toEqual(studyRegex(glued));
     expect(seedOf(parts)).toContain('RETR,150');
     const line = seedRows(rowsOf(flowOf(parts))).split('\n')[0];
-    expect(line).toBe('192.0.2.1:40000-192.0.2.2:21,wu2616120,USER,331');
+    expect(line).toBe('192.0.2.1:40000-192.0.2.2:21,wu-ftpd,USER,331');
   });
   it('differs on purpose: a multi-line reply (the regex pairs a text line, or loses the command)', () => {
     const parts: Part[] = [['s', '220 hi\r\n'], ['c', 'PASS x\r\n'], ['s', '230-Welcome\r\nPlease behave\r\n230 ok\r\n']];

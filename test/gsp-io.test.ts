@@ -181,7 +181,7 @@ describe.skipIf(!existsSync(BIN))('ftp-gsp command', () => {
     expect(lines).not.toContain('<{LIST}>  #SUP: 1 (0.25)');
   });
   it('model JSON with --by label and --sids, read back by readModel; profiles included for CSV input', () => {
-    const r = run(['-s', '1', '--output', 'maximal', '--by', 'label', '--sids'], csv);
+    const r = run(['--min-count', '1', '--output', 'maximal', '--by', 'label', '--sids'], csv);
     expect(r.status).toBe(0);
     const m = readModel(r.stdout);
     expect(Object.keys(m.models).sort()).toEqual(['*', 'proftpd', 'vsftpd']);
@@ -194,24 +194,46 @@ describe.skipIf(!existsSync(BIN))('ftp-gsp command', () => {
     expect(m.profiles).toBeDefined();
   });
   it('SPMF in, SPMF out with item names; SIGN-style integer items', () => {
-    const r = run(['-s', '2', '--output', 'all', '-f', 'spmf', '--sids'], '@ITEM=1=USER\n@ITEM=2=PASS\n1 -1 2 -1 -2\n1 -1 2 -1 -2\n1 -1 -2\n');
+    const r = run(['--min-count', '2', '--output', 'all', '-f', 'spmf', '--sids'], '@ITEM=1=USER\n@ITEM=2=PASS\n1 -1 2 -1 -2\n1 -1 2 -1 -2\n1 -1 -2\n');
     expect(r.status).toBe(0);
     expect(r.stdout.trim().split('\n').sort()).toEqual(['PASS -1 #SUP: 2 #SID: 0 1', 'USER -1 #SUP: 3 #SID: 0 1 2', 'USER -1 PASS -1 #SUP: 2 #SID: 0 1']);
   });
   it('malformed input: non-zero exit and a message naming the line', () => {
-    const r = run(['-s', '1'], '1 -1 -2\n1 2\n');
+    const r = run(['--min-count', '1'], '1 -1 -2\n1 2\n');
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/line 2/);
-    const r2 = run(['-s', '1', '--time', 'seconds'], `${header}\n${row('F1', 'x', 0, 'USER', '331').replace(',100,100,', ',,,')}\n`);
+    const r2 = run(['--min-count', '1', '--time', 'seconds'], `${header}\n${row('F1', 'x', 0, 'USER', '331').replace(',100,100,', ',,,')}\n`);
     expect(r2.status).toBe(1);
     expect(r2.stderr).toMatch(/line 2: --time seconds/);
+  });
+  it('support that cannot be misread: -s takes a fraction or percentage, --min-count a number of sessions', () => {
+    const models = (args: string[]) => {
+      const r = run([...args, '--no-profiles'], csv);
+      expect(r.status).toBe(0);
+      return readModel(r.stdout).models['*'].minSupportCount;
+    };
+    // 4 sessions: 50 % and 0.5 are 2 sessions, --min-count 3 is 3; the default is 0.3 (ceil(1.2) = 2)
+    expect([models(['-s', '50%']), models(['-s', '0.5']), models(['--min-count', '3']), models([])]).toEqual([2, 2, 3, 2]);
+    expect(readModel(run(['--no-profiles'], csv).stdout).params.minSupport).toBe('0.3');
+    for (const [args, hint] of [
+      [['-s', '2'], '"2" is ambiguous: write 2% for a percentage of the sessions, or --min-count 2 for 2 sessions'],
+      [['-s', '1'], 'write 1% for a percentage of the sessions or 1.0 for every session, or --min-count 1'],
+      [['-s', '0.5', '--min-count', '2'], 'not both'],
+      [['--min-count', '0.5'], 'option --min-count: expected a whole number of sessions'],
+      [['-s', '2.5'], 'a percentage (30%) or a count of sequences (--min-count 12)'],
+    ] as const) {
+      const r = run([...args], csv);
+      expect({ args, status: r.status, stdout: r.stdout }).toEqual({ args, status: 2, stdout: '' });
+      expect(r.stderr).toContain(hint);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
   });
   it('bad options exit 2', () => {
     expect(run(['-s', 'lots'], '').status).toBe(2);
     expect(run(['--format', 'xml'], '').status).toBe(2);
   });
   it('a closed stdout ends quietly with exit 0', () => {
-    const r = spawnSync('bash', ['-c', `node ${BIN} -s 1 --output all -f text ${csvFile} | head -1`], { encoding: 'utf8' });
+    const r = spawnSync('bash', ['-c', `node ${BIN} --min-count 1 --output all -f text ${csvFile} | head -1`], { encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout.split('\n').length).toBe(2);

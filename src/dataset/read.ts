@@ -1,6 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { FtpIdsError } from '../common/errors.js';
 import { optInt } from '../common/options.js';
+import { parseTime } from '../common/time.js';
 import { CsvTokenizer } from './csv-lines.js';
 import { REQUIRED_COLUMNS, type Exchange, type Session } from './types.js';
 
@@ -137,7 +138,13 @@ export class DatasetReader {
     const idxText = get('index');
     const num = (name: string): number => {
       const v = get(name);
-      return v === '' ? NaN : Number(v);
+      // epoch seconds, or ISO 8601 (ftp-extract --time-format iso: "2026-…T…", a '-' at offset 4)
+      if (v === '' || v.charCodeAt(4) !== 45) return v === '' ? NaN : Number(v);
+      try {
+        return parseTime(v);
+      } catch (e) {
+        throw new FtpIdsError('DATASET_VALUE', `${name}: ${(e as Error).message}`, { file: this.opts.file, line });
+      }
     };
     const replyCodesText = get('reply_codes');
     s.exchanges.push({

@@ -4,6 +4,7 @@
  * Rows are stringified in batches (csv-stringify/sync): one call per batch, not per row.
  */
 import { stringify } from 'csv-stringify/sync';
+import { epochToIso, type TimeFormat } from '../common/time.js';
 import { EXCHANGE_COLUMNS, type ExchangeRow } from './types.js';
 
 export type OutputFormat = 'csv' | 'seed';
@@ -58,9 +59,12 @@ export function csvRow(r: ExchangeRow): string {
   return `${r.flow_id},${r.community_id},${r.client_ip},${r.client_port},${r.server_ip},${r.server_port},${r.label},${r.index},${r.ts_request},${r.ts_reply === null ? '' : r.ts_reply},${r.command},${r.arg},${r.reply_codes},${r.final_code},${r.flags},${r.tags},${r.flow_end},${r.reply_path}\n`;
 }
 
-export function csvRows(rows: ExchangeRow[]): string {
+export function csvRows(rows: ExchangeRow[], time: TimeFormat = 'epoch'): string {
   let out = '';
-  for (const r of rows) out += csvRow(r);
+  if (time === 'iso') {
+    // the same row with its two times as text (ISO 8601 has no character that needs quoting)
+    for (const r of rows) out += csvRow({ ...r, ts_request: epochToIso(r.ts_request), ts_reply: r.ts_reply === null ? null : epochToIso(r.ts_reply) } as unknown as ExchangeRow);
+  } else for (const r of rows) out += csvRow(r);
   return out;
 }
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Session } from '../dataset/types.js';
-import { parseSignatureFile } from '../label/signatures.js';
+import type { SignatureSet } from '../label/signatures.js';
 import { createMatcher, type MatchEvent, type ModelFitNotice, type Verdict } from '../match/matcher.js';
 import { parseModelText, type MatchModel } from '../match/model.js';
 import { evaluate, type EvalResult } from './eval.js';
@@ -13,7 +13,8 @@ import { trainModelText, type TrainOptions } from './train.js';
 /**
  * The experiments `ftp-ids eval`, the demo and the acceptance tests run (docs/ARCHITECTURE.md,
  * "Evaluation"): a corpus is a directory with `benign.pcap`, `attacks.pcap`, `labels.csv` and
- * `signatures.csv` (samples/ and samples/corpus2/); its benign sessions are split by labels.csv
+ * (samples/ and samples/corpus2/; sessions labelled by the default server signatures, as the README's
+ * commands label them, unless `signatures` is given); its benign sessions are split by labels.csv
  * (every 3rd of each scenario and server held back). Within a corpus: train on its training part,
  * judge its held-back benign sessions and its attacks. Joint: train on the training parts of several
  * corpora at once, judge each. Transfer: train on one, judge another — servers the model never saw
@@ -37,10 +38,13 @@ export function joinLabels(tables: readonly Labels[]): Labels {
   return { lookup: (s) => tables.reduce<SessionLabel | undefined>((found, t) => found ?? t.lookup(s), undefined) };
 }
 
-export async function loadCorpus(dir: string, name: string, readSessions: (inputs: string[], opts: { signatures?: ReturnType<typeof parseSignatureFile> }) => Promise<Session[]>): Promise<Corpus> {
+export async function loadCorpus(
+  dir: string,
+  name: string,
+  readSessions: (inputs: string[], opts: { signatures?: SignatureSet }) => Promise<Session[]>,
+  signatures?: SignatureSet,
+): Promise<Corpus> {
   const labels = parseLabels(readFileSync(join(dir, 'labels.csv'), 'utf8'), join(dir, 'labels.csv'));
-  const sigFile = join(dir, 'signatures.csv');
-  const signatures = existsSync(sigFile) ? parseSignatureFile(readFileSync(sigFile, 'utf8'), sigFile) : undefined;
   const captures = ['benign.pcap', 'attacks.pcap'].map((f) => join(dir, f)).filter((f) => existsSync(f));
   const sessions = await readSessions(captures, { signatures });
   return { name, dir, sessions, labels, split: splitSessions(sessions, labels as LabelTable) };

@@ -1,5 +1,5 @@
 import type { Session } from '../dataset/types.js';
-import { normalizeGspConfig } from '../gsp/config.js';
+import { DEFAULT_MIN_SUPPORT, normalizeGspConfig } from '../gsp/config.js';
 import { readModel, type FtpIdsModel } from '../gsp/model.js';
 import { mineModelText, modelExtras } from '../match/calibrate.js';
 
@@ -24,7 +24,7 @@ export interface TrainOptions {
  * Defaults of `ftp-ids train` (ftp-gsp's own default support is 0.1 and its items the study's; see
  * docs/ARCHITECTURE.md, ftp-ids): the session context items, support 0.3.
  */
-export const TRAIN_GSP_DEFAULTS: Record<string, unknown> = { minSupport: '0.3', output: 'maximal', items: 'command,code,context' };
+export const TRAIN_GSP_DEFAULTS: Record<string, unknown> = { minSupport: DEFAULT_MIN_SUPPORT, output: 'maximal', items: 'command,code,context' };
 
 export function trainModelText(sessions: Session[], options: TrainOptions = {}): string {
   const given = Object.fromEntries(Object.entries(options.gsp ?? {}).filter(([, v]) => v !== undefined));

@@ -4,6 +4,8 @@
  * Placeholders in a prefix (the study's captures were anonymised with `<*>` and `<domain>`):
  *   `<*>`, `<domain>`  the literal placeholder text, or one host/domain/address token
  *                      (letters, digits, `.`, `-`, `_`, `:`, `[`, `]`)
+ *   `<host>`           either placeholder's literal text, or one such token (the built-in server set:
+ *                      it matches live and anonymised greetings alike)
  *   `<n>`              the literal `<n>`, or a run of digits (written by `ftp-label --suggest`)
  * Everything else matches literally (case-sensitive unless the file says otherwise).
  *
@@ -62,6 +64,7 @@ const HOST_TOKEN = '[A-Za-z0-9._:\\[\\]-]+';
 const PLACEHOLDERS: Record<string, string> = {
   '<*>': `(?:<\\*>|${HOST_TOKEN})`,
   '<domain>': `(?:<domain>|${HOST_TOKEN})`,
+  '<host>': `(?:<\\*>|<domain>|${HOST_TOKEN})`,
   '<n>': '(?:<n>|[0-9]+)',
 };
 
@@ -72,7 +75,7 @@ function escapeRegExp(s: string): string {
 /** Compile one prefix to an anchored RegExp. */
 export function compilePrefix(prefix: string, caseSensitive: boolean): RegExp {
   let src = '^';
-  const re = /<\*>|<domain>|<n>/g;
+  const re = /<\*>|<domain>|<host>|<n>/g;
   let last = 0;
   for (let m = re.exec(prefix); m; m = re.exec(prefix)) {
     src += escapeRegExp(prefix.slice(last, m.index)) + PLACEHOLDERS[m[0]];
@@ -94,7 +97,66 @@ export function createSignatureSet(signatures: readonly Signature[], caseSensiti
   };
 }
 
-export const DEFAULT_SIGNATURES: SignatureSet = createSignatureSet(STUDY_SIGNATURES, true);
+/**
+ * Today's servers, one label per server family (a label is a model of its own: a version bump rarely
+ * changes the (command, reply code) dialogue, and versioned labels would split the training sessions
+ * thin, as the study's 25 do). From the greetings in samples/, samples/corpus2/ and the third-party
+ * corpus (../shared/corpus: Zeek, Suricata, nDPI, Arkime traces) and the servers' sources and manuals
+ * (the banner each writes by default). A customised banner (vsftpd's `ftpd_banner`, ProFTPD's
+ * `ServerIdent off`) names no product and stays `other`: label it with a file of your own.
+ * Order matters only where prefixes overlap: wu-ftpd's `(Version wu-` before the BSD `(Version 6.`.
+ */
+export const SERVER_SIGNATURES: readonly Signature[] = [
+  // vsftpd 2.x and 3.x: "220 (vsFTPd 3.0.3)" (samples/, suricata-verify, nDPI: 2.3.5, 3.0.2, 3.0.3, 3.0.5)
+  ['220 (vsFTPd', 'vsftpd'],
+  // ProFTPD 1.3.x: "220 ProFTPD 1.3.0a Server (…) [addr]", Debian's "220 ProFTPD Server (Debian) [addr]"
+  ['220 ProFTPD', 'proftpd'],
+  ['220-ProFTPD', 'proftpd'],
+  // Pure-FTPd: a multi-line greeting "220---------- Welcome to Pure-FTPd [privsep] [TLS] ----------"
+  ['220---------- Welcome to Pure-FTPd', 'pure-ftpd'],
+  ['220-Welcome to Pure-FTPd', 'pure-ftpd'],
+  // FileZilla Server 0.9.x ("220-FileZilla Server version 0.9.60 beta") and 1.x ("220 FileZilla Server 1.9.1")
+  ['220-FileZilla Server', 'filezilla-server'],
+  ['220 FileZilla Server', 'filezilla-server'],
+  // Microsoft FTP Service (IIS 5-10): "220 Microsoft FTP Service", IIS 7+ multi-line, IIS 5 "220 host Microsoft FTP Service (Version 5.0)."
+  ['220 Microsoft FTP Service', 'ms-ftp'],
+  ['220-Microsoft FTP Service', 'ms-ftp'],
+  ['220 <host> Microsoft FTP Service', 'ms-ftp'],
+  // pyftpdlib: "220 pyftpdlib 1.5.7 ready." (samples/corpus2/)
+  ['220 pyftpdlib', 'pyftpdlib'],
+  // Serv-U: "220 Serv-U FTP Server v15.1 ready...", multi-line when a message is configured
+  ['220 Serv-U FTP Server', 'serv-u'],
+  ['220-Serv-U FTP Server', 'serv-u'],
+  // wu-ftpd 2.6/2.8: "220 host FTP server (Version wu-2.6.2(1) Mon Dec 3 …) ready."
+  ['220 <host> FTP server (Version wu-', 'wu-ftpd'],
+  ['220-<host> FTP server (Version wu-', 'wu-ftpd'],
+  // GNU inetutils ftpd: "220 host FTP server (GNU inetutils 2.4) ready." (samples/corpus2/)
+  ['220 <host> FTP server (GNU inetutils', 'inetutils-ftpd'],
+  // the BSD ftpd family: netkit's linux-ftpd "(Version 6.4/OpenBSD/Linux-ftpd-0.17)" (samples/corpus2/,
+  // Zeek), NetBSD's "(NetBSD-ftpd 20100320)" (Zeek), FreeBSD's "(Version 6.00LS)"
+  ['220 <host> FTP server (Version 6.', 'bsd-ftpd'],
+  ['220 <host> FTP server (NetBSD-ftpd', 'bsd-ftpd'],
+  // BusyBox ftpd greets with its generic success text "220 Operation successful" (suricata-verify ftp-bounce)
+  ['220 Operation successful', 'busybox-ftpd'],
+  // glFTPd: "220 host (glFTPd 2.01 Linux+TLS) ready."
+  ['220 <host> (glFTPd', 'glftpd'],
+  // Globus GridFTP: "220 host GridFTP Server 6.14 (…) [Globus Toolkit 5.2.2] ready." (Zeek)
+  ['220 <host> GridFTP Server', 'gridftp'],
+  // Apache mod_ftp: "220 host FTP Server (Apache/2.2.3 (CentOS) … mod_ftp/0.9.6) ready." (Zeek)
+  ['220 <host> FTP Server (Apache/', 'apache-mod_ftp'],
+  // MikroTik RouterOS: "220 host FTP server (MikroTik 6.47) ready"
+  ['220 <host> FTP server (MikroTik', 'mikrotik'],
+].map(([prefix, label]) => ({ prefix, label }));
+
+/** The default label set: today's servers (SERVER_SIGNATURES). */
+export const DEFAULT_SIGNATURES: SignatureSet = createSignatureSet(SERVER_SIGNATURES, true);
+/** The study's 25 (`--signatures study`). */
+export const STUDY_SIGNATURE_SET: SignatureSet = createSignatureSet(STUDY_SIGNATURES, true);
+
+/** A built-in set by name (`--signatures default|study`), undefined for anything else (a file name). */
+export function builtinSignatures(name: string): SignatureSet | undefined {
+  return name === 'default' ? DEFAULT_SIGNATURES : name === 'study' ? STUDY_SIGNATURE_SET : undefined;
+}
 
 /** Parse a signature file; the format is taken from the name (.json / .csv) or, failing that, the content. */
 export function parseSignatureFile(text: string, file = 'signatures'): SignatureSet {

@@ -3,6 +3,7 @@ import { DEFAULT_ITEMS, parseItemsSpec, type ItemsConfig } from '../dataset/item
 import { NO_CONSTRAINTS, type TimeConstraints } from './embed.js';
 import { checkProfiles, type Profiles } from './profiles.js';
 import { checkDetector, type Detector, type KeyTable } from './detector.js';
+import { itemOrder } from '../gsp/db.js';
 import { MODEL_FORMAT, MODEL_VERSION, readModel } from '../gsp/model.js';
 
 /**
@@ -58,7 +59,8 @@ export function parsePattern(v: unknown, where: string): string[][] {
     if (!Array.isArray(e) || e.length === 0 || e.some((x) => typeof x !== 'string' || x === '')) {
       damaged(`${where}: element ${i} is not a non-empty list of item strings`);
     }
-    return [...new Set(e as string[])].sort();
+    // ftp-gsp's item order (commands before codes, src/gsp/db.ts): one order in every printed pattern
+    return [...new Set(e as string[])].sort(itemOrder);
   });
 }
 
