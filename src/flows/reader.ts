@@ -20,6 +20,11 @@ export interface FlowReader {
   end(): void;
   /** after an error: emit every open flow (end "eof") without checking the input's tail */
   flushOpen(): void;
+  /**
+   * the current file's bytes ended early outside the capture format (a .pcap.gz cut short): a
+   * warning as for a truncated capture, an error under `strict`
+   */
+  inputTruncated(message: string, offset: number): void;
   /** counters for --stats */
   stats(): Record<string, number>;
   readonly warnings: FlowReaderWarning[];
@@ -101,6 +106,10 @@ export function createEmittingFlowReader(
     },
     flushOpen(): void {
       table.end();
+    },
+    inputTruncated(message: string, offset: number): void {
+      if (opts.strict) throw new FtpIdsError('TRUNCATED', message, { file, offset });
+      warnings.push({ file, offset, message });
     },
     stats(): Record<string, number> {
       const d = decoder.snapshot();
