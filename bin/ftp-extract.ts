@@ -55,6 +55,7 @@ runCli('ftp-extract', async () => {
     showPasswords: values['show-passwords'] ?? false,
     noArgs: values['no-args'] ?? false,
     counters,
+    onWarning: (m: string) => process.stderr.write(`ftp-extract: warning: ${m}\n`),
   });
   const signatures = values.signatures ? parseSignatureFile(readFileSync(values.signatures, 'utf8'), values.signatures) : undefined;
   const files = positionals.length ? positionals : ['-'];

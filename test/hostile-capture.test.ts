@@ -10,6 +10,13 @@ import { fileURLToPath } from 'node:url';
 import { runSessions } from '../stages/match.js';
 import type { Session } from '../src/dataset/types.js';
 import { FtpIdsError } from '../src/common/errors.js';
+import { Counters } from '../src/common/bounds.js';
+import { createExchangeExtractor } from '../src/extract/extractor.js';
+import type { ExchangeRow, FlowRecord as ExtractFlow } from '../src/extract/types.js';
+import type { FlowRecord } from '../src/flows/record.js';
+import { createFlowReader } from '../src/flows/reader.js';
+import { writePcap } from '../scripts/pcap-tools.js';
+import { conversation, ethernetPackets, type Conversation } from './packet-builder.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const REPRO = fileURLToPath(new URL('../../shared/repro/', import.meta.url));
@@ -20,6 +27,32 @@ function run(name: string, args: string[], input?: Buffer): { status: number | n
   const r = spawnSync(process.execPath, [bin(name), ...args], { input, maxBuffer: 1 << 28, encoding: 'latin1' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+const havePython = spawnSync('python3', ['--version']).status === 0;
+
+/** flows of a capture (in-process, pushed in 64 KiB chunks) and the reader's counters */
+function flowsOf(capture: Buffer, options: Record<string, unknown> = {}): { flows: FlowRecord[]; stats: Record<string, number> } {
+  const flows: FlowRecord[] = [];
+  const r = createFlowReader(options, (f) => flows.push(f));
+  for (let i = 0; i < capture.length; i += 1 << 16) r.push(capture.subarray(i, i + (1 << 16)));
+  r.end();
+  return { flows, stats: r.stats() };
+}
+
+/** exchange rows of flows, with the extractor's counters and warnings */
+function rowsOf(flows: FlowRecord[], options: Record<string, unknown> = {}): { rows: ExchangeRow[]; counters: Counters; warnings: string[] } {
+  const rows: ExchangeRow[] = [];
+  const counters = new Counters();
+  const warnings: string[] = [];
+  const ex = createExchangeExtractor({ ...options, counters, onWarning: (m: string) => warnings.push(m) }, (row) => rows.push(row));
+  for (const f of flows) ex.pushFlow(f as unknown as ExtractFlow);
+  return { rows, counters, warnings };
+}
+
+/** "command arg→codes|flags" of each row */
+const brief = (rows: ExchangeRow[]): string[] => rows.map((r) => `${r.command}${r.arg ? ' ' + r.arg : ''}→${r.reply_codes}|${r.flags}`);
+
+const pcapOf = (...convs: Conversation[]): Buffer => writePcap(ethernetPackets(convs.flatMap(conversation).sort((a, b) => a.tsUs - b.tsUs)), 1);
 
 /** an error as runCli reports it: one line on stderr, no stack, an error exit (not success, not the crash code) */
 function expectOneLineError(r: { status: number | null; stderr: string }, re: RegExp): void {
@@ -62,5 +95,54 @@ describe.skipIf(!have)('gzip input: damaged and cut short', () => {
     expect(err).toBeInstanceOf(FtpIdsError);
     expect((err as FtpIdsError).code).toBe('BAD_GZIP');
     expect((err as FtpIdsError).where.offset).toBeTypeOf('number');
+  });
+});
+
+describe.skipIf(!have)('time going backwards: replies paired in stream order', () => {
+  it('timewarp-1session: 550 answers RETR, 221 answers QUIT, one warning, a counter', () => {
+    const { flows } = flowsOf(readFileSync(join(REPRO, 'timewarp-1session.pcap')));
+    expect(flows).toHaveLength(1);
+    // the same flow twice: warned about once, counted twice
+    const { rows, counters, warnings } = rowsOf([flows[0]!, flows[0]!]);
+    expect(brief(rows.slice(0, 5))).toEqual(['<greeting>→220|', 'USER bob→331|', 'PASS ****→230|', 'RETR /etc/passwd→550|', 'QUIT→221|']);
+    // the rows keep the capture's own times (the 550 stamped years before its command)
+    expect(rows[3]!.ts_reply).toBeLessThan(rows[3]!.ts_request);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/time goes backwards.*stream order/);
+    expect(counters.get('extract.time_backwards_flows')).toBe(2);
+  });
+
+  it('a capture whose times only go forward is not warned about', () => {
+    const cap = pcapOf({ client: '10.0.0.1', server: '10.0.0.2', cport: 40000, sport: 21, steps: [['s', '220 hi\r\n', 0.1], ['c', 'USER a\r\n', 1], ['s', '331 pw\r\n', 0.1]] });
+    const { rows, warnings, counters } = rowsOf(flowsOf(cap).flows);
+    expect(brief(rows)).toEqual(['<greeting>→220|', 'USER a→331|']);
+    expect(warnings).toEqual([]);
+    expect(counters.get('extract.time_backwards_flows')).toBe(0);
+  });
+});
+
+describe('a line cut by --max-flow-bytes ends at the cut', () => {
+  it('USER with a 300 kB argument, client direction kept to 64 KiB: USER gets 331, flagged overlong and truncated', () => {
+    const long = 'USER ' + 'A'.repeat(300_000) + '\r\n';
+    const steps: Conversation['steps'] = [['s', '220 hostile test server ready\r\n', 0.001]];
+    for (let i = 0; i < long.length; i += 60_000) steps.push(['c', long.slice(i, i + 60_000), 0.00001]);
+    steps.push(['s', '331 password please\r\n', 0.001], ['c', 'QUIT\r\n', 0.001], ['s', '221 bye\r\n', 0.001]);
+    const { flows } = flowsOf(pcapOf({ client: '10.0.0.1', server: '10.0.0.2', cport: 40000, sport: 21, steps }), { maxFlowBytes: 65536 });
+    expect(flows).toHaveLength(1);
+    expect(flows[0]!.flags).toContain('truncated_c');
+    const { rows } = rowsOf(flows);
+    expect(rows.map((r) => `${r.command}→${r.reply_codes}|${r.flags}`)).toEqual([
+      '<greeting>→220|',
+      'USER→331|overlong;truncated',
+      // QUIT lies beyond the cut: its reply has no command
+      '<unsolicited>→221|',
+    ]);
+    expect(rows[1]!.arg).toBe('A'.repeat(8192 - 5));
+  });
+
+  it.skipIf(!have || !havePython)('gen_hostile.py line16m through ftp-flows | ftp-extract', () => {
+    const cap = spawnSync('python3', [join(REPRO, 'gen_hostile.py'), 'line16m'], { maxBuffer: 1 << 26 }).stdout;
+    const { rows } = rowsOf(flowsOf(cap).flows);
+    expect(rows.map((r) => `${r.command}→${r.reply_codes}|${r.flags}`)).toEqual(['<greeting>→220|', 'USER→331|overlong;truncated', '<unsolicited>→221|']);
   });
 });
