@@ -146,3 +146,51 @@ describe('a line cut by --max-flow-bytes ends at the cut', () => {
     expect(rows.map((r) => `${r.command}→${r.reply_codes}|${r.flags}`)).toEqual(['<greeting>→220|', 'USER→331|overlong;truncated', '<unsolicited>→221|']);
   });
 });
+
+describe('eviction under load: an evicted FTP flow\'s continuation stays FTP', () => {
+  /** n sessions greeted, all kept open, then one USER each (gen_hostile.py sessions200k, in small) */
+  function openSessions(n: number): Buffer {
+    const convs: Conversation[] = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = 1_700_000_000 + i * 0.0005;
+      const userAt = 1_700_000_000 + n * 0.0005 + i * 0.0005;
+      convs.push({
+        client: `12.0.${i >> 8}.${i & 255}`, server: '10.0.0.2', cport: 1024 + i, sport: 21, t0, close: false,
+        steps: [['s', '220 FTP server ready\r\n', 0.0001], ['c', 'USER anonymous\r\n', userAt - t0 - 0.0003]],
+      });
+    }
+    return pcapOf(...convs);
+  }
+
+  it('more open sessions than the payload bound holds: every USER reaches the rows, the continuations counted', () => {
+    const n = 600;
+    // 128 pages of the arena: about 128 flows at a time
+    const { flows, stats } = flowsOf(openSessions(n), { maxFlows: 5000, maxBufferedBytes: 128 * 512 });
+    expect(stats.evicted_buffer).toBeGreaterThan(n / 2);
+    expect(stats.flows_not_emitted).toBe(0);
+    expect(stats.continued_after_eviction).toBeGreaterThan(n / 2);
+    const continued = flows.filter((f) => f.flags.includes('no_syn'));
+    expect(continued.length).toBe(stats.continued_after_eviction);
+    const { rows } = rowsOf(flows);
+    const users = rows.filter((r) => r.command === 'USER');
+    expect(users).toHaveLength(n);
+    expect(new Set(users.map((r) => r.client_ip)).size).toBe(n);
+    // the client stays the client in the continuation (the server is known from the evicted flow)
+    expect(users.every((r) => r.server_ip === '10.0.0.2' && r.server_port === 21 && r.arg === 'anonymous')).toBe(true);
+  });
+
+  it('the payload bound charges 512-byte pages: 3000 open sessions fit in the bytes of 3000 pages (no eviction)', () => {
+    const { stats } = flowsOf(openSessions(3000), { maxFlows: 5000, maxBufferedBytes: 3000 * 512 + 512 });
+    expect(stats.evicted).toBe(0);
+    expect(stats.payload_pages_peak).toBe(3000);
+  });
+
+  it.skipIf(!have || !havePython)('gen_hostile.py sessions200k 3000 with --max-flows 5000 --max-buffered-bytes 1M: 3000 USER rows', () => {
+    const cap = spawnSync('python3', [join(REPRO, 'gen_hostile.py'), 'sessions200k', '3000'], { maxBuffer: 1 << 26 }).stdout;
+    const { flows, stats } = flowsOf(cap, { maxFlows: 5000, maxBufferedBytes: '1M' });
+    expect(stats.flows_not_emitted).toBe(0);
+    expect(stats.payload_pages_peak * 512).toBeLessThanOrEqual((1 << 20) + 512);
+    const users = rowsOf(flows).rows.filter((r) => r.command === 'USER');
+    expect(users).toHaveLength(3000);
+  });
+});

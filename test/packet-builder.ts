@@ -114,6 +114,8 @@ export interface Conversation {
   t0?: number;
   /** SYN handshake before, FIN exchange after (default true) */
   handshake?: boolean;
+  /** FIN exchange at the end (default: as handshake) */
+  close?: boolean;
   /** only the client's packets (the server's half not captured) */
   clientOnly?: boolean;
 }
@@ -149,7 +151,7 @@ export function conversation(c: Conversation): { tsUs: number; l3: Buffer }[] {
     if (dir === 'c') cseq += data.length;
     else sseq += data.length;
   }
-  if (hs) {
+  if (c.close ?? hs) {
     t += 1000;
     send('c', FIN | ACK);
     cseq++;

@@ -156,6 +156,8 @@ export interface FlowCounters {
   out_of_order_dropped: number;
   port_reuse: number;
   stray_after_close: number;
+  /** an evicted FTP flow's later segments, kept as FTP (a new record, flagged no_syn) */
+  continued_after_eviction: number;
 }
 
 /**
@@ -222,6 +224,13 @@ export class FlowTable {
   private readonly portSet: Set<number>;
   /** server endpoints (address, port) that greeted as FTP, oldest dropped beyond MAX_KNOWN_SERVERS */
   private readonly knownServers = new Set<number | string>();
+  /**
+   * Connections whose FTP flow was evicted, by key (see connKey) → whether the server is the key's
+   * first endpoint: their later segments start a flow that is FTP at once (its start was judged
+   * already; on its own, a middle of a session without the greeting would not pass detection).
+   * Oldest dropped beyond MAX_EVICTED_FTP.
+   */
+  private readonly evictedFtp = new Map<string, boolean>();
   private readonly emitted: EmittedView;
   /** pages of kept payload, shared by all flows */
   private readonly arena = new PayloadArena();
@@ -231,6 +240,7 @@ export class FlowTable {
     flows: 0, flows_emitted: 0, flows_ftp: 0, flows_other: 0, flows_not_emitted: 0, ended_fin: 0, ended_rst: 0,
     ended_idle: 0, ended_eof: 0, evicted: 0, evicted_buffer: 0, truncated: 0, holes: 0, hole_bytes: 0,
     retransmitted: 0, overlap_conflicts: 0, out_of_order: 0, out_of_order_dropped: 0, port_reuse: 0, stray_after_close: 0,
+    continued_after_eviction: 0,
   };
 
   /** `touchLogSize`: LRU moves batched (1: made at once; tests compare the two) */
@@ -330,7 +340,9 @@ export class FlowTable {
         if (this.lruHead >= 0) this.evict(this.lruHead, false);
       }
       slot = this.create(h, ka, kb, kp, v6, v, srcFirst, ts);
-      if (this.portSet.size && (this.portSet.has(sp) || this.portSet.has(dp))) this.classify(slot, CLS_FTP);
+      if (this.evictedFtp.size > 0 && this.continueEvicted(slot)) {
+        // classified FTP with its server
+      } else if (this.portSet.size && (this.portSet.has(sp) || this.portSet.has(dp))) this.classify(slot, CLS_FTP);
     } else {
       const d = slot * RD + D_LAST;
       if (ts > this.D[d]) this.D[d] = ts;
@@ -860,7 +872,36 @@ export class FlowTable {
     this.counters.evicted++;
     if (forBuffer) this.counters.evicted_buffer++;
     this.I[slot * RI + I_FLAGS] |= F_EVICTED;
+    const key = this.connKey(slot);
     this.finish(slot, 'evicted');
+    // (the row keeps its class and server until the slot is reused)
+    const server = this.C[slot * RI + C_SERVER];
+    if (this.I[slot * RI + I_CLS] === CLS_FTP && server >= 0) {
+      if (this.evictedFtp.size >= MAX_EVICTED_FTP) this.evictedFtp.delete(this.evictedFtp.keys().next().value as string);
+      this.evictedFtp.set(key, server === (this.I[slot * RI + I_BITS] & B_SIDE0_FIRST ? 0 : 1));
+    }
+  }
+
+  /** The connection of a slot, whichever side sent first: key endpoints in key order, then ports. */
+  private connKey(slot: number): string {
+    const r = slot * RI;
+    const bits = this.I[r + I_BITS];
+    const alen = bits & B_V6 ? 16 : 4;
+    const first = slot * AS + (bits & B_SIDE0_FIRST ? 0 : 16);
+    const second = slot * AS + (bits & B_SIDE0_FIRST ? 16 : 0);
+    return `${this.addrs.toString('latin1', first, first + alen)}|${this.addrs.toString('latin1', second, second + alen)}|${this.I[r + I_KP]}`;
+  }
+
+  /** A new flow continues an evicted FTP flow: FTP at once, with the same server (true), else false. */
+  private continueEvicted(slot: number): boolean {
+    const key = this.connKey(slot);
+    const serverFirst = this.evictedFtp.get(key);
+    if (serverFirst === undefined) return false;
+    this.evictedFtp.delete(key);
+    this.counters.continued_after_eviction++;
+    const side0First = (this.I[slot * RI + I_BITS] & B_SIDE0_FIRST) !== 0;
+    this.classify(slot, CLS_FTP, serverFirst === side0First ? 0 : 1);
+    return true;
   }
 
   /**
@@ -1215,6 +1256,9 @@ const TOUCH_LOG = 4096;
 
 /** how long a closed connection's entry absorbs stray packets (TCP's TIME_WAIT is of this order) */
 const CLOSED_LINGER_US = 5e6;
+
+/** bound on remembered evicted FTP connections (a few MB at most) */
+const MAX_EVICTED_FTP = 65536;
 
 /** bound on remembered FTP server endpoints (a few MB at most) */
 const MAX_KNOWN_SERVERS = 65536;
