@@ -4,7 +4,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runSessions } from '../stages/match.js';
@@ -15,7 +15,7 @@ import { createExchangeExtractor } from '../src/extract/extractor.js';
 import type { ExchangeRow, FlowRecord as ExtractFlow } from '../src/extract/types.js';
 import type { FlowRecord } from '../src/flows/record.js';
 import { createFlowReader } from '../src/flows/reader.js';
-import { writePcap } from '../scripts/pcap-tools.js';
+import { readPackets, writePcap } from '../scripts/pcap-tools.js';
 import { conversation, ethernetPackets, type Conversation } from './packet-builder.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -192,5 +192,61 @@ describe('eviction under load: an evicted FTP flow\'s continuation stays FTP', (
     expect(stats.payload_pages_peak * 512).toBeLessThanOrEqual((1 << 20) + 512);
     const users = rowsOf(flows).rows.filter((r) => r.command === 'USER');
     expect(users).toHaveLength(3000);
+  });
+});
+
+describe('the same connection twice', () => {
+  const conv = (handshake: boolean): Conversation => ({
+    client: '10.0.0.1', server: '10.0.0.2', cport: 40000, sport: 21, handshake, close: true,
+    steps: [['s', '220 hi\r\n', 0.1], ['c', 'USER bob\r\n', 1], ['s', '331 pw\r\n', 0.1], ['c', 'PASS x\r\n', 1], ['s', '230 ok\r\n', 0.1], ['c', 'QUIT\r\n', 1], ['s', '221 bye\r\n', 0.1]],
+  });
+  // closes 20 s before the capture ends: its closed entry is gone when the copy starts
+  const later: Conversation = { client: '10.0.0.9', server: '10.0.0.2', cport: 40001, sport: 21, t0: 1_700_000_030, steps: [['s', '220 hi\r\n', 0.1]] };
+
+  it('a file given twice: the replayed connection is a retransmission (counted), not a second record', () => {
+    const once = pcapOf(conv(true), later);
+    const twice = Buffer.concat([once, once.subarray(24)]); // the same packets again, time going back
+    const a = flowsOf(once);
+    const b = flowsOf(twice);
+    expect(b.flows.map((f) => f.id)).toEqual(a.flows.map((f) => f.id));
+    expect(b.stats.replayed_flows).toBe(1);
+    expect(b.stats.retransmitted).toBeGreaterThanOrEqual(7);
+    expect(brief(rowsOf(b.flows).rows)).toEqual(brief(rowsOf(a.flows).rows));
+    // merged with itself (mergecap a a: every packet twice in a row): the same record
+    const merged = flowsOf(writePcap(readPackets(once).flatMap((p) => [p, p]), 1));
+    expect(merged.flows.map((f) => f.id)).toEqual(a.flows.map((f) => f.id));
+    expect(brief(rowsOf(merged.flows).rows)).toEqual(brief(rowsOf(a.flows).rows));
+  });
+
+  it('a connection picked up mid-stream, twice (no SYN tells the copies apart): two records with distinct ids, each whole', () => {
+    const once = pcapOf(conv(false), later);
+    const { flows: all, stats } = flowsOf(Buffer.concat([once, once.subarray(24)]));
+    const flows = all.filter((f) => f.client.port === 40000);
+    expect(flows).toHaveLength(2);
+    expect(new Set(flows.map((f) => f.id)).size).toBe(2);
+    expect(flows[0]!.first_ts).toBe(flows[1]!.first_ts);
+    expect(stats.flow_id_repeats).toBe(1);
+    const { rows } = rowsOf(flows);
+    expect(brief(rows)).toEqual([...Array(2)].flatMap(() => ['<greeting>→220|', 'USER bob→331|', 'PASS ****→230|', 'QUIT→221|']));
+  });
+
+  it('ftp-flows f f | ftp-extract | ftp-gsp: the rows of each flow id are contiguous and the model is mined', () => {
+    const once = pcapOf(conv(true), later, { ...conv(false), cport: 40002 });
+    const dir = join(ROOT, 'node_modules/.tmp-hostile');
+    spawnSync('mkdir', ['-p', dir]);
+    const f = join(dir, 'twice.pcap');
+    writeFileSync(f, once);
+    const csv = join(dir, 'twice.csv');
+    const r = spawnSync('bash', ['-o', 'pipefail', '-c', `node ${bin('ftp-flows')} ${f} ${f} | node ${bin('ftp-extract')} | tee ${csv} | node ${bin('ftp-gsp')} -s 0.5 --no-profiles`], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    // the SYN-less connection came twice (a record each), the others once
+    const ids = readFileSync(csv, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]!);
+    const blocks = ids.filter((id, i) => i === 0 || ids[i - 1] !== id);
+    expect(blocks).toHaveLength(4);
+    expect(new Set(blocks).size).toBe(4);
+    const model = JSON.parse(r.stdout) as { dataset: { sequences: number }; models: Record<string, { patterns: { pattern: string[][] }[] }> };
+    expect(model.dataset.sequences).toBe(4);
+    expect(model.models['*']!.patterns[0]!.pattern).toEqual([['<greeting>', '220'], ['USER', '331'], ['PASS', '230'], ['QUIT', '221']]);
   });
 });

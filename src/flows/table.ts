@@ -84,6 +84,8 @@ const B_CLOSED = 2;
 /** side 0 (the sender of the first packet) is the key's first endpoint */
 const B_SIDE0_FIRST = 4;
 const B_V6 = 8;
+/** a replay of a connection already emitted (same SYN): its segments are retransmissions, nothing emitted */
+const B_REPLAY = 16;
 // S_BITS
 const SB_INIT = 1;
 /** sent a SYN without ACK (the client) */
@@ -119,6 +121,8 @@ const CS_FINSEQ = -6;
 const CS_HEADLEN = -5;
 /** the payload store's first page (chunks.ts) */
 const C_FIRST = 9;
+/** side si's SYN sequence number at C_ISN + si (valid when the side's SB_SYN/SB_SYNACK is set) */
+const C_ISN = 10;
 // cold doubles (array CD, doubles 8..15 = ints 16..31)
 /** from the side's base D_SIDE + DS_SIDE * si: doubles 9, 12 */
 const CSD_PENDING = 0;
@@ -158,6 +162,10 @@ export interface FlowCounters {
   stray_after_close: number;
   /** an evicted FTP flow's later segments, kept as FTP (a new record, flagged no_syn) */
   continued_after_eviction: number;
+  /** connections seen again after they were emitted (same SYN: a file given twice, a trace stored twice): their segments counted as retransmitted, not emitted again */
+  replayed_flows: number;
+  /** emitted flows whose id would repeat one emitted before (same connection and first time, no SYN to tell): given a distinct id */
+  flow_id_repeats: number;
 }
 
 /**
@@ -231,6 +239,15 @@ export class FlowTable {
    * Oldest dropped beyond MAX_EVICTED_FTP.
    */
   private readonly evictedFtp = new Map<string, boolean>();
+  /**
+   * Connections emitted lately, by key (see connKey): the client's SYN sequence number (NaN: no SYN
+   * seen), first time and how many records of that first time were emitted. A SYN with the same
+   * sequence number is the connection again (a replay, as tshark and Zeek take a retransmission),
+   * and a record with the same first time gets a distinct id. Oldest dropped beyond MAX_RECENT_EMITTED.
+   */
+  private readonly recentEmitted = new Map<string, { isn: number; firstUs: number; repeats: number }>();
+  /** id repeat number of the flow being emitted (0: none; see writeHead) */
+  private emitRepeat = 0;
   private readonly emitted: EmittedView;
   /** pages of kept payload, shared by all flows */
   private readonly arena = new PayloadArena();
@@ -240,7 +257,7 @@ export class FlowTable {
     flows: 0, flows_emitted: 0, flows_ftp: 0, flows_other: 0, flows_not_emitted: 0, ended_fin: 0, ended_rst: 0,
     ended_idle: 0, ended_eof: 0, evicted: 0, evicted_buffer: 0, truncated: 0, holes: 0, hole_bytes: 0,
     retransmitted: 0, overlap_conflicts: 0, out_of_order: 0, out_of_order_dropped: 0, port_reuse: 0, stray_after_close: 0,
-    continued_after_eviction: 0,
+    continued_after_eviction: 0, replayed_flows: 0, flow_id_repeats: 0,
   };
 
   /** `touchLogSize`: LRU moves batched (1: made at once; tests compare the two) */
@@ -322,7 +339,7 @@ export class FlowTable {
       while (slot >= 0 && (I[slot * RI + I_HASH] !== h || !this.keyIs(slot, ka, kb, kp, v6, v, srcFirst))) slot = I[slot * RI + I_CHAIN];
     }
     if (slot >= 0 && I[slot * RI + I_BITS] & B_CLOSED) {
-      if ((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
+      if ((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && !this.sameSyn(slot, srcFirst, v.seq)) {
         this.counters.port_reuse++;
         this.remove(slot);
         slot = NONE;
@@ -340,7 +357,9 @@ export class FlowTable {
         if (this.lruHead >= 0) this.evict(this.lruHead, false);
       }
       slot = this.create(h, ka, kb, kp, v6, v, srcFirst, ts);
-      if (this.evictedFtp.size > 0 && this.continueEvicted(slot)) {
+      if (this.recentEmitted.size > 0 && (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && this.replayOf(slot, v.seq)) {
+        // a connection already emitted, again: counted as retransmitted, not emitted
+      } else if (this.evictedFtp.size > 0 && this.continueEvicted(slot)) {
         // classified FTP with its server
       } else if (this.portSet.size && (this.portSet.has(sp) || this.portSet.has(dp))) this.classify(slot, CLS_FTP);
     } else {
@@ -364,6 +383,7 @@ export class FlowTable {
     const bits = this.I[sr + S_BITS];
     if (flags & TCP_SYN) {
       this.I[sr + S_BITS] |= flags & TCP_ACK ? SB_SYNACK : SB_SYN;
+      if (!(bits & (SB_SYN | SB_SYNACK))) this.C[slot * RI + C_ISN + si] = seq;
       if (!(bits & SB_INIT) || (this.D[slot * RD + D_SIDE + DS_SIDE * si + SD_STREAM] === 0 && this.I[sr + S_QUEUED] === 0)) {
         this.I[sr + S_BITS] |= SB_INIT;
         this.I[sr + S_NEXT] = (seq + 1) | 0;
@@ -553,6 +573,7 @@ export class FlowTable {
     const D = this.D;
     let rel = (seq - I[sr + S_NEXT]) | 0;
     if (!(I[slot * RI + I_BITS] & B_RETAIN)) {
+      if (I[slot * RI + I_BITS] & B_REPLAY) this.counters.retransmitted++;
       // payload is only counted: no reassembly queue, the stream position just moves forward
       if (rel + len > 0) {
         const fresh = rel >= 0 ? len : rel + len;
@@ -840,11 +861,14 @@ export class FlowTable {
     else if (end === 'rst') this.counters.ended_rst++;
     else if (end === 'idle') this.counters.ended_idle++;
     else if (end === 'eof') this.counters.ended_eof++;
-    if (I[r + I_CLS] === CLS_FTP || this.opts.all) {
+    if (I[r + I_BITS] & B_REPLAY) this.counters.replayed_flows++;
+    else if (I[r + I_CLS] === CLS_FTP || this.opts.all) {
       this.counters.flows_emitted++;
+      this.emitRepeat = this.rememberEmitted(slot);
       this.emitted.set(slot, end);
       this.onFlow(this.emitted);
       this.emitted.set(NONE, end);
+      this.emitRepeat = 0;
     } else this.counters.flows_not_emitted++;
     this.release(slot);
     I[r + I_BITS] &= ~B_RETAIN;
@@ -890,6 +914,38 @@ export class FlowTable {
     const first = slot * AS + (bits & B_SIDE0_FIRST ? 0 : 16);
     const second = slot * AS + (bits & B_SIDE0_FIRST ? 16 : 0);
     return `${this.addrs.toString('latin1', first, first + alen)}|${this.addrs.toString('latin1', second, second + alen)}|${this.I[r + I_KP]}`;
+  }
+
+  /** The SYN of side (srcFirst) of a slot's connection had sequence number seq (a retransmitted SYN). */
+  private sameSyn(slot: number, srcFirst: boolean, seq: number): boolean {
+    const si = srcFirst === ((this.I[slot * RI + I_BITS] & B_SIDE0_FIRST) !== 0) ? 0 : 1;
+    return (this.I[slot * RI + I_SIDE + IS_SIDE * si + S_BITS] & SB_SYN) !== 0 && this.C[slot * RI + C_ISN + si] === seq;
+  }
+
+  /** A new flow whose SYN (sequence number seq) is that of a connection emitted lately: a replay (true). */
+  private replayOf(slot: number, seq: number): boolean {
+    const prev = this.recentEmitted.get(this.connKey(slot));
+    if (prev === undefined || prev.isn !== seq) return false;
+    const r = slot * RI;
+    this.I[r + I_BITS] = (this.I[r + I_BITS] | B_REPLAY) & ~B_RETAIN;
+    this.I[r + I_CLS] = CLS_OTHER;
+    return true;
+  }
+
+  /** Remember an emitted flow (see recentEmitted); returns its id repeat number (0: its id is new). */
+  private rememberEmitted(slot: number): number {
+    const r = slot * RI;
+    const key = this.connKey(slot);
+    const firstUs = this.CD[slot * RD + CD_FIRST];
+    const client = this.clientOf(slot);
+    const isn = this.I[r + I_SIDE + IS_SIDE * client + S_BITS] & SB_SYN ? this.C[r + C_ISN + client] : NaN;
+    const prev = this.recentEmitted.get(key);
+    const repeats = prev !== undefined && prev.firstUs === firstUs ? prev.repeats + 1 : 0;
+    if (repeats) this.counters.flow_id_repeats++;
+    if (prev !== undefined) this.recentEmitted.delete(key);
+    else if (this.recentEmitted.size >= MAX_RECENT_EMITTED) this.recentEmitted.delete(this.recentEmitted.keys().next().value as string);
+    this.recentEmitted.set(key, { isn, firstUs, repeats });
+    return repeats;
   }
 
   /** A new flow continues an evicted FTP flow: FTP at once, with the same server (true), else false. */
@@ -1127,7 +1183,7 @@ export class FlowTable {
     // the community id goes first into the line's tail (after the room the id needs), the id is hashed from it
     const cidAt = pos + 17 + 18;
     putCommunityIdV1(out, cidAt, this.addrs, a0, a1, alen, p0, p1);
-    pos = putFlowId(out, pos, out, cidAt, COMMUNITY_ID_BYTES, firstUs);
+    pos = putFlowId(out, pos, out, cidAt, COMMUNITY_ID_BYTES, firstUs, this.emitRepeat);
     pos = putString(out, pos, '","community_id":"');
     if (pos !== cidAt) throw new Error('flow head layout');
     pos += COMMUNITY_ID_BYTES;
@@ -1256,6 +1312,9 @@ const TOUCH_LOG = 4096;
 
 /** how long a closed connection's entry absorbs stray packets (TCP's TIME_WAIT is of this order) */
 const CLOSED_LINGER_US = 5e6;
+
+/** bound on remembered emitted connections (replays, id repeats; a few MB at most) */
+const MAX_RECENT_EMITTED = 65536;
 
 /** bound on remembered evicted FTP connections (a few MB at most) */
 const MAX_EVICTED_FTP = 65536;
