@@ -250,3 +250,39 @@ describe('the same connection twice', () => {
     expect(model.models['*']!.patterns[0]!.pattern).toEqual([['<greeting>', '220'], ['USER', '331'], ['PASS', '230'], ['QUIT', '221']]);
   });
 });
+
+describe('which connections are FTP: SMTP greeting 220, client-only halves', () => {
+  it('a 220 … ESMTP server probed with VRFY (no EHLO) is not FTP; an FTP server probed alike is', () => {
+    const smtp: Conversation = { client: '10.0.0.1', server: '10.0.0.3', cport: 40000, sport: 25, steps: [['s', '220 mx.example.org ESMTP Postfix\r\n', 0.1], ['c', 'VRFY root\r\n', 1], ['s', '550 5.1.1 <root>: Recipient address rejected\r\n', 0.1], ['c', 'QUIT\r\n', 1], ['s', '221 2.0.0 Bye\r\n', 0.1]] };
+    // the same probe, but the server greets without naming SMTP and the client's first word is no SMTP verb
+    const smtpQuiet: Conversation = { ...smtp, cport: 40001, steps: [['s', '220 mx.example.org ESMTP\r\n', 0.1], ['c', 'QUIT\r\n', 1], ['s', '221 Bye\r\n', 0.1]] };
+    const ftp: Conversation = { client: '10.0.0.1', server: '10.0.0.2', cport: 40002, sport: 21, steps: [['s', '220 (vsFTPd 3.0.3)\r\n', 0.1], ['c', 'USER root\r\n', 1], ['s', '331 pw\r\n', 0.1]] };
+    const { flows, stats } = flowsOf(pcapOf(smtp, smtpQuiet, ftp));
+    expect(flows.map((f) => f.server.port)).toEqual([21]);
+    expect(stats.flows_other).toBe(2);
+    expect(brief(rowsOf(flows).rows)).toEqual(['<greeting>→220|', 'USER root→331|']);
+  });
+
+  it('a client-only half on port 21 is an FTP flow, its commands unanswered and not pipelined', () => {
+    const half: Conversation = {
+      client: '192.168.1.10', server: '198.51.100.7', cport: 51000, sport: 21, clientOnly: true,
+      steps: [['s', '220 hi\r\n', 0.1], ['c', 'USER anonymous\r\n', 2], ['s', '331 pw\r\n', 0.1], ['c', 'PASS guest@\r\n', 3], ['c', 'SYST\r\n', 4], ['c', 'PASV\r\n', 2], ['c', 'QUIT\r\n', 5]],
+    };
+    // not FTP: a client-only half on port 21 whose first word is not an FTP command, and one on another port
+    const other: Conversation = { ...half, cport: 51001, steps: [['c', 'GET / HTTP/1.0\r\n', 1]] };
+    const otherPort: Conversation = { ...half, cport: 51002, sport: 2100 };
+    const { flows } = flowsOf(pcapOf(half, other, otherPort));
+    expect(flows).toHaveLength(1);
+    expect(flows[0]!.client).toEqual({ ip: '192.168.1.10', port: 51000 });
+    expect(flows[0]!.server).toEqual({ ip: '198.51.100.7', port: 21 });
+    expect(brief(rowsOf(flows).rows)).toEqual(['USER anonymous→|unanswered', 'PASS ****→|unanswered', 'SYST→|unanswered', 'PASV→|unanswered', 'QUIT→|unanswered']);
+  });
+
+  it('commands that really overlap are still pipelined (sent before the reply to the one before)', () => {
+    const piped: Conversation = {
+      client: '10.0.0.1', server: '10.0.0.2', cport: 40000, sport: 21,
+      steps: [['s', '220 hi\r\n', 0.1], ['c', 'USER a\r\nPASS b\r\nSYST\r\n', 1], ['s', '331 pw\r\n230 ok\r\n', 0.1], ['s', '215 UNIX\r\n', 0.1]],
+    };
+    expect(brief(rowsOf(flowsOf(pcapOf(piped)).flows).rows)).toEqual(['<greeting>→220|', 'USER a→331|', 'PASS ****→230|pipelined', 'SYST→215|pipelined']);
+  });
+});

@@ -3,7 +3,7 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/packet.js';
 import { ViewCache } from '../common/views.js';
 import { ChunkCursor, PAGE, PayloadArena, STORE_HOT_INTS, writeChunksJson } from './chunks.js';
 import { COMMUNITY_ID_BYTES, putCommunityIdV1, putFlowId } from './community-id.js';
-import { isCommand, isGreeting, isNotFtpClient, isReply } from './head-words.js';
+import { isCommand, isFtpClientWord, isGreeting, isNotFtpClient, isReply, namesSmtp } from './head-words.js';
 import type { FlowOptions } from './options.js';
 import {
   flowLineBound, putLineEnd, putNumber, putString, putTsUs,
@@ -762,7 +762,7 @@ export class FlowTable {
         if (!isGreeting(hb, this.headAt(slot, server), srvHeadLen)) return this.classify(slot, CLS_OTHER, server);
         // SMTP/LMTP greet with 220 too: the client's first word tells them apart
         if (cliHeadLen >= 5 || final) {
-          return this.classify(slot, isNotFtpClient(hb, cliAt, cliHeadLen) ? CLS_OTHER : CLS_FTP, server);
+          return this.classify(slot, isNotFtpClient(hb, cliAt, cliHeadLen) || this.greetsSmtp(slot, server) ? CLS_OTHER : CLS_FTP, server);
         }
         return;
       }
@@ -778,16 +778,55 @@ export class FlowTable {
         const sLen = this.headLen(slot, server);
         const cAt = this.headAt(slot, 1 - server);
         const cLen = this.headLen(slot, 1 - server);
-        if (isGreeting(hb, sAt, sLen) && (cLen === 0 || isCommand(hb, cAt, cLen)) && !isNotFtpClient(hb, cAt, cLen)) {
+        if (isGreeting(hb, sAt, sLen) && (cLen === 0 || isCommand(hb, cAt, cLen)) && !isNotFtpClient(hb, cAt, cLen) && !this.greetsSmtp(slot, server)) {
           if (cLen === 0 && !final) continue;
           return this.classify(slot, CLS_FTP, server);
         }
         if (isReply(hb, sAt, sLen) && isCommand(hb, cAt, cLen) && !isNotFtpClient(hb, cAt, cLen)) return this.classify(slot, CLS_FTP, server);
       }
-      if ((this.headLen(slot, 0) >= 5 && this.headLen(slot, 1) >= 5) || final) return this.classify(slot, CLS_OTHER);
+      if (this.headLen(slot, 0) >= 5 && this.headLen(slot, 1) >= 5) return this.classify(slot, CLS_OTHER);
     }
     const d = slot * RD + D_SIDE;
-    if (final || this.D[d + SD_BYTES] + this.D[d + DS_SIDE + SD_BYTES] > this.opts.detectBytes) this.classify(slot, CLS_OTHER);
+    if (final || this.D[d + SD_BYTES] + this.D[d + DS_SIDE + SD_BYTES] > this.opts.detectBytes) {
+      const s = this.clientOnlyServer(slot);
+      if (s >= 0) this.classify(slot, CLS_FTP, s);
+      else this.classify(slot, CLS_OTHER);
+    }
+  }
+
+  /**
+   * The server side of a client-only half (the server's packets not captured: NAT, asymmetric
+   * routing): a side on a well-known FTP control port that sent nothing, its peer's first word an
+   * FTP command word; else -1. Judged when detection ends (the flow ends, or detectBytes).
+   */
+  private clientOnlyServer(slot: number): number {
+    const r = slot * RI;
+    for (let s = 0; s < 2; s++) {
+      const port = this.C[r + (s === 0 ? C_PORT0 : C_PORT1)];
+      if (port !== FTP_CONTROL_PORTS[0] && port !== FTP_CONTROL_PORTS[1]) continue;
+      // the SYN sender is the client
+      if (this.sideBits(slot, s) & SB_SYN || this.sideBits(slot, 1 - s) & SB_SYNACK) continue;
+      if (this.D[slot * RD + D_SIDE + DS_SIDE * s + SD_BYTES] > 0) continue;
+      if (isFtpClientWord(this.heads, this.headAt(slot, 1 - s), this.headLen(slot, 1 - s))) return s;
+    }
+    return -1;
+  }
+
+  /**
+   * The server's first kept segment names SMTP (`220 mx.example.org ESMTP Postfix`): a mail server,
+   * even when its client never says EHLO (a VRFY probe). Read from the kept payload, once per
+   * connection that greeted with 220 (the head keeps 8 bytes only).
+   */
+  private greetsSmtp(slot: number, server: number): boolean {
+    if (!(this.I[slot * RI + I_BITS] & B_RETAIN)) return false;
+    const c = this.firstChunk(slot);
+    for (let ok = c !== null; ok && c; ok = c.next()) {
+      if (c.side !== server) continue;
+      if (c.gap) return false;
+      c.data();
+      return namesSmtp(c.buf, c.at, c.at + Math.min(c.len, SMTP_SCAN));
+    }
+    return false;
   }
 
   private classify(slot: number, cls: number, server = -1): void {
@@ -1312,6 +1351,12 @@ const TOUCH_LOG = 4096;
 
 /** how long a closed connection's entry absorbs stray packets (TCP's TIME_WAIT is of this order) */
 const CLOSED_LINGER_US = 5e6;
+
+/** IANA's FTP control ports (ftp, gsiftp): where a client-only half is judged by its first word */
+const FTP_CONTROL_PORTS = [21, 2811];
+
+/** bytes of the server's first segment searched for "SMTP" */
+const SMTP_SCAN = 512;
 
 /** bound on remembered emitted connections (replays, id repeats; a few MB at most) */
 const MAX_RECENT_EMITTED = 65536;
