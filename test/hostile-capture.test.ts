@@ -16,7 +16,7 @@ import type { ExchangeRow, FlowRecord as ExtractFlow } from '../src/extract/type
 import type { FlowRecord } from '../src/flows/record.js';
 import { createFlowReader } from '../src/flows/reader.js';
 import { readPackets, writePcap } from '../scripts/pcap-tools.js';
-import { conversation, ethernetPackets, type Conversation } from './packet-builder.js';
+import { conversation, eth, ethernetPackets, gre, ip, ipv4, ipv6, udp, vxlan, type Conversation } from './packet-builder.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const REPRO = fileURLToPath(new URL('../../shared/repro/', import.meta.url));
@@ -29,6 +29,7 @@ function run(name: string, args: string[], input?: Buffer): { status: number | n
 }
 
 const havePython = spawnSync('python3', ['--version']).status === 0;
+const haveTshark = spawnSync('tshark', ['--version']).status === 0;
 
 /** flows of a capture (in-process, pushed in 64 KiB chunks) and the reader's counters */
 function flowsOf(capture: Buffer, options: Record<string, unknown> = {}): { flows: FlowRecord[]; stats: Record<string, number> } {
@@ -284,5 +285,72 @@ describe('which connections are FTP: SMTP greeting 220, client-only halves', () 
       steps: [['s', '220 hi\r\n', 0.1], ['c', 'USER a\r\nPASS b\r\nSYST\r\n', 1], ['s', '331 pw\r\n230 ok\r\n', 0.1], ['s', '215 UNIX\r\n', 0.1]],
     };
     expect(brief(rowsOf(flowsOf(pcapOf(piped)).flows).rows)).toEqual(['<greeting>→220|', 'USER a→331|', 'PASS ****→230|pipelined', 'SYST→215|pipelined']);
+  });
+});
+
+describe('tunnels: IP-in-IP, GRE, VXLAN decoded through to the FTP inside', () => {
+  const ftpIn = (client: string, server: string, cport: number): Conversation => ({
+    client, server, cport, sport: 21,
+    steps: [['s', '220 hi\r\n', 0.1], ['c', `USER u${cport}\r\n`, 1], ['s', '331 pw\r\n', 0.1], ['c', 'QUIT\r\n', 1], ['s', '221 bye\r\n', 0.1]],
+  });
+  const o4 = ['192.0.2.1', '192.0.2.2'] as const;
+  const o6 = ['2001:db8::1', '2001:db8::2'] as const;
+  // each kind: the inner conversation and how one inner IP packet is wrapped into an Ethernet frame
+  const kinds: [string, Conversation, (l3: Buffer) => Buffer][] = [
+    ['tunnel_4in4', ftpIn('10.1.0.1', '10.1.0.2', 40001), (l3) => eth(0x0800, ipv4(o4[0], o4[1], 4, l3))],
+    ['tunnel_6in4', ftpIn('fd00::1', 'fd00::2', 40002), (l3) => eth(0x0800, ipv4(o4[0], o4[1], 41, l3))],
+    ['tunnel_4in6', ftpIn('10.1.0.1', '10.1.0.2', 40003), (l3) => eth(0x86dd, ipv6(o6[0], o6[1], 4, l3))],
+    ['tunnel_gre_ip', ftpIn('10.1.0.1', '10.1.0.2', 40004), (l3) => eth(0x0800, ipv4(o4[0], o4[1], 47, gre(0x0800, l3, 7)))],
+    ['tunnel_gre_eth', ftpIn('10.1.0.1', '10.1.0.2', 40005), (l3) => eth(0x0800, ipv4(o4[0], o4[1], 47, gre(0x6558, eth(0x0800, l3))))],
+    ['tunnel_vxlan', ftpIn('10.1.0.1', '10.1.0.2', 40006), (l3) => eth(0x0800, ip(o4[0], o4[1], 17, udp(50000, 4789, vxlan(42, eth(0x0800, l3)))))],
+  ];
+  const build = (): { capture: Buffer; packets: Record<string, number> } => {
+    const all: { tsUs: number; data: Buffer }[] = [];
+    const packets: Record<string, number> = {};
+    for (const [kind, conv, wrap] of kinds) {
+      const pk = conversation(conv);
+      packets[kind] = pk.length;
+      for (const p of pk) all.push({ tsUs: p.tsUs, data: wrap(p.l3) });
+    }
+    all.sort((a, b) => a.tsUs - b.tsUs);
+    return { capture: writePcap(all.map((p) => ({ ...p, linkType: 1 })), 1), packets };
+  };
+
+  it('every kind gives its FTP flow, whole, with the inner addresses; --stats counts packets per kind', () => {
+    const { capture, packets } = build();
+    const { flows, stats } = flowsOf(capture);
+    expect(flows.map((f) => f.client.port).sort()).toEqual([40001, 40002, 40003, 40004, 40005, 40006]);
+    for (const f of flows) expect(f.server.ip).toBe(f.client.port === 40002 ? 'fd00::2' : '10.1.0.2');
+    const rows = rowsOf(flows).rows;
+    for (const [, conv] of kinds) {
+      expect(brief(rows.filter((r) => r.client_port === conv.cport))).toEqual(['<greeting>→220|', `USER u${conv.cport}→331|`, 'QUIT→221|']);
+    }
+    for (const [kind] of kinds) expect(stats[kind], kind).toBe(packets[kind]);
+    expect(stats.skipped_non_tcp).toBe(0);
+  });
+
+  it.skipIf(!haveTshark)('tshark decodes the same FTP commands from the same capture', () => {
+    const { capture } = build();
+    const dir = join(ROOT, 'node_modules/.tmp-hostile');
+    spawnSync('mkdir', ['-p', dir]);
+    const f = join(dir, 'tunnels.pcap');
+    writeFileSync(f, capture);
+    const t = spawnSync('tshark', ['-r', f, '-Y', 'ftp.request.command', '-T', 'fields', '-e', 'tcp.srcport', '-e', 'ftp.request.command', '-e', 'ftp.request.arg'], { encoding: 'utf8' });
+    const theirs = t.stdout.trim().split('\n').map((l) => l.replace(/\t+$/, '').replace(/\t/g, ' ')).sort();
+    const ours = rowsOf(flowsOf(capture).flows).rows.filter((r) => !r.command.startsWith('<')).map((r) => `${r.client_port} ${r.command}${r.arg ? ' ' + r.arg : ''}`).sort();
+    expect(ours).toHaveLength(12);
+    expect(ours).toEqual(theirs);
+  });
+
+  it('a nest deeper than the bound is skipped and counted, not recursed without end', () => {
+    const pk = conversation(ftpIn('10.1.0.1', '10.1.0.2', 40010));
+    let deep = (l3: Buffer): Buffer => l3;
+    for (let i = 0; i < 6; i++) {
+      const inner = deep;
+      deep = (l3) => ipv4(o4[0], o4[1], 4, inner(l3));
+    }
+    const { flows, stats } = flowsOf(writePcap(pk.map((p) => ({ tsUs: p.tsUs, linkType: 1, data: eth(0x0800, deep(p.l3)) })), 1));
+    expect(flows).toHaveLength(0);
+    expect(stats.skipped_tunnel).toBe(pk.length);
   });
 });

@@ -1,6 +1,6 @@
 import { CaptureReader, type CapturedPacket } from '../capture/reader.js';
 import { FtpIdsError } from '../common/errors.js';
-import { PacketDecoder } from '../decode/packet.js';
+import { PacketDecoder, TUNNEL_COUNTERS } from '../decode/packet.js';
 import { normalizeFlowOptions, type FlowOptions } from './options.js';
 import type { FlowRecord } from './record.js';
 import { FlowTable, type EmittedFlow } from './table.js';
@@ -126,6 +126,7 @@ export function createEmittingFlowReader(
         ipv6_ext_headers: d.ipv6_ext_headers,
         vlan_tagged: d.vlan_tagged,
       };
+      for (const k of TUNNEL_COUNTERS) out[k] = d[k];
       for (const [lt, n] of Object.entries(d.linkTypes)) out[`linktype_${lt}`] = n;
       for (const [k, n] of Object.entries(decoder.fragments.counters)) out[`ip_${k}`] = n;
       for (const [k, n] of Object.entries(table.counters)) out[k] = n;
