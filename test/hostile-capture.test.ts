@@ -250,6 +250,15 @@ describe('the same connection twice', () => {
     expect(model.dataset.sequences).toBe(4);
     expect(model.models['*']!.patterns[0]!.pattern).toEqual([['<greeting>', '220'], ['USER', '331'], ['PASS', '230'], ['QUIT', '221']]);
   });
+
+  it('the reader ftp-match shares: one session per record, distinct ids, no error', async () => {
+    const f = join(ROOT, 'node_modules/.tmp-hostile/twice.pcap');
+    if (!existsSync(f)) writeFileSync(f, pcapOf(conv(true), later, { ...conv(false), cport: 40002 }));
+    const sessions: Session[] = [];
+    await runSessions([f, f], { warn: () => {} }, (s) => sessions.push(s));
+    expect(sessions).toHaveLength(4);
+    expect(new Set(sessions.map((s) => s.flowId)).size).toBe(4);
+  });
 });
 
 describe('which connections are FTP: SMTP greeting 220, client-only halves', () => {
