@@ -14,6 +14,7 @@ import { Counters } from '../src/common/bounds.js';
 import { createExchangeExtractor } from '../src/extract/extractor.js';
 import type { ExchangeRow, FlowRecord as ExtractFlow } from '../src/extract/types.js';
 import type { FlowRecord } from '../src/flows/record.js';
+import { BoundedMap } from '../src/flows/bounded-map.js';
 import { createFlowReader } from '../src/flows/reader.js';
 import { readPackets, writePcap } from '../scripts/pcap-tools.js';
 import { conversation, eth, ethernetPackets, gre, ip, ipv4, ipv6, udp, vxlan, type Conversation } from './packet-builder.js';
@@ -361,5 +362,24 @@ describe('tunnels: IP-in-IP, GRE, VXLAN decoded through to the FTP inside', () =
     const { flows, stats } = flowsOf(writePcap(pk.map((p) => ({ tsUs: p.tsUs, linkType: 1, data: eth(0x0800, deep(p.l3)) })), 1));
     expect(flows).toHaveLength(0);
     expect(stats.skipped_tunnel).toBe(pk.length);
+  });
+});
+
+describe('BoundedMap (remembered connections)', () => {
+  it('drops the oldest insertion beyond its bound, counts it, and a deleted key set again gets a new age', () => {
+    const m = new BoundedMap<string, number>(3);
+    for (const k of ['a', 'b', 'c']) m.set(k, 1);
+    m.set('a', 2); // present: keeps its age
+    m.set('d', 1);
+    expect([m.get('a'), m.get('b'), m.get('c'), m.get('d')]).toEqual([undefined, 1, 1, 1]);
+    expect(m.dropped).toBe(1);
+    m.delete('b');
+    m.set('b', 5); // b is now the newest
+    m.set('e', 1); // drops c, the oldest now
+    expect([m.get('b'), m.get('c'), m.get('d'), m.get('e')]).toEqual([5, undefined, 1, 1]);
+    expect(m.size).toBe(3);
+    for (let i = 0; i < 100_000; i++) m.set(`k${i}`, i);
+    expect(m.size).toBe(3);
+    expect(m.get('k99999')).toBe(99_999);
   });
 });

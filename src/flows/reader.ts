@@ -130,6 +130,8 @@ export function createEmittingFlowReader(
       for (const [lt, n] of Object.entries(d.linkTypes)) out[`linktype_${lt}`] = n;
       for (const [k, n] of Object.entries(decoder.fragments.counters)) out[`ip_${k}`] = n;
       for (const [k, n] of Object.entries(table.counters)) out[k] = n;
+      out.evicted_ftp_forgotten = table.evictedFtpForgotten;
+      out.emitted_forgotten = table.emittedForgotten;
       out.flows_open = table.size;
       out.buffered_bytes = table.buffered;
       out.buffered_bytes_peak = table.bufferedPeak;

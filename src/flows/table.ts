@@ -1,6 +1,7 @@
 import type { TcpSegmentView } from '../decode/packet.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/packet.js';
 import { ViewCache } from '../common/views.js';
+import { BoundedMap } from './bounded-map.js';
 import { ChunkCursor, PAGE, PayloadArena, STORE_HOT_INTS, writeChunksJson } from './chunks.js';
 import { COMMUNITY_ID_BYTES, putCommunityIdV1, putFlowId } from './community-id.js';
 import { isCommand, isFtpClientWord, isGreeting, isNotFtpClient, isReply, namesSmtp } from './head-words.js';
@@ -238,14 +239,14 @@ export class FlowTable {
    * already; on its own, a middle of a session without the greeting would not pass detection).
    * Oldest dropped beyond MAX_EVICTED_FTP.
    */
-  private readonly evictedFtp = new Map<string, boolean>();
+  private readonly evictedFtp = new BoundedMap<string, boolean>(MAX_EVICTED_FTP);
   /**
    * Connections emitted lately, by key (see connKey): the client's SYN sequence number (NaN: no SYN
    * seen), first time and how many records of that first time were emitted. A SYN with the same
    * sequence number is the connection again (a replay, as tshark and Zeek take a retransmission),
    * and a record with the same first time gets a distinct id. Oldest dropped beyond MAX_RECENT_EMITTED.
    */
-  private readonly recentEmitted = new Map<string, { isn: number; firstUs: number; repeats: number }>();
+  private readonly recentEmitted = new BoundedMap<string, { isn: number; firstUs: number; repeats: number }>(MAX_RECENT_EMITTED);
   /** id repeat number of the flow being emitted (0: none; see writeHead) */
   private emitRepeat = 0;
   private readonly emitted: EmittedView;
@@ -292,6 +293,16 @@ export class FlowTable {
   /** arena pages in use at most so far */
   get arenaPagesPeak(): number {
     return this.arena.pagesPeak;
+  }
+
+  /** evicted FTP connections forgotten (MAX_EVICTED_FTP): their later segments are judged afresh */
+  get evictedFtpForgotten(): number {
+    return this.evictedFtp.dropped;
+  }
+
+  /** emitted connections forgotten (MAX_RECENT_EMITTED): a replay of one is not recognised */
+  get emittedForgotten(): number {
+    return this.recentEmitted.dropped;
   }
 
   /** slots allocated (grows by doubling up to maxFlows) */
@@ -940,7 +951,6 @@ export class FlowTable {
     // (the row keeps its class and server until the slot is reused)
     const server = this.C[slot * RI + C_SERVER];
     if (this.I[slot * RI + I_CLS] === CLS_FTP && server >= 0) {
-      if (this.evictedFtp.size >= MAX_EVICTED_FTP) this.evictedFtp.delete(this.evictedFtp.keys().next().value as string);
       this.evictedFtp.set(key, server === (this.I[slot * RI + I_BITS] & B_SIDE0_FIRST ? 0 : 1));
     }
   }
@@ -981,8 +991,6 @@ export class FlowTable {
     const prev = this.recentEmitted.get(key);
     const repeats = prev !== undefined && prev.firstUs === firstUs ? prev.repeats + 1 : 0;
     if (repeats) this.counters.flow_id_repeats++;
-    if (prev !== undefined) this.recentEmitted.delete(key);
-    else if (this.recentEmitted.size >= MAX_RECENT_EMITTED) this.recentEmitted.delete(this.recentEmitted.keys().next().value as string);
     this.recentEmitted.set(key, { isn, firstUs, repeats });
     return repeats;
   }
