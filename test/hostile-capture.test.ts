@@ -87,6 +87,22 @@ describe.skipIf(!have)('gzip input: damaged and cut short', () => {
     expectOneLineError(s, /^ftp-flows: .*truncated\.pcap\.gz: byte offset 20000: gzip stream cut short/);
   });
 
+  it('ftp-match and ftp-ids detect: the same one-line error, and the warning with exit 0', () => {
+    const dir = join(ROOT, 'node_modules/.tmp-hostile');
+    spawnSync('mkdir', ['-p', dir]);
+    const model = join(dir, 'model.json');
+    const m = spawnSync('bash', ['-o', 'pipefail', '-c', `node ${bin('ftp-flows')} - | node ${bin('ftp-extract')} | node ${bin('ftp-gsp')} -s 0.5 --no-profiles > ${model}`], {
+      input: pcapOf({ client: '10.0.0.1', server: '10.0.0.2', cport: 40000, sport: 21, steps: [['s', '220 hi\r\n', 0.1], ['c', 'USER a\r\n', 1], ['s', '331 pw\r\n', 0.1]] }),
+    });
+    expect(m.status).toBe(0);
+    expectOneLineError(run('ftp-match', ['--model', model, '--baseline', 'study', corrupt]), /^ftp-match: .*corrupt-gzip\.pcap: byte offset \d+: damaged gzip data/);
+    expectOneLineError(run('ftp-ids', ['detect', '--model', model, '--baseline', 'study', corrupt]), /^ftp-ids: .*corrupt-gzip\.pcap: byte offset \d+: damaged gzip data/);
+    const t = run('ftp-ids', ['detect', '--model', model, '--baseline', 'study', truncated]);
+    expect(t.status).toBe(0);
+    expect(t.stderr).toMatch(/byte offset 20000: gzip stream cut short/);
+    expect(t.stderr).not.toMatch(/internal error|\n\s+at /);
+  });
+
   it('the reader ftp-match and ftp-ids detect share: sessions before the cut, a warning; damaged data an FtpIdsError', async () => {
     const sessions: Session[] = [];
     const warnings: string[] = [];
