@@ -237,9 +237,10 @@ export class FlowTable {
    * Connections whose FTP flow was evicted, by key (see connKey) → whether the server is the key's
    * first endpoint: their later segments start a flow that is FTP at once (its start was judged
    * already; on its own, a middle of a session without the greeting would not pass detection).
-   * Oldest dropped beyond MAX_EVICTED_FTP.
+   * Oldest dropped beyond maxFlows of them (as many as the table holds: a capture that evicts a
+   * table's worth of sessions before they speak again still has them; about 150 bytes each).
    */
-  private readonly evictedFtp = new BoundedMap<string, boolean>(MAX_EVICTED_FTP);
+  private readonly evictedFtp: BoundedMap<string, boolean>;
   /**
    * Connections emitted lately, by key (see connKey): the client's SYN sequence number (NaN: no SYN
    * seen), first time and how many records of that first time were emitted. A SYN with the same
@@ -270,6 +271,7 @@ export class FlowTable {
     this.touchLog = new Int32Array(touchLogSize);
     this.touchLogSeq = new Int32Array(touchLogSize);
     this.idleUs = Math.round(opts.idleTimeout * 1e6);
+    this.evictedFtp = new BoundedMap(opts.maxFlows);
     this.portSet = new Set(opts.ports);
     this.emitted = new EmittedView(this);
     this.grow(Math.min(1024, opts.maxFlows));
@@ -295,7 +297,7 @@ export class FlowTable {
     return this.arena.pagesPeak;
   }
 
-  /** evicted FTP connections forgotten (MAX_EVICTED_FTP): their later segments are judged afresh */
+  /** evicted FTP connections forgotten (beyond maxFlows): their later segments are judged afresh */
   get evictedFtpForgotten(): number {
     return this.evictedFtp.dropped;
   }
@@ -363,16 +365,21 @@ export class FlowTable {
       }
     }
     if (slot < 0) {
+      // what is remembered of this connection is looked up before an eviction makes room (whose
+      // own remembering may drop the oldest entry: this one)
+      const syn = (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
+      const key = (syn && this.recentEmitted.size > 0) || this.evictedFtp.size > 0 ? this.packetKey(v, srcFirst, kp) : '';
+      const replay = syn && key !== '' && this.recentEmitted.get(key)?.isn === v.seq;
+      const serverFirst = replay || key === '' ? undefined : this.evictedFtp.get(key);
+      if (serverFirst !== undefined) this.evictedFtp.delete(key);
       if (this.count >= this.opts.maxFlows) {
         this.applyTouches();
         if (this.lruHead >= 0) this.evict(this.lruHead, false);
       }
       slot = this.create(h, ka, kb, kp, v6, v, srcFirst, ts);
-      if (this.recentEmitted.size > 0 && (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && this.replayOf(slot, v.seq)) {
-        // a connection already emitted, again: counted as retransmitted, not emitted
-      } else if (this.evictedFtp.size > 0 && this.continueEvicted(slot)) {
-        // classified FTP with its server
-      } else if (this.portSet.size && (this.portSet.has(sp) || this.portSet.has(dp))) this.classify(slot, CLS_FTP);
+      if (replay) this.markReplay(slot);
+      else if (serverFirst !== undefined) this.continueEvicted(slot, serverFirst);
+      else if (this.portSet.size && (this.portSet.has(sp) || this.portSet.has(dp))) this.classify(slot, CLS_FTP);
     } else {
       const d = slot * RD + D_LAST;
       if (ts > this.D[d]) this.D[d] = ts;
@@ -971,14 +978,11 @@ export class FlowTable {
     return (this.I[slot * RI + I_SIDE + IS_SIDE * si + S_BITS] & SB_SYN) !== 0 && this.C[slot * RI + C_ISN + si] === seq;
   }
 
-  /** A new flow whose SYN (sequence number seq) is that of a connection emitted lately: a replay (true). */
-  private replayOf(slot: number, seq: number): boolean {
-    const prev = this.recentEmitted.get(this.connKey(slot));
-    if (prev === undefined || prev.isn !== seq) return false;
+  /** A new flow whose SYN is that of a connection emitted lately: a replay, counted as retransmitted, not emitted. */
+  private markReplay(slot: number): void {
     const r = slot * RI;
     this.I[r + I_BITS] = (this.I[r + I_BITS] | B_REPLAY) & ~B_RETAIN;
     this.I[r + I_CLS] = CLS_OTHER;
-    return true;
   }
 
   /** Remember an emitted flow (see recentEmitted); returns its id repeat number (0: its id is new). */
@@ -995,16 +999,20 @@ export class FlowTable {
     return repeats;
   }
 
-  /** A new flow continues an evicted FTP flow: FTP at once, with the same server (true), else false. */
-  private continueEvicted(slot: number): boolean {
-    const key = this.connKey(slot);
-    const serverFirst = this.evictedFtp.get(key);
-    if (serverFirst === undefined) return false;
-    this.evictedFtp.delete(key);
+  /** A new flow continues an evicted FTP flow: FTP at once, with the same server. */
+  private continueEvicted(slot: number, serverFirst: boolean): void {
     this.counters.continued_after_eviction++;
     const side0First = (this.I[slot * RI + I_BITS] & B_SIDE0_FIRST) !== 0;
     this.classify(slot, CLS_FTP, serverFirst === side0First ? 0 : 1);
-    return true;
+  }
+
+  /** connKey of the packet's connection (the same string as connKey of its slot) */
+  private packetKey(v: TcpSegmentView, srcFirst: boolean, kp: number): string {
+    const b = v.addrBuf;
+    const n = v.addrLen;
+    const first = srcFirst ? v.srcOff : v.dstOff;
+    const second = srcFirst ? v.dstOff : v.srcOff;
+    return `${b.toString('latin1', first, first + n)}|${b.toString('latin1', second, second + n)}|${kp}`;
   }
 
   /**
@@ -1368,9 +1376,6 @@ const SMTP_SCAN = 512;
 
 /** bound on remembered emitted connections (replays, id repeats; a few MB at most) */
 const MAX_RECENT_EMITTED = 65536;
-
-/** bound on remembered evicted FTP connections (a few MB at most) */
-const MAX_EVICTED_FTP = 65536;
 
 /** bound on remembered FTP server endpoints (a few MB at most) */
 const MAX_KNOWN_SERVERS = 65536;
