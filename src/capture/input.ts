@@ -74,7 +74,7 @@ export async function* captureChunks(path: string | undefined, options: CaptureC
     if (code !== undefined && code.startsWith('Z_')) {
       throw new FtpIdsError(
         'BAD_GZIP',
-        `damaged gzip data at or after this compressed byte (zlib: ${what}; ${out} bytes decompressed before it)`,
+        `damaged gzip data at or after this compressed byte, before byte ${compressed} (zlib: ${what}; ${out} bytes decompressed before it)`,
         { file, offset: gunzip.bytesWritten },
       );
     }
