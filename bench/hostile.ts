@@ -167,6 +167,7 @@ async function main(): Promise<void> {
       not_emitted: s.flows_not_emitted ?? 0,
       evicted: s.evicted ?? 0,
       continued: s.continued_after_eviction ?? 0,
+      forgotten: s.evicted_ftp_forgotten ?? 0,
       truncated: s.truncated ?? 0,
       'pages peak': s.payload_pages_peak ?? 0,
       'arena MB': +((s.payload_arena_bytes ?? 0) / 1e6).toFixed(1),
