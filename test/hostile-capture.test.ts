@@ -4,7 +4,8 @@
  */
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runSessions } from '../stages/match.js';
@@ -29,6 +30,8 @@ function run(name: string, args: string[], input?: Buffer): { status: number | n
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** files this test writes (captures given to the commands) */
+const TMP = mkdtempSync(join(tmpdir(), 'ftp-ids-hostile-'));
 const havePython = spawnSync('python3', ['--version']).status === 0;
 const haveTshark = spawnSync('tshark', ['--version']).status === 0;
 
@@ -88,8 +91,7 @@ describe.skipIf(!have)('gzip input: damaged and cut short', () => {
   });
 
   it('ftp-match and ftp-ids detect: the same one-line error, and the warning with exit 0', () => {
-    const dir = join(ROOT, 'node_modules/.tmp-hostile');
-    spawnSync('mkdir', ['-p', dir]);
+    const dir = TMP;
     const model = join(dir, 'model.json');
     const m = spawnSync('bash', ['-o', 'pipefail', '-c', `node ${bin('ftp-flows')} - | node ${bin('ftp-extract')} | node ${bin('ftp-gsp')} -s 0.5 --no-profiles > ${model}`], {
       input: pcapOf({ client: '10.0.0.1', server: '10.0.0.2', cport: 40000, sport: 21, steps: [['s', '220 hi\r\n', 0.1], ['c', 'USER a\r\n', 1], ['s', '331 pw\r\n', 0.1]] }),
@@ -250,8 +252,7 @@ describe('the same connection twice', () => {
 
   it('ftp-flows f f | ftp-extract | ftp-gsp: the rows of each flow id are contiguous and the model is mined', () => {
     const once = pcapOf(conv(true), later, { ...conv(false), cport: 40002 });
-    const dir = join(ROOT, 'node_modules/.tmp-hostile');
-    spawnSync('mkdir', ['-p', dir]);
+    const dir = TMP;
     const f = join(dir, 'twice.pcap');
     writeFileSync(f, once);
     const csv = join(dir, 'twice.csv');
@@ -269,7 +270,7 @@ describe('the same connection twice', () => {
   });
 
   it('the reader ftp-match shares: one session per record, distinct ids, no error', async () => {
-    const f = join(ROOT, 'node_modules/.tmp-hostile/twice.pcap');
+    const f = join(TMP, 'twice.pcap');
     if (!existsSync(f)) writeFileSync(f, pcapOf(conv(true), later, { ...conv(false), cport: 40002 }));
     const sessions: Session[] = [];
     await runSessions([f, f], { warn: () => {} }, (s) => sessions.push(s));
@@ -357,8 +358,7 @@ describe('tunnels: IP-in-IP, GRE, VXLAN decoded through to the FTP inside', () =
 
   it.skipIf(!haveTshark)('tshark decodes the same FTP commands from the same capture', () => {
     const { capture } = build();
-    const dir = join(ROOT, 'node_modules/.tmp-hostile');
-    spawnSync('mkdir', ['-p', dir]);
+    const dir = TMP;
     const f = join(dir, 'tunnels.pcap');
     writeFileSync(f, capture);
     const t = spawnSync('tshark', ['-r', f, '-Y', 'ftp.request.command', '-T', 'fields', '-e', 'tcp.srcport', '-e', 'ftp.request.command', '-e', 'ftp.request.arg'], { encoding: 'utf8' });
