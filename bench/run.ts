@@ -14,11 +14,12 @@
  *    pipeline): CPU seconds and peak RSS (max resident set of that process) come from the kernel's
  *    rusage; wall time is taken around the whole command.
  * 3. Runs the miner's bench (bench/gsp.ts, another helper's) when it has been built.
+ * 4. Runs the hostile captures (bench/hostile.ts: gen_hostile.py's captures, time, peak RSS, counters).
  *
  * Prints a table on stdout, progress on stderr, and writes bench/out/results.json.
  * Options: --quick (50M), --size 1G, --seed N, --repeat N (runs of our commands, median kept; 3, --quick 1),
  *          --skip-tshark, --skip-gsp, --skip-capture (GSP only),
- *          --only-capture (generate the capture and stop), --concurrency N, --data-ratio R.
+ *          --only-capture (generate the capture and stop), --concurrency N, --data-ratio R, --skip-hostile.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -246,6 +247,7 @@ async function main(): Promise<void> {
       'skip-tshark': { type: 'boolean', default: false },
       'skip-gsp': { type: 'boolean', default: false },
       'skip-capture': { type: 'boolean', default: false },
+      'skip-hostile': { type: 'boolean', default: false },
       'only-capture': { type: 'boolean', default: false },
       repeat: { type: 'string' },
     },
@@ -354,6 +356,11 @@ async function main(): Promise<void> {
   }
 
   if (!values['skip-gsp']) await runGsp(results, save, values.quick === true);
+  if (!values['skip-hostile'] && !values['only-capture']) {
+    // its own process and table (bench/out/hostile.json)
+    const args = [join(HERE, 'hostile.js'), ...(values.quick ? ['--quick'] : []), ...(values['skip-tshark'] ? ['--skip-tshark'] : [])];
+    results.hostile = spawnSync(process.execPath, args, { stdio: 'inherit' }).status === 0 ? 'bench/out/hostile.json' : 'failed';
+  }
   save();
   progress(`results written to ${resultsFile}`);
 }

@@ -62,6 +62,7 @@ runCli('ftp-extract', async () => {
     showPasswords: values['show-passwords'] ?? false,
     noArgs: values['no-args'] ?? false,
     counters,
+    onWarning: (m: string) => process.stderr.write(`ftp-extract: warning: ${m}\n`),
   });
   const signatures = signaturesOption(values.signatures);
   const files = positionals.length ? positionals : ['-'];

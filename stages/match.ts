@@ -64,7 +64,7 @@ export async function runSessions(
     for (const name of inputs.length ? inputs : ['-']) {
       const display = name === '-' ? 'stdin' : name;
       let started = false;
-      for await (const chunk of captureChunks(name)) {
+      for await (const chunk of captureChunks(name, { onTruncated: (m, o) => source.inputTruncated(m, o) })) {
         if (!started) {
           started = true;
           source.startFile(display, opts.kind ?? detectKind(chunk));

@@ -6,7 +6,7 @@ const REFERENCE: [string, (b: Buffer, off: number, len: number) => boolean, RegE
   ['isGreeting', isGreeting, /^[12]20[ -]/],
   ['isReply', isReply, /^[0-9]{3}[ -]/],
   ['isCommand', isCommand, /^[A-Za-z]{3,4}[ \r\n]/],
-  ['isNotFtpClient', isNotFtpClient, /^(EHLO|HELO|LHLO)[ \r\n]/i],
+  ['isNotFtpClient', isNotFtpClient, /^(EHLO|HELO|LHLO|VRFY|EXPN|MAIL|RCPT|RSET)[ \r\n]/i],
 ];
 
 /** characters that sit on every edge of the expressions (case, digit and word-end boundaries) */
@@ -43,7 +43,7 @@ describe('flows head words', () => {
   }
 
   it('words of five and more bytes: commands, SMTP greetings, the length limit', () => {
-    const cases = ['USER x', 'PASS\r\n', 'EHLO a', 'ehlo\r', 'HeLo\n', 'LHLO ', 'EHLOX', 'STORE', 'ABCD ', 'AB D ', 'HELO', '220-x', '120 ', '221 '];
+    const cases = ['USER x', 'PASS\r\n', 'EHLO a', 'ehlo\r', 'HeLo\n', 'LHLO ', 'VRFY root', 'expn\r', 'MAIL ', 'RCPT\n', 'RSET\r', 'REST 0', 'VRFYX', 'EHLOX', 'STORE', 'ABCD ', 'AB D ', 'HELO', '220-x', '120 ', '221 '];
     for (const s of cases) {
       const buf = Buffer.from('..' + s + 'ZZZZ', 'latin1');
       for (const [name, fn, re] of REFERENCE) {

@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { createHash } from 'node:crypto';
 import { FtpIdsError } from '../src/common/errors.js';
 import { communityIdV1 } from '../src/flows/community-id.js';
+import { PAGE } from '../src/flows/chunks.js';
 import { normalizeFlowOptions } from '../src/flows/options.js';
 import { createFlowReader } from '../src/flows/reader.js';
 import { directionBytes, flowToJsonLine, parseFlowRecord, type FlowRecord } from '../src/flows/record.js';
@@ -272,10 +273,10 @@ describe('payload memory under many small flows', () => {
     // 300 FTP-looking connections each holding one greeting (a page of the arena each), nothing closes
     const packets: Packet[] = [];
     for (let i = 0; i < 300; i++) packets.push(...pk({ ...CONN, cp: 41000 + i }, [{ from: 's', seq: 1, data: GREET, t: 1 + i / 1000 }]));
-    const limit = 64 * 2048;
+    const limit = 64 * PAGE;
     const { flows, stats } = run(packets, { maxBufferedBytes: limit });
     expect(flows).toHaveLength(300); // evicted ones are emitted too, none lost
-    expect(stats.payload_pages_peak * 2048).toBeLessThanOrEqual(limit + 2048);
+    expect(stats.payload_pages_peak * PAGE).toBeLessThanOrEqual(limit + PAGE);
     expect(stats.evicted_buffer).toBeGreaterThan(200);
     // the bytes themselves stay far below the limit: only the page count triggers the evictions
     expect(stats.buffered_bytes_peak).toBeLessThan(limit / 4);

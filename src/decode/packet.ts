@@ -59,7 +59,26 @@ export interface DecodeCounters {
   ip_options: number;
   ipv6_ext_headers: number;
   vlan_tagged: number;
+  /** packets decoded through a tunnel, per kind (outer → inner; a tunnel in a tunnel counts each) */
+  tunnel_4in4: number;
+  tunnel_6in4: number;
+  tunnel_4in6: number;
+  tunnel_6in6: number;
+  tunnel_gre_ip: number;
+  tunnel_gre_eth: number;
+  tunnel_erspan: number;
+  tunnel_vxlan: number;
+  /** tunnels nested deeper than MAX_TUNNEL_DEPTH, and GRE versions/flags not decoded */
+  skipped_tunnel: number;
 }
+
+/** tunnel kinds as counted in DecodeCounters (tunnel_<kind>) */
+export const TUNNEL_COUNTERS = ['tunnel_4in4', 'tunnel_6in4', 'tunnel_4in6', 'tunnel_6in6', 'tunnel_gre_ip', 'tunnel_gre_eth', 'tunnel_erspan', 'tunnel_vxlan', 'skipped_tunnel'] as const;
+
+/** tunnels inside tunnels decoded at most this deep (each level is a header of a few bytes: a hostile nest is cheap but pointless) */
+const MAX_TUNNEL_DEPTH = 4;
+/** IANA: VXLAN's UDP port (RFC 7348), the one tshark and Zeek decode by default */
+const VXLAN_PORT = 4789;
 
 const ETH_IPV4 = 0x0800;
 const ETH_IPV6 = 0x86dd;
@@ -72,7 +91,11 @@ export class PacketDecoder {
   readonly counters: DecodeCounters = {
     packets: 0, tcp: 0, linkTypes: {}, skipped_linktype: 0, skipped_non_ip: 0, skipped_non_tcp: 0,
     skipped_malformed: 0, ip_options: 0, ipv6_ext_headers: 0, vlan_tagged: 0,
+    tunnel_4in4: 0, tunnel_6in4: 0, tunnel_4in6: 0, tunnel_6in6: 0, tunnel_gre_ip: 0, tunnel_gre_eth: 0, tunnel_erspan: 0, tunnel_vxlan: 0,
+    skipped_tunnel: 0,
   };
+  /** tunnel levels entered by the current packet */
+  private depth = 0;
   readonly fragments: FragmentReassembler;
   private readonly linkCounts = new Int32Array(300);
   private readonly otherLinkCounts = new Map<number, number>();
@@ -91,6 +114,7 @@ export class PacketDecoder {
     const off = pkt.offset;
     const end = off + pkt.caplen;
     this.view.tsUs = pkt.tsUs;
+    this.depth = 0;
     switch (lt) {
       case LINKTYPE.ETHERNET:
         // fast path: untagged Ethernet + IPv4 without options or fragments + TCP
@@ -213,10 +237,7 @@ export class PacketDecoder {
       if (!whole) return false;
       return this.reassembled(buf, off + 12, 4, whole.data);
     }
-    if (proto !== 6) {
-      this.counters.skipped_non_tcp++;
-      return false;
-    }
+    if (proto !== 6) return this.ipPayload(proto, 4, buf, off + ihl, ipEnd);
     v.addrBuf = buf;
     v.addrLen = 4;
     v.srcOff = off + 12;
@@ -276,9 +297,78 @@ export class PacketDecoder {
         v.dstOff = 16;
         return this.ipv6Chain(whole.first, b, 32, b.length, false);
       }
-      this.counters.skipped_non_tcp++;
+      return this.ipPayload(next, 6, buf, p, ipEnd);
+    }
+  }
+
+  /**
+   * An IP payload other than TCP: a tunnel (IP-in-IP, 6in4 = protocol 41, GRE, VXLAN over UDP)
+   * is decoded through to its inner packet, as tshark and Zeek do; anything else is not TCP.
+   */
+  private ipPayload(proto: number, outer: 4 | 6, buf: Buffer, off: number, end: number): boolean {
+    if (proto === 4 || proto === 41 || proto === 47 || proto === 17) {
+      if (this.depth >= MAX_TUNNEL_DEPTH) {
+        this.counters.skipped_tunnel++;
+        return false;
+      }
+      this.depth++;
+      const c = this.counters;
+      if (proto === 4) {
+        if (outer === 4) c.tunnel_4in4++;
+        else c.tunnel_4in6++;
+        return this.ipv4(buf, off, end);
+      }
+      if (proto === 41) {
+        if (outer === 4) c.tunnel_6in4++;
+        else c.tunnel_6in6++;
+        return this.ipv6(buf, off, end);
+      }
+      if (proto === 47) return this.gre(buf, off, end);
+      if (end - off >= 8 && ((buf[off + 2] << 8) | buf[off + 3]) === VXLAN_PORT) {
+        // VXLAN (RFC 7348): 8-byte header, flag I (0x08) set, then an Ethernet frame
+        if (end - off < 16 || !(buf[off + 8] & 0x08)) return this.malformed();
+        c.tunnel_vxlan++;
+        return this.ether(buf, off + 16, end);
+      }
+      this.depth--;
+    }
+    this.counters.skipped_non_tcp++;
+    return false;
+  }
+
+  /**
+   * GRE (RFC 2784, key and sequence of RFC 2890) version 0 carrying IPv4, IPv6, Ethernet (0x6558,
+   * transparent bridging) or ERSPAN type II/III (mirrored Ethernet). Version 1 (PPTP) and the
+   * obsolete routing field (RFC 1701) are not decoded (skipped_tunnel).
+   */
+  private gre(buf: Buffer, off: number, end: number): boolean {
+    if (end - off < 4) return this.malformed();
+    const fl = buf[off];
+    if ((buf[off + 1] & 0x07) !== 0 || fl & 0x40) {
+      this.counters.skipped_tunnel++;
       return false;
     }
+    const type = (buf[off + 2] << 8) | buf[off + 3];
+    const p = off + 4 + (fl & 0x80 ? 4 : 0) + (fl & 0x20 ? 4 : 0) + (fl & 0x10 ? 4 : 0);
+    if (p > end) return this.malformed();
+    const c = this.counters;
+    if (type === ETH_IPV4 || type === ETH_IPV6) {
+      c.tunnel_gre_ip++;
+      return this.ethertype(type, buf, p, end);
+    }
+    if (type === 0x6558) {
+      c.tunnel_gre_eth++;
+      return this.ether(buf, p, end);
+    }
+    if (type === 0x88be || type === 0x22eb) {
+      // ERSPAN type II: 8-byte header; type III: 12 bytes, 8 more when its O flag is set
+      const h = type === 0x88be ? 8 : 12 + (end - p >= 12 && buf[p + 11] & 0x01 ? 8 : 0);
+      if (end - p < h) return this.malformed();
+      c.tunnel_erspan++;
+      return this.ether(buf, p + h, end);
+    }
+    this.counters.skipped_non_ip++;
+    return false;
   }
 
   /** A reassembled datagram gets its own buffer: [src][dst][transport bytes]. */

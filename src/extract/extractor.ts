@@ -26,6 +26,9 @@ const F_MULTILINE = 8;
 const F_PIPELINED = 16;
 const F_GAP = 32;
 const F_PENDING_OVERFLOW = 64;
+const F_TRUNCATED = 128;
+/** sent while an earlier command waited (internal: pipelined once a reply shows the overlap) */
+const F_WAITED = 256;
 const FLAG_NAMES: [number, string][] = [
   [F_UNANSWERED, 'unanswered'],
   [F_OVERLONG, 'overlong'],
@@ -34,9 +37,10 @@ const FLAG_NAMES: [number, string][] = [
   [F_PIPELINED, 'pipelined'],
   [F_GAP, 'gap'],
   [F_PENDING_OVERFLOW, 'pending_overflow'],
+  [F_TRUNCATED, 'truncated'],
 ];
 const FLAG_STRINGS: string[] = [];
-for (let bits = 0; bits < 128; bits++) {
+for (let bits = 0; bits < 256; bits++) {
   FLAG_STRINGS.push(FLAG_NAMES.filter(([b]) => bits & b).map(([, n]) => n).join(';'));
 }
 
@@ -66,6 +70,7 @@ export interface ExchangeExtractor {
 export function createExchangeExtractor(rawOptions: Record<string, unknown> | ExtractOptions, onRow: RowSink): ExchangeExtractor {
   const options = normalizeExtractOptions(rawOptions as Record<string, unknown>);
   const c = options.counters;
+  let warnedTime = false;
   return {
     options,
     pushFlow(flow: FlowRecord): void {
@@ -77,6 +82,15 @@ export function createExchangeExtractor(rawOptions: Record<string, unknown> | Ex
       c.add('extract.overlong_lines', session.overlongLines());
       c.add('extract.partial_line_bytes_dropped', session.droppedBytes());
       c.add('extract.pending_overflow', session.pendingOverflow);
+      if (session.timeBackwards) {
+        c.add('extract.time_backwards_flows');
+        if (!warnedTime) {
+          warnedTime = true;
+          options.onWarning(
+            `flow ${String(flow.id)}: capture time goes backwards (a clock step or merged captures): replies are paired with commands in stream order; such flows are counted in extract.time_backwards_flows`,
+          );
+        }
+      }
     },
     end(): void {},
   };
@@ -92,6 +106,10 @@ class FlowSession {
   /** the quoted path of the reply being attached (257 only) */
   private replyPath = '';
   stopped = false;
+  /** a direction's capture time went backwards (see run) */
+  timeBackwards = false;
+  /** queue positions below this are flagged pipelined already (see overlapped) */
+  private pipelinedTo = 0;
   rows = 0;
   pendingOverflow = 0;
   private readonly client: LineSplitter;
@@ -101,50 +119,80 @@ class FlowSession {
   private readonly noSyn: boolean;
 
   constructor(private readonly flow: FlowRecord, private readonly o: ExtractOptions, private readonly onRow: RowSink) {
-    this.client = new LineSplitter(o.maxLineBytes, (line, overlong, ts) => this.clientLine(line, overlong, ts));
-    this.server = new LineSplitter(o.maxLineBytes, (line, overlong, ts) => this.serverLine(line, overlong, ts));
+    this.client = new LineSplitter(o.maxLineBytes, (line, overlong, ts, cut) => this.clientLine(line, overlong, ts, cut));
+    this.server = new LineSplitter(o.maxLineBytes, (line, overlong, ts, cut) => this.serverLine(line, overlong, ts, cut));
     this.replies = new ReplyAssembler(o.maxReplyLines);
     this.label = flow.label ?? o.labelOf(flow);
     this.noSyn = !!flow.flags && flow.flags.includes('no_syn');
   }
 
   /**
-   * Chunks are taken in timestamp order across the two directions, each direction's own order kept
-   * (a two-way merge): ftp-flows releases bytes held behind a hole when the hole is given up, which
-   * can be after the other direction's later bytes; the packet times put them back in place.
+   * Chunks are taken in the record's order — the order ftp-flows delivered them, which is stream
+   * order — with one exception: ftp-flows releases bytes held behind a hole when the hole is given
+   * up, which can be after the other direction's later bytes; when every direction's own times go
+   * forward, the chunks are taken in timestamp order across the two directions, each direction's
+   * own order kept (a two-way merge), which puts them back in place. When a direction's time goes
+   * backwards (a clock step, captures merged), times cannot order anything: stream order it is
+   * (`timeBackwards`, counted and warned about once by the extractor).
+   *
+   * A direction ftp-flows cut at --max-flow-bytes (`truncated_c`/`truncated_s`) ends right after
+   * its last kept bytes: its unterminated line is a line there, flagged overlong and truncated,
+   * and is answered by the replies that follow it.
    */
   run(): void {
     const chunks = this.flow.chunks;
     if (!Array.isArray(chunks)) throw new FtpIdsError('BAD_FLOW', `flow ${this.flow.id}: chunks is not an array`);
-    let ci = 0;
-    let si = 0;
     const n = chunks.length;
-    const nextOf = (dir: 'c' | 's', from: number): number => {
-      let i = from;
-      while (i < n && chunks[i].dir !== dir) {
-        if (chunks[i].dir !== 'c' && chunks[i].dir !== 's') throw new FtpIdsError('BAD_FLOW', `flow ${this.flow.id}: chunk ${i}: dir must be "c" or "s"`);
-        i++;
-      }
-      return i;
-    };
-    ci = nextOf('c', 0);
-    si = nextOf('s', 0);
-    while ((ci < n || si < n) && !this.stopped) {
-      let i: number;
-      if (si >= n || (ci < n && (chunks[ci].ts < chunks[si].ts || (chunks[ci].ts === chunks[si].ts && ci < si)))) {
-        i = ci;
-        ci = nextOf('c', ci + 1);
-      } else {
-        i = si;
-        si = nextOf('s', si + 1);
-      }
+    let recordForward = true;
+    let dirForward = true;
+    let prev = -Infinity;
+    const prevOf = { c: -Infinity, s: -Infinity };
+    const lastData = { c: -1, s: -1 };
+    for (let i = 0; i < n; i++) {
+      const ch = chunks[i];
+      const dir = ch.dir;
+      if (dir !== 'c' && dir !== 's') throw new FtpIdsError('BAD_FLOW', `flow ${this.flow.id}: chunk ${i}: dir must be "c" or "s"`);
+      const ts = ch.ts;
+      if (ts < prev) recordForward = false;
+      if (ts < prevOf[dir]) dirForward = false;
+      prev = prevOf[dir] = ts;
+      if (ch.data !== undefined) lastData[dir] = i;
+    }
+    this.timeBackwards = !dirForward;
+    const flags = this.flow.flags ?? [];
+    const cutC = flags.includes('truncated_c') ? lastData.c : -1;
+    const cutS = flags.includes('truncated_s') ? lastData.s : -1;
+    const take = (i: number): void => {
       const ch = chunks[i];
       if (typeof ch.gap === 'number') this.gap(ch.dir, ch.gap, ch.ts);
       else if (ch.data !== undefined) (ch.dir === 'c' ? this.client : this.server).push(chunkBytes(ch.data), ch.ts);
       else throw new FtpIdsError('BAD_FLOW', `flow ${this.flow.id}: chunk ${i}: neither data nor gap`);
+      if (i === cutC) this.client.end(true, ch.ts);
+      else if (i === cutS) this.server.end(true, ch.ts);
+    };
+    if (recordForward || !dirForward) {
+      for (let i = 0; i < n && !this.stopped; i++) take(i);
+    } else {
+      const nextOf = (dir: 'c' | 's', from: number): number => {
+        let i = from;
+        while (i < n && chunks[i].dir !== dir) i++;
+        return i;
+      };
+      let ci = nextOf('c', 0);
+      let si = nextOf('s', 0);
+      while ((ci < n || si < n) && !this.stopped) {
+        let i: number;
+        if (si >= n || (ci < n && (chunks[ci].ts < chunks[si].ts || (chunks[ci].ts === chunks[si].ts && ci < si)))) {
+          i = ci;
+          ci = nextOf('c', ci + 1);
+        } else {
+          i = si;
+          si = nextOf('s', si + 1);
+        }
+        take(i);
+      }
     }
     if (!this.stopped) {
-      const flags = this.flow.flags ?? [];
       this.client.end(flags.includes('truncated_c'), this.flow.last_ts);
       this.server.end(flags.includes('truncated_s'), this.flow.last_ts);
       if (this.greeting) {
@@ -169,11 +217,12 @@ class FlowSession {
     return this.queue.length - this.head;
   }
 
-  private clientLine(line: Buffer, overlong: boolean, ts: number): void {
+  private clientLine(line: Buffer, overlong: boolean, ts: number, cut = false): void {
     if (this.stopped || line.length === 0) return;
     const req = parseRequest(line, this.o.maxCommandBytes);
     let flags = overlong || req.overlongCommand ? F_OVERLONG : 0;
-    if (this.waiting > 0) flags |= F_PIPELINED;
+    if (cut) flags |= F_TRUNCATED;
+    if (this.waiting > 0) flags |= F_WAITED;
     if (this.waiting >= this.o.maxPendingCommands) {
       const oldest = this.queue[this.head++];
       oldest.flags |= F_PENDING_OVERFLOW;
@@ -196,12 +245,12 @@ class FlowSession {
     });
   }
 
-  private serverLine(line: Buffer, overlong: boolean, ts: number): void {
+  private serverLine(line: Buffer, overlong: boolean, ts: number, cut = false): void {
     if (this.stopped) return;
     if (overlong) this.replyLineOverlong = true;
     const reply = this.replies.line(line);
     if (!reply) return;
-    const extra = this.replyLineOverlong || reply.overlong ? F_OVERLONG : 0;
+    const extra = (this.replyLineOverlong || reply.overlong ? F_OVERLONG : 0) | (cut ? F_TRUNCATED : 0);
     this.replyLineOverlong = false;
     // the directory a 257 reply names (PWD, MKD): the session context needs the login directory
     this.replyPath = reply.code === '257' && !overlong ? quotedPath(line) : '';
@@ -209,6 +258,7 @@ class FlowSession {
   }
 
   private reply(r: Reply, extraFlags: number, ts: number): void {
+    this.overlapped();
     const preliminary = !r.invalid && r.code.charCodeAt(0) === 0x31; // 1xx
     if (!this.greetingDone) {
       if (!this.greeting) {
@@ -277,6 +327,18 @@ class FlowSession {
     this.stopped = true;
   }
 
+  /**
+   * A reply came: the waiting commands that were sent while an earlier one waited overlapped it —
+   * pipelined. Decided when a reply shows the server answering after they were sent, not when they
+   * are sent: commands that wait for replies that never come (the server's half not captured, a
+   * hole, the end) overlap nothing we know of, however many are queued.
+   */
+  private overlapped(): void {
+    const q = this.queue;
+    for (let i = Math.max(this.pipelinedTo, this.head); i < q.length; i++) if (q[i].flags & F_WAITED) q[i].flags |= F_PIPELINED;
+    this.pipelinedTo = q.length;
+  }
+
   private flushPending(flags: number): void {
     while (this.head < this.queue.length) {
       const p = this.queue[this.head++];
@@ -285,11 +347,13 @@ class FlowSession {
     }
     this.queue.length = 0;
     this.head = 0;
+    this.pipelinedTo = 0;
   }
 
   private compact(): void {
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue.splice(0, this.head);
+      this.pipelinedTo = Math.max(0, this.pipelinedTo - this.head);
       this.head = 0;
     }
   }
@@ -307,7 +371,7 @@ class FlowSession {
       if (g) this.emit(g);
     }
     const f = this.flow;
-    let flags = p.flags;
+    let flags = p.flags & ~F_WAITED;
     const isCommand = p.command.charCodeAt(0) !== 0x3c; // '<'
     if (isCommand && p.replies === 0) flags |= F_UNANSWERED;
     let arg = p.arg;

@@ -8,7 +8,8 @@
  * Works on Buffers: LF is found with indexOf; a line that lies inside one chunk is a subarray of
  * that chunk (no copy); only lines spanning chunks are concatenated.
  */
-export type LineSink = (line: Buffer, overlong: boolean, ts: number) => void;
+/** `cut`: the line ends where an upstream bound cut the stream (it has no line end) */
+export type LineSink = (line: Buffer, overlong: boolean, ts: number, cut?: boolean) => void;
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -62,7 +63,9 @@ export class LineSplitter {
 
   /**
    * End of stream: an unterminated last line is not a line (counted in droppedPartialBytes), unless
-   * the stream was cut by a bound upstream (`truncated`): then it is emitted as an overlong line.
+   * the stream was cut by a bound upstream (`truncated`): then it is emitted as an overlong line,
+   * `cut`. The extractor ends a cut direction right after its last kept bytes, not at the flow's
+   * end: the cut line is then in place before the replies that answered it.
    */
   end(truncated = false, ts = 0): void {
     if (truncated && this.partBytes > 0) {
@@ -71,7 +74,7 @@ export class LineSplitter {
       this.partBytes = 0;
       this.overlong = false;
       this.overlongLines++;
-      this.onLine(line.indexOf(IAC) >= 0 ? stripTelnet(line) : line, true, ts);
+      this.onLine(line.indexOf(IAC) >= 0 ? stripTelnet(line) : line, true, ts, true);
       return;
     }
     this.dropPartial();

@@ -18,6 +18,8 @@ export interface ExtractOptions {
   /** label of a flow that carries none (default: the study's signatures on its greeting) */
   readonly labelOf: (flow: FlowRecord) => string;
   readonly counters: Counters;
+  /** a warning about the input (given once per kind and run; default: none) */
+  readonly onWarning: (message: string) => void;
 }
 
 export const EXTRACT_DEFAULTS = {
@@ -32,6 +34,7 @@ const DEFAULT_LABEL_OF = signatureLabel();
 export function normalizeExtractOptions(raw: Record<string, unknown> = {}): ExtractOptions {
   const labelOf = raw.labelOf;
   const counters = raw.counters;
+  const onWarning = raw.onWarning;
   return Object.freeze({
     maxLineBytes: optInt(raw, 'maxLineBytes', EXTRACT_DEFAULTS.maxLineBytes, 16, 1 << 30),
     maxCommandBytes: optInt(raw, 'maxCommandBytes', EXTRACT_DEFAULTS.maxCommandBytes, 1, 1 << 20),
@@ -41,5 +44,6 @@ export function normalizeExtractOptions(raw: Record<string, unknown> = {}): Extr
     noArgs: optBool(raw, 'noArgs', false),
     labelOf: typeof labelOf === 'function' ? (labelOf as (f: FlowRecord) => string) : DEFAULT_LABEL_OF,
     counters: counters instanceof Counters ? counters : new Counters(),
+    onWarning: typeof onWarning === 'function' ? (onWarning as (message: string) => void) : () => {},
   });
 }

@@ -16,10 +16,10 @@
 import { copyView, ViewCache } from '../common/views.js';
 import { putChunkHead, putData, putGap } from './record.js';
 
-export const PAGE = 2048;
-const PAGES_PER_SLAB = 128;
-const PAGE_SHIFT = 11;
-const SLAB_SHIFT = 7;
+export const PAGE = 512;
+const PAGES_PER_SLAB = 512;
+const PAGE_SHIFT = 9;
+const SLAB_SHIFT = 9;
 const IN_SLAB = PAGES_PER_SLAB - 1;
 
 // page header: next page + 1 (0: none), bytes used in this page; in the store's current page also

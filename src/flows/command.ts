@@ -69,7 +69,7 @@ export async function runFlowsCommand(values: Values, files: string[]): Promise<
         }
       } else {
         // stdin may be live (tcpdump -w - | ftp-flows): each flow goes out once its chunk is read
-        for await (const chunk of captureChunks(name)) {
+        for await (const chunk of captureChunks(name, { onTruncated: (m, o) => reader.inputTruncated(m, o) })) {
           reader.push(chunk);
           await flush(true);
         }

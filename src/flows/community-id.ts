@@ -75,7 +75,7 @@ export function flowIdOf(communityId: string, firstUs: number): string {
 }
 
 /** the flow id (17 bytes) into out at pos, from the community id text at cid[cidOff, cidOff+cidLen) */
-export function putFlowId(out: Buffer, pos: number, cid: Buffer, cidOff: number, cidLen: number, firstUs: number): number {
+export function putFlowId(out: Buffer, pos: number, cid: Buffer, cidOff: number, cidLen: number, firstUs: number, repeat = 0): number {
   for (let i = 0; i < cidLen; i++) idInput[i] = cid[cidOff + i];
   idInput[cidLen] = 0x7c; // |
   let n = cidLen + 1;
@@ -86,6 +86,8 @@ export function putFlowId(out: Buffer, pos: number, cid: Buffer, cidOff: number,
     for (let k = n + digits - 1, t = firstUs; k >= n; k--, t = Math.floor(t / 10)) idInput[k] = 0x30 + (t % 10);
     n += digits;
   } else n += idInput.write(String(firstUs), n, 'latin1');
+  // the n-th record of one connection and first time in a run (no SYN told them apart): "|n" more
+  if (repeat > 0) n += idInput.write(`|${repeat}`, n, 'latin1');
   const d = sha1(idInput, n);
   out[pos++] = 0x46; // F
   for (let i = 0; i < 8; i++) {

@@ -27,14 +27,62 @@ export function isCommand(buf: Buffer, off: number, len: number): boolean {
   return n >= 3 && n < len && isWordEnd(buf[off + n]);
 }
 
-/** /^(EHLO|HELO|LHLO)[ \r\n]/i: first words of clients of other protocols whose servers also greet with 220 */
+/**
+ * /^(EHLO|HELO|LHLO|VRFY|EXPN|MAIL|RCPT|RSET)[ \r\n]/i: first words of clients of other protocols whose
+ * servers also greet with 220 — SMTP/LMTP's greetings and the SMTP verbs no FTP server knows (RFC 959
+ * has none of them; a VRFY or EXPN probe never says EHLO first)
+ */
 export function isNotFtpClient(buf: Buffer, off: number, len: number): boolean {
   if (len < 5 || !isWordEnd(buf[off + 4])) return false;
   const w = ((buf[off] | 0x20) << 24) | ((buf[off + 1] | 0x20) << 16) | ((buf[off + 2] | 0x20) << 8) | (buf[off + 3] | 0x20);
-  return w === EHLO || w === HELO || w === LHLO;
+  return w === EHLO || w === HELO || w === LHLO || w === VRFY || w === EXPN || w === MAIL || w === RCPT || w === RSET;
 }
+
+/** "SMTP" as a word of the line at buf[off, end) (before its LF): `220 mx.example.org ESMTP Postfix` */
+export function namesSmtp(buf: Buffer, off: number, end: number): boolean {
+  const lf = buf.indexOf(0x0a, off);
+  const stop = lf >= 0 && lf < end ? lf : end;
+  for (let i = buf.indexOf(SMTP_TEXT, off); i >= 0 && i + 4 <= stop; i = buf.indexOf(SMTP_TEXT, i + 1)) {
+    const before = buf[i - 1];
+    const after = i + 4 < stop ? buf[i + 4] : 0x20;
+    if ((before === 0x20 || before === 0x45) && (isWordEnd(after) || after === 0x3b || after === 0x2c)) return true;
+  }
+  return false;
+}
+
+const SMTP_TEXT = Buffer.from('SMTP', 'latin1');
 
 const word = (s: string): number => (s.charCodeAt(0) << 24) | (s.charCodeAt(1) << 16) | (s.charCodeAt(2) << 8) | s.charCodeAt(3);
 const EHLO = word('ehlo');
 const HELO = word('helo');
 const LHLO = word('lhlo');
+const VRFY = word('vrfy');
+const EXPN = word('expn');
+const MAIL = word('mail');
+const RCPT = word('rcpt');
+const RSET = word('rset');
+
+/** the 3- or 4-letter word (lower-cased) as a number */
+const wordOf = (s: string): number => {
+  let w = 0;
+  for (let i = 0; i < s.length; i++) w = ((w << 8) | s.charCodeAt(i)) >>> 0;
+  return w;
+};
+
+/**
+ * Words only an FTP client opens with or sends early (RFC 959, 2228, 2389, 2428, 3659, 7151): a
+ * connection to a well-known FTP port whose server side was not captured (NAT, asymmetric routing)
+ * is an FTP client when its first word is one of them. Words other protocols share (NOOP, QUIT,
+ * HELP, AUTH is SMTP's too) are left out.
+ */
+const FTP_CLIENT_WORDS = new Set(
+  ['user', 'pass', 'acct', 'feat', 'syst', 'opts', 'host', 'clnt', 'pwd', 'xpwd', 'cwd', 'type', 'pasv', 'epsv', 'port', 'eprt', 'list', 'nlst', 'retr', 'stor', 'site', 'mlsd', 'mlst', 'size', 'mdtm', 'rest', 'stat', 'mkd', 'rmd', 'dele', 'appe', 'stou', 'rnfr', 'rnto', 'abor', 'cdup', 'pbsz', 'prot', 'ccc', 'lang', 'mode', 'stru', 'allo', 'smnt', 'rein'].map(wordOf),
+);
+
+/** /^(USER|PASS|FEAT|SYST|…)[ \r\n]/i: an FTP command word (see FTP_CLIENT_WORDS) */
+export function isFtpClientWord(buf: Buffer, off: number, len: number): boolean {
+  if (!isCommand(buf, off, len)) return false;
+  let w = 0;
+  for (let i = 0; i < 4 && isLetter(buf[off + i]); i++) w = ((w << 8) | (buf[off + i] | 0x20)) >>> 0;
+  return FTP_CLIENT_WORDS.has(w);
+}

@@ -1,6 +1,6 @@
 import { CaptureReader, type CapturedPacket } from '../capture/reader.js';
 import { FtpIdsError } from '../common/errors.js';
-import { PacketDecoder } from '../decode/packet.js';
+import { PacketDecoder, TUNNEL_COUNTERS } from '../decode/packet.js';
 import { normalizeFlowOptions, type FlowOptions } from './options.js';
 import type { FlowRecord } from './record.js';
 import { FlowTable, type EmittedFlow } from './table.js';
@@ -20,6 +20,11 @@ export interface FlowReader {
   end(): void;
   /** after an error: emit every open flow (end "eof") without checking the input's tail */
   flushOpen(): void;
+  /**
+   * the current file's bytes ended early outside the capture format (a .pcap.gz cut short): a
+   * warning as for a truncated capture, an error under `strict`
+   */
+  inputTruncated(message: string, offset: number): void;
   /** counters for --stats */
   stats(): Record<string, number>;
   readonly warnings: FlowReaderWarning[];
@@ -102,6 +107,10 @@ export function createEmittingFlowReader(
     flushOpen(): void {
       table.end();
     },
+    inputTruncated(message: string, offset: number): void {
+      if (opts.strict) throw new FtpIdsError('TRUNCATED', message, { file, offset });
+      warnings.push({ file, offset, message });
+    },
     stats(): Record<string, number> {
       const d = decoder.snapshot();
       const out: Record<string, number> = {
@@ -117,9 +126,12 @@ export function createEmittingFlowReader(
         ipv6_ext_headers: d.ipv6_ext_headers,
         vlan_tagged: d.vlan_tagged,
       };
+      for (const k of TUNNEL_COUNTERS) out[k] = d[k];
       for (const [lt, n] of Object.entries(d.linkTypes)) out[`linktype_${lt}`] = n;
       for (const [k, n] of Object.entries(decoder.fragments.counters)) out[`ip_${k}`] = n;
       for (const [k, n] of Object.entries(table.counters)) out[k] = n;
+      out.evicted_ftp_forgotten = table.evictedFtpForgotten;
+      out.emitted_forgotten = table.emittedForgotten;
       out.flows_open = table.size;
       out.buffered_bytes = table.buffered;
       out.buffered_bytes_peak = table.bufferedPeak;

@@ -1,9 +1,10 @@
 import type { TcpSegmentView } from '../decode/packet.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/packet.js';
 import { ViewCache } from '../common/views.js';
+import { BoundedMap } from './bounded-map.js';
 import { ChunkCursor, PAGE, PayloadArena, STORE_HOT_INTS, writeChunksJson } from './chunks.js';
 import { COMMUNITY_ID_BYTES, putCommunityIdV1, putFlowId } from './community-id.js';
-import { isCommand, isGreeting, isNotFtpClient, isReply } from './head-words.js';
+import { isCommand, isFtpClientWord, isGreeting, isNotFtpClient, isReply, namesSmtp } from './head-words.js';
 import type { FlowOptions } from './options.js';
 import {
   flowLineBound, putLineEnd, putNumber, putString, putTsUs,
@@ -84,6 +85,8 @@ const B_CLOSED = 2;
 /** side 0 (the sender of the first packet) is the key's first endpoint */
 const B_SIDE0_FIRST = 4;
 const B_V6 = 8;
+/** a replay of a connection already emitted (same SYN): its segments are retransmissions, nothing emitted */
+const B_REPLAY = 16;
 // S_BITS
 const SB_INIT = 1;
 /** sent a SYN without ACK (the client) */
@@ -119,6 +122,8 @@ const CS_FINSEQ = -6;
 const CS_HEADLEN = -5;
 /** the payload store's first page (chunks.ts) */
 const C_FIRST = 9;
+/** side si's SYN sequence number at C_ISN + si (valid when the side's SB_SYN/SB_SYNACK is set) */
+const C_ISN = 10;
 // cold doubles (array CD, doubles 8..15 = ints 16..31)
 /** from the side's base D_SIDE + DS_SIDE * si: doubles 9, 12 */
 const CSD_PENDING = 0;
@@ -156,6 +161,12 @@ export interface FlowCounters {
   out_of_order_dropped: number;
   port_reuse: number;
   stray_after_close: number;
+  /** an evicted FTP flow's later segments, kept as FTP (a new record, flagged no_syn) */
+  continued_after_eviction: number;
+  /** connections seen again after they were emitted (same SYN: a file given twice, a trace stored twice): their segments counted as retransmitted, not emitted again */
+  replayed_flows: number;
+  /** emitted flows whose id would repeat one emitted before (same connection and first time, no SYN to tell): given a distinct id */
+  flow_id_repeats: number;
 }
 
 /**
@@ -222,6 +233,23 @@ export class FlowTable {
   private readonly portSet: Set<number>;
   /** server endpoints (address, port) that greeted as FTP, oldest dropped beyond MAX_KNOWN_SERVERS */
   private readonly knownServers = new Set<number | string>();
+  /**
+   * Connections whose FTP flow was evicted, by key (see connKey) → whether the server is the key's
+   * first endpoint: their later segments start a flow that is FTP at once (its start was judged
+   * already; on its own, a middle of a session without the greeting would not pass detection).
+   * Oldest dropped beyond maxFlows of them (as many as the table holds: a capture that evicts a
+   * table's worth of sessions before they speak again still has them; about 150 bytes each).
+   */
+  private readonly evictedFtp: BoundedMap<string, boolean>;
+  /**
+   * Connections emitted lately, by key (see connKey): the client's SYN sequence number (NaN: no SYN
+   * seen), first time and how many records of that first time were emitted. A SYN with the same
+   * sequence number is the connection again (a replay, as tshark and Zeek take a retransmission),
+   * and a record with the same first time gets a distinct id. Oldest dropped beyond MAX_RECENT_EMITTED.
+   */
+  private readonly recentEmitted = new BoundedMap<string, { isn: number; firstUs: number; repeats: number }>(MAX_RECENT_EMITTED);
+  /** id repeat number of the flow being emitted (0: none; see writeHead) */
+  private emitRepeat = 0;
   private readonly emitted: EmittedView;
   /** pages of kept payload, shared by all flows */
   private readonly arena = new PayloadArena();
@@ -231,6 +259,7 @@ export class FlowTable {
     flows: 0, flows_emitted: 0, flows_ftp: 0, flows_other: 0, flows_not_emitted: 0, ended_fin: 0, ended_rst: 0,
     ended_idle: 0, ended_eof: 0, evicted: 0, evicted_buffer: 0, truncated: 0, holes: 0, hole_bytes: 0,
     retransmitted: 0, overlap_conflicts: 0, out_of_order: 0, out_of_order_dropped: 0, port_reuse: 0, stray_after_close: 0,
+    continued_after_eviction: 0, replayed_flows: 0, flow_id_repeats: 0,
   };
 
   /** `touchLogSize`: LRU moves batched (1: made at once; tests compare the two) */
@@ -242,6 +271,7 @@ export class FlowTable {
     this.touchLog = new Int32Array(touchLogSize);
     this.touchLogSeq = new Int32Array(touchLogSize);
     this.idleUs = Math.round(opts.idleTimeout * 1e6);
+    this.evictedFtp = new BoundedMap(opts.maxFlows);
     this.portSet = new Set(opts.ports);
     this.emitted = new EmittedView(this);
     this.grow(Math.min(1024, opts.maxFlows));
@@ -265,6 +295,16 @@ export class FlowTable {
   /** arena pages in use at most so far */
   get arenaPagesPeak(): number {
     return this.arena.pagesPeak;
+  }
+
+  /** evicted FTP connections forgotten (beyond maxFlows): their later segments are judged afresh */
+  get evictedFtpForgotten(): number {
+    return this.evictedFtp.dropped;
+  }
+
+  /** emitted connections forgotten (MAX_RECENT_EMITTED): a replay of one is not recognised */
+  get emittedForgotten(): number {
+    return this.recentEmitted.dropped;
   }
 
   /** slots allocated (grows by doubling up to maxFlows) */
@@ -312,7 +352,7 @@ export class FlowTable {
       while (slot >= 0 && (I[slot * RI + I_HASH] !== h || !this.keyIs(slot, ka, kb, kp, v6, v, srcFirst))) slot = I[slot * RI + I_CHAIN];
     }
     if (slot >= 0 && I[slot * RI + I_BITS] & B_CLOSED) {
-      if ((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
+      if ((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && !this.sameSyn(slot, srcFirst, v.seq)) {
         this.counters.port_reuse++;
         this.remove(slot);
         slot = NONE;
@@ -325,12 +365,21 @@ export class FlowTable {
       }
     }
     if (slot < 0) {
+      // what is remembered of this connection is looked up before an eviction makes room (whose
+      // own remembering may drop the oldest entry: this one)
+      const syn = (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
+      const key = (syn && this.recentEmitted.size > 0) || this.evictedFtp.size > 0 ? this.packetKey(v, srcFirst, kp) : '';
+      const replay = syn && key !== '' && this.recentEmitted.get(key)?.isn === v.seq;
+      const serverFirst = replay || key === '' ? undefined : this.evictedFtp.get(key);
+      if (serverFirst !== undefined) this.evictedFtp.delete(key);
       if (this.count >= this.opts.maxFlows) {
         this.applyTouches();
         if (this.lruHead >= 0) this.evict(this.lruHead, false);
       }
       slot = this.create(h, ka, kb, kp, v6, v, srcFirst, ts);
-      if (this.portSet.size && (this.portSet.has(sp) || this.portSet.has(dp))) this.classify(slot, CLS_FTP);
+      if (replay) this.markReplay(slot);
+      else if (serverFirst !== undefined) this.continueEvicted(slot, serverFirst);
+      else if (this.portSet.size && (this.portSet.has(sp) || this.portSet.has(dp))) this.classify(slot, CLS_FTP);
     } else {
       const d = slot * RD + D_LAST;
       if (ts > this.D[d]) this.D[d] = ts;
@@ -352,6 +401,7 @@ export class FlowTable {
     const bits = this.I[sr + S_BITS];
     if (flags & TCP_SYN) {
       this.I[sr + S_BITS] |= flags & TCP_ACK ? SB_SYNACK : SB_SYN;
+      if (!(bits & (SB_SYN | SB_SYNACK))) this.C[slot * RI + C_ISN + si] = seq;
       if (!(bits & SB_INIT) || (this.D[slot * RD + D_SIDE + DS_SIDE * si + SD_STREAM] === 0 && this.I[sr + S_QUEUED] === 0)) {
         this.I[sr + S_BITS] |= SB_INIT;
         this.I[sr + S_NEXT] = (seq + 1) | 0;
@@ -541,6 +591,7 @@ export class FlowTable {
     const D = this.D;
     let rel = (seq - I[sr + S_NEXT]) | 0;
     if (!(I[slot * RI + I_BITS] & B_RETAIN)) {
+      if (I[slot * RI + I_BITS] & B_REPLAY) this.counters.retransmitted++;
       // payload is only counted: no reassembly queue, the stream position just moves forward
       if (rel + len > 0) {
         const fresh = rel >= 0 ? len : rel + len;
@@ -729,7 +780,7 @@ export class FlowTable {
         if (!isGreeting(hb, this.headAt(slot, server), srvHeadLen)) return this.classify(slot, CLS_OTHER, server);
         // SMTP/LMTP greet with 220 too: the client's first word tells them apart
         if (cliHeadLen >= 5 || final) {
-          return this.classify(slot, isNotFtpClient(hb, cliAt, cliHeadLen) ? CLS_OTHER : CLS_FTP, server);
+          return this.classify(slot, isNotFtpClient(hb, cliAt, cliHeadLen) || this.greetsSmtp(slot, server) ? CLS_OTHER : CLS_FTP, server);
         }
         return;
       }
@@ -745,16 +796,55 @@ export class FlowTable {
         const sLen = this.headLen(slot, server);
         const cAt = this.headAt(slot, 1 - server);
         const cLen = this.headLen(slot, 1 - server);
-        if (isGreeting(hb, sAt, sLen) && (cLen === 0 || isCommand(hb, cAt, cLen)) && !isNotFtpClient(hb, cAt, cLen)) {
+        if (isGreeting(hb, sAt, sLen) && (cLen === 0 || isCommand(hb, cAt, cLen)) && !isNotFtpClient(hb, cAt, cLen) && !this.greetsSmtp(slot, server)) {
           if (cLen === 0 && !final) continue;
           return this.classify(slot, CLS_FTP, server);
         }
         if (isReply(hb, sAt, sLen) && isCommand(hb, cAt, cLen) && !isNotFtpClient(hb, cAt, cLen)) return this.classify(slot, CLS_FTP, server);
       }
-      if ((this.headLen(slot, 0) >= 5 && this.headLen(slot, 1) >= 5) || final) return this.classify(slot, CLS_OTHER);
+      if (this.headLen(slot, 0) >= 5 && this.headLen(slot, 1) >= 5) return this.classify(slot, CLS_OTHER);
     }
     const d = slot * RD + D_SIDE;
-    if (final || this.D[d + SD_BYTES] + this.D[d + DS_SIDE + SD_BYTES] > this.opts.detectBytes) this.classify(slot, CLS_OTHER);
+    if (final || this.D[d + SD_BYTES] + this.D[d + DS_SIDE + SD_BYTES] > this.opts.detectBytes) {
+      const s = this.clientOnlyServer(slot);
+      if (s >= 0) this.classify(slot, CLS_FTP, s);
+      else this.classify(slot, CLS_OTHER);
+    }
+  }
+
+  /**
+   * The server side of a client-only half (the server's packets not captured: NAT, asymmetric
+   * routing): a side on a well-known FTP control port that sent nothing, its peer's first word an
+   * FTP command word; else -1. Judged when detection ends (the flow ends, or detectBytes).
+   */
+  private clientOnlyServer(slot: number): number {
+    const r = slot * RI;
+    for (let s = 0; s < 2; s++) {
+      const port = this.C[r + (s === 0 ? C_PORT0 : C_PORT1)];
+      if (port !== FTP_CONTROL_PORTS[0] && port !== FTP_CONTROL_PORTS[1]) continue;
+      // the SYN sender is the client
+      if (this.sideBits(slot, s) & SB_SYN || this.sideBits(slot, 1 - s) & SB_SYNACK) continue;
+      if (this.D[slot * RD + D_SIDE + DS_SIDE * s + SD_BYTES] > 0) continue;
+      if (isFtpClientWord(this.heads, this.headAt(slot, 1 - s), this.headLen(slot, 1 - s))) return s;
+    }
+    return -1;
+  }
+
+  /**
+   * The server's first kept segment names SMTP (`220 mx.example.org ESMTP Postfix`): a mail server,
+   * even when its client never says EHLO (a VRFY probe). Read from the kept payload, once per
+   * connection that greeted with 220 (the head keeps 8 bytes only).
+   */
+  private greetsSmtp(slot: number, server: number): boolean {
+    if (!(this.I[slot * RI + I_BITS] & B_RETAIN)) return false;
+    const c = this.firstChunk(slot);
+    for (let ok = c !== null; ok && c; ok = c.next()) {
+      if (c.side !== server) continue;
+      if (c.gap) return false;
+      c.data();
+      return namesSmtp(c.buf, c.at, c.at + Math.min(c.len, SMTP_SCAN));
+    }
+    return false;
   }
 
   private classify(slot: number, cls: number, server = -1): void {
@@ -828,11 +918,14 @@ export class FlowTable {
     else if (end === 'rst') this.counters.ended_rst++;
     else if (end === 'idle') this.counters.ended_idle++;
     else if (end === 'eof') this.counters.ended_eof++;
-    if (I[r + I_CLS] === CLS_FTP || this.opts.all) {
+    if (I[r + I_BITS] & B_REPLAY) this.counters.replayed_flows++;
+    else if (I[r + I_CLS] === CLS_FTP || this.opts.all) {
       this.counters.flows_emitted++;
+      this.emitRepeat = this.rememberEmitted(slot);
       this.emitted.set(slot, end);
       this.onFlow(this.emitted);
       this.emitted.set(NONE, end);
+      this.emitRepeat = 0;
     } else this.counters.flows_not_emitted++;
     this.release(slot);
     I[r + I_BITS] &= ~B_RETAIN;
@@ -860,7 +953,66 @@ export class FlowTable {
     this.counters.evicted++;
     if (forBuffer) this.counters.evicted_buffer++;
     this.I[slot * RI + I_FLAGS] |= F_EVICTED;
+    const key = this.connKey(slot);
     this.finish(slot, 'evicted');
+    // (the row keeps its class and server until the slot is reused)
+    const server = this.C[slot * RI + C_SERVER];
+    if (this.I[slot * RI + I_CLS] === CLS_FTP && server >= 0) {
+      this.evictedFtp.set(key, server === (this.I[slot * RI + I_BITS] & B_SIDE0_FIRST ? 0 : 1));
+    }
+  }
+
+  /** The connection of a slot, whichever side sent first: key endpoints in key order, then ports. */
+  private connKey(slot: number): string {
+    const r = slot * RI;
+    const bits = this.I[r + I_BITS];
+    const alen = bits & B_V6 ? 16 : 4;
+    const first = slot * AS + (bits & B_SIDE0_FIRST ? 0 : 16);
+    const second = slot * AS + (bits & B_SIDE0_FIRST ? 16 : 0);
+    return `${this.addrs.toString('latin1', first, first + alen)}|${this.addrs.toString('latin1', second, second + alen)}|${this.I[r + I_KP]}`;
+  }
+
+  /** The SYN of side (srcFirst) of a slot's connection had sequence number seq (a retransmitted SYN). */
+  private sameSyn(slot: number, srcFirst: boolean, seq: number): boolean {
+    const si = srcFirst === ((this.I[slot * RI + I_BITS] & B_SIDE0_FIRST) !== 0) ? 0 : 1;
+    return (this.I[slot * RI + I_SIDE + IS_SIDE * si + S_BITS] & SB_SYN) !== 0 && this.C[slot * RI + C_ISN + si] === seq;
+  }
+
+  /** A new flow whose SYN is that of a connection emitted lately: a replay, counted as retransmitted, not emitted. */
+  private markReplay(slot: number): void {
+    const r = slot * RI;
+    this.I[r + I_BITS] = (this.I[r + I_BITS] | B_REPLAY) & ~B_RETAIN;
+    this.I[r + I_CLS] = CLS_OTHER;
+  }
+
+  /** Remember an emitted flow (see recentEmitted); returns its id repeat number (0: its id is new). */
+  private rememberEmitted(slot: number): number {
+    const r = slot * RI;
+    const key = this.connKey(slot);
+    const firstUs = this.CD[slot * RD + CD_FIRST];
+    const client = this.clientOf(slot);
+    const isn = this.I[r + I_SIDE + IS_SIDE * client + S_BITS] & SB_SYN ? this.C[r + C_ISN + client] : NaN;
+    const prev = this.recentEmitted.get(key);
+    const repeats = prev !== undefined && prev.firstUs === firstUs ? prev.repeats + 1 : 0;
+    if (repeats) this.counters.flow_id_repeats++;
+    this.recentEmitted.set(key, { isn, firstUs, repeats });
+    return repeats;
+  }
+
+  /** A new flow continues an evicted FTP flow: FTP at once, with the same server. */
+  private continueEvicted(slot: number, serverFirst: boolean): void {
+    this.counters.continued_after_eviction++;
+    const side0First = (this.I[slot * RI + I_BITS] & B_SIDE0_FIRST) !== 0;
+    this.classify(slot, CLS_FTP, serverFirst === side0First ? 0 : 1);
+  }
+
+  /** connKey of the packet's connection (the same string as connKey of its slot) */
+  private packetKey(v: TcpSegmentView, srcFirst: boolean, kp: number): string {
+    const b = v.addrBuf;
+    const n = v.addrLen;
+    const first = srcFirst ? v.srcOff : v.dstOff;
+    const second = srcFirst ? v.dstOff : v.srcOff;
+    return `${b.toString('latin1', first, first + n)}|${b.toString('latin1', second, second + n)}|${kp}`;
   }
 
   /**
@@ -1086,7 +1238,7 @@ export class FlowTable {
     // the community id goes first into the line's tail (after the room the id needs), the id is hashed from it
     const cidAt = pos + 17 + 18;
     putCommunityIdV1(out, cidAt, this.addrs, a0, a1, alen, p0, p1);
-    pos = putFlowId(out, pos, out, cidAt, COMMUNITY_ID_BYTES, firstUs);
+    pos = putFlowId(out, pos, out, cidAt, COMMUNITY_ID_BYTES, firstUs, this.emitRepeat);
     pos = putString(out, pos, '","community_id":"');
     if (pos !== cidAt) throw new Error('flow head layout');
     pos += COMMUNITY_ID_BYTES;
@@ -1215,6 +1367,15 @@ const TOUCH_LOG = 4096;
 
 /** how long a closed connection's entry absorbs stray packets (TCP's TIME_WAIT is of this order) */
 const CLOSED_LINGER_US = 5e6;
+
+/** IANA's FTP control ports (ftp, gsiftp): where a client-only half is judged by its first word */
+const FTP_CONTROL_PORTS = [21, 2811];
+
+/** bytes of the server's first segment searched for "SMTP" */
+const SMTP_SCAN = 512;
+
+/** bound on remembered emitted connections (replays, id repeats; a few MB at most) */
+const MAX_RECENT_EMITTED = 65536;
 
 /** bound on remembered FTP server endpoints (a few MB at most) */
 const MAX_KNOWN_SERVERS = 65536;

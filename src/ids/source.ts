@@ -146,6 +146,15 @@ export class SessionSource {
     }
   }
 
+  /**
+   * The current file's gzip stream was cut short: for a capture, a warning as for a truncated
+   * capture (an error under strict); a text input cut short is an error (its last line is damaged).
+   */
+  inputTruncated(message: string, offset: number): void {
+    if (this.kind === 'pcap') this.flowReader!.inputTruncated(message, offset);
+    else throw new FtpIdsError('TRUNCATED', message, { file: this.file, offset });
+  }
+
   /** Warnings of the capture reader (truncated last record, …). */
   get warnings(): { file?: string; offset: number; message: string }[] {
     return this.flowReader?.warnings ?? [];
