@@ -29,21 +29,48 @@ import type { Pattern } from './steps.js';
  * to compile the former single ~250-line recursive closure, more than the whole SIGN run once
  * optimised; small methods compile in a few ms each and are optimised after fewer calls.
  */
-export function mineVertical(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink: PatternSink): EngineStats {
-  const miner = new VerticalMiner(db, v, o, sink);
-  for (const x of miner.f1) {
-    miner.patItems.push(x);
-    miner.patNew.push(true);
-    miner.visitNode(v.sids[x], v.off[x], v.pos[x], v.sids[x].length, miner.itemSupport[x], 1);
-    miner.patItems.pop();
-    miner.patNew.pop();
-  }
-  return miner.stats;
+export function mineVertical(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink: PatternSink, control?: SearchControl): VerticalMiner {
+  const miner = new VerticalMiner(db, v, o, sink, control);
+  miner.mineAll();
+  return miner;
 }
+
+/**
+ * A subtree of the search, named by the path from the root: items[j] was appended as a new element
+ * (isNew[j], an S-extension) or into the last element (an I-extension); isNew[0] is always true.
+ */
+export interface TaskPath {
+  readonly items: number[];
+  readonly isNew: boolean[];
+}
+
+/**
+ * How a search is shared out and stopped (parallel.ts, --time-budget). The miner polls it every
+ * few nodes: the cost is a clock read and two shared-memory loads per POLL_EVERY nodes.
+ */
+export interface SearchControl {
+  /** Date.now() after which the search stops, marked incomplete (Infinity: never) */
+  readonly deadline: number;
+  /** shared flag: non-zero = stop now (the coordinator's deadline) */
+  readonly stop?: Int32Array;
+  /**
+   * shared counter: > 0 = idle workers want work. The miner that claims it (compare-and-swap to
+   * 0) hands the not-yet-started children of its shallowest open node to `donate`.
+   */
+  readonly hungry?: Int32Array;
+  /** Date.now() after which EVERY open subtree is handed to `donate` and this miner stops (not incomplete) */
+  readonly handOffAt?: number;
+  /** tests: hand off (as handOffAt) at the n-th node visited instead, to split the search at a chosen point */
+  readonly handOffAfterNodes?: number;
+  donate?(paths: TaskPath[]): void;
+  /** told at each poll: frequent patterns visited so far, current depth (progress of a worker) */
+  onPoll?(visited: number, depth: number): void;
+}
+const POLL_EVERY = 8;
 
 type Level = { k: number; candidates: number; frequent: number };
 
-class VerticalMiner {
+export class VerticalMiner {
   readonly m: number;
   readonly T: Float64Array;
   readonly txStart: Int32Array;
@@ -112,12 +139,25 @@ class VerticalMiner {
   private markTag = 0;
   /** patterns skipped with their whole subtree by BackScan */
   backScanPruned = 0;
+  /** per depth d: the node's children are ext[0..frameEnd[d]) (S items first, frameNS[d] of them); frameI[d] = the one being visited */
+  private readonly frameEnd: number[] = [];
+  private readonly frameNS: number[] = [];
+  private readonly frameI: number[] = [];
+  /** depth of the subtree being mined (its open frames are rootDepth..): donations never go above it */
+  private rootDepth = 1;
+  private pollIn = 1;
+  private polled = 0;
+  /** stopped by the deadline: what was found is incomplete */
+  stopped = false;
+  /** stopped after handing every open subtree off (control.handOffAt) */
+  handedOff = false;
 
   constructor(
     db: SeqDb,
     readonly v: VerticalIndex,
     readonly o: EngineOptions,
     readonly sink: PatternSink,
+    readonly control?: SearchControl,
   ) {
     const m = (this.m = db.items.length);
     this.T = db.txTime;
@@ -254,6 +294,90 @@ class VerticalMiner {
         if (freq[x] === 1 && x > maxFreq) maxFreq = x;
       }
     }
+  }
+
+  /** The whole search: one subtree per frequent item, in item order. */
+  mineAll(): void {
+    for (const x of this.f1) {
+      if (this.stopped || this.handedOff) {
+        // handed off: the first items not started yet go too
+        if (this.handedOff) this.control!.donate!([{ items: [x], isNew: [true] }]);
+        continue;
+      }
+      this.mineTask({ items: [x], isNew: [true] });
+    }
+  }
+
+  /**
+   * One subtree: rebuild the state of the path's last node by joining along the path (as the
+   * search did to reach it: the same joins give the same state), then search it.
+   */
+  mineTask(t: TaskPath): void {
+    const k = t.items.length;
+    const x = t.items[0];
+    const v = this.v;
+    let sids = v.sids[x];
+    let off = v.off[x];
+    let pos = v.pos[x];
+    let len = sids.length;
+    let support = this.itemSupport[x];
+    for (let j = 1; j < k; j++) {
+      len = t.isNew[j] ? this.joinS(t.items[j], sids, off, pos, len, j) : this.joinI(t.items[j], sids, off, pos, len, j);
+      sids = this.bufSids[j];
+      off = this.bufOff[j];
+      pos = this.bufPos[j];
+      support = this.joinSup;
+    }
+    this.patItems.length = 0;
+    this.patNew.length = 0;
+    this.patItems.push(...t.items);
+    this.patNew.push(...t.isNew);
+    this.rootDepth = k;
+    this.visitNode(sids, off, pos, len, support, k);
+    this.patItems.length = 0;
+    this.patNew.length = 0;
+  }
+
+  /** Deadline, stop flag, requests for work (see SearchControl). */
+  private poll(depth: number): void {
+    const c = this.control!;
+    this.pollIn = c.handOffAfterNodes === undefined ? POLL_EVERY : 1;
+    this.polled++;
+    c.onPoll?.(this.totalFrequent, depth);
+    const now = Date.now();
+    if (now > c.deadline || (c.stop && Atomics.load(c.stop, 0) !== 0)) {
+      this.stopped = true;
+      return;
+    }
+    if (((c.handOffAt !== undefined && now >= c.handOffAt) || this.polled > (c.handOffAfterNodes ?? Infinity)) && c.donate) {
+      // this node and every not-yet-started child of the open nodes above it
+      const paths: TaskPath[] = [{ items: this.patItems.slice(0, depth), isNew: this.patNew.slice(0, depth) }];
+      for (let d = this.rootDepth; d < depth; d++) this.takeRest(d, paths);
+      c.donate(paths);
+      this.handedOff = true;
+      return;
+    }
+    const h = c.hungry ? Atomics.load(c.hungry, 0) : 0;
+    if (h <= 0 || !c.donate) return;
+    for (let d = this.rootDepth; d < depth; d++) {
+      if (this.frameI[d] + 1 >= this.frameEnd[d]) continue;
+      if (Atomics.compareExchange(c.hungry!, 0, h, 0) !== h) return; // another miner answered
+      const paths: TaskPath[] = [];
+      this.takeRest(d, paths);
+      c.donate(paths);
+      return;
+    }
+  }
+
+  /** Moves the children of the open node at depth d not started yet into paths (the node's loop then ends). */
+  private takeRest(d: number, paths: TaskPath[]): void {
+    const ext = this.bufExt[d];
+    const prefix = this.patItems.slice(0, d);
+    const prefixNew = this.patNew.slice(0, d);
+    for (let i = this.frameI[d] + 1; i < this.frameEnd[d]; i++) {
+      paths.push({ items: [...prefix, ext[i]], isNew: [...prefixNew, i < this.frameNS[d]] });
+    }
+    this.frameEnd[d] = Math.min(this.frameEnd[d], this.frameI[d] + 1);
   }
 
   levelStat(k: number): Level {
@@ -724,6 +848,8 @@ class VerticalMiner {
   }
 
   visitNode(sids: Int32Array, off: Int32Array, pos: Int32Array, len: number, support: number, depth: number): void {
+    if (this.control && --this.pollIn <= 0) this.poll(depth);
+    if (this.stopped || this.handedOff) return;
     if (this.backScan && this.backScanPrunable(sids, off, pos, len, depth)) {
       this.backScanPruned++;
       return;
@@ -777,7 +903,11 @@ class VerticalMiner {
     this.sink.pattern(this.buildPattern, support, this.wantSids ? sids.slice(0, len) : null, hasFreqExt, hasEqual);
     if (this.o.progress && (this.totalFrequent & 63) === 0) this.o.progress(depth, this.levelStat(depth + 1).candidates, this.totalFrequent);
 
-    for (let i = 0; i < nS + nI; i++) {
+    const frameEnd = this.frameEnd;
+    frameEnd[d] = nS + nI;
+    this.frameNS[d] = nS;
+    for (let i = 0; i < frameEnd[d]; i++) {
+      this.frameI[d] = i;
       const y = ext[i];
       const isS = i < nS;
       const n = isS ? this.joinS(y, sids, off, pos, len, d) : this.joinI(y, sids, off, pos, len, d);
@@ -786,6 +916,7 @@ class VerticalMiner {
       this.visitNode(this.bufSids[d], this.bufOff[d], this.bufPos[d], n, this.joinSup, depth + 1);
       patItems.pop();
       patNew.pop();
+      if (this.stopped || this.handedOff) break;
     }
   }
 }

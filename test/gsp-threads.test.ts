@@ -1,0 +1,123 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { normalizeGspConfig } from '../src/gsp/config.js';
+import { buildDb, finishDb, type RawSequence, type SeqDb, type Taxonomy } from '../src/gsp/db.js';
+import { parseSpmf } from '../src/gsp/input.js';
+import { minePatterns, type MineRunOptions } from '../src/gsp/mine.js';
+import { okey, oracleFilter, oracleMine, type OracleConstraints } from './gsp-oracle.js';
+
+/**
+ * --threads: the depth-first search split among worker threads gives exactly one thread's output
+ * (same patterns, supports, supporting sequences, order). The workers run the compiled miner
+ * (dist/src/gsp/mine-worker.js, built by `npm test`). `parallelAfterNodes` hands the search to
+ * the workers at a chosen node, so the split falls anywhere in the tree: deep paths are rebuilt
+ * by joins in the worker, siblings at every open depth are shared out.
+ */
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const SHARED = fileURLToPath(new URL('../../shared/', import.meta.url));
+const WORKER = join(ROOT, 'dist/src/gsp/mine-worker.js');
+const GSP = join(ROOT, 'dist/bin/ftp-gsp.js');
+const FLOWS = join(ROOT, 'dist/bin/ftp-flows.js');
+const EXTRACT = join(ROOT, 'dist/bin/ftp-extract.js');
+const haveWorker = existsSync(WORKER);
+
+type Cfg = Record<string, unknown>;
+
+/** The patterns as handed out, in order: items, support, supporting sequences. */
+function mineList(db: SeqDb, cfg: Cfg, run: MineRunOptions): { list: string[]; threads: number } {
+  const list: string[] = [];
+  const r = minePatterns(db, normalizeGspConfig({ sids: true, ...cfg }), (fp) => list.push(`${okey(fp.pattern)} #${fp.support} [${fp.sids?.join(' ')}]`), undefined, run);
+  return { list, threads: r.threads };
+}
+
+const itemset = fc.uniqueArray(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 3 }).map((a) => a.sort((x, y) => x - y));
+const database = fc.array(fc.array(itemset, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 9 });
+const constraints = fc.constantFrom<OracleConstraints>(
+  { minGap: null, maxGap: Infinity, window: 0 },
+  { minGap: null, maxGap: Infinity, window: 0 },
+  { minGap: 0, maxGap: Infinity, window: 0 },
+  { minGap: null, maxGap: 2, window: 0 },
+  { minGap: 1, maxGap: 3, window: 0 },
+);
+
+describe.skipIf(!haveWorker)('--threads: worker threads give one thread’s output', () => {
+  it('random databases: identical to one thread and to the brute-force oracle, split at any node', () => {
+    fc.assert(
+      fc.property(
+        database,
+        constraints,
+        fc.constantFrom<'maximal' | 'closed'>('maximal', 'closed'),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 0, max: 12 }),
+        fc.boolean(),
+        (seqs, c, output, minCount, splitAt, taxonomy) => {
+          const raw: RawSequence[] = seqs.map((itemsets, i) => ({ name: i, label: '', itemsets: itemsets.map((e) => e.map(String)), times: itemsets.map((_, j) => j) }));
+          const parents = new Map<number, number[]>(taxonomy ? [[0, [10]], [1, [10]], [10, [11]]] : []);
+          const tax: Taxonomy | undefined = taxonomy ? new Map([...parents].map(([k, v]) => [String(k), v.map(String)])) : undefined;
+          const db = buildDb(raw, tax);
+          const cfg = { minSupport: minCount, minGap: c.minGap, maxGap: c.maxGap, output, algorithm: 'vertical' };
+          const one = mineList(db, cfg, { threads: 1 });
+          const two = mineList(db, cfg, { threads: 2, parallelAfterNodes: splitAt });
+          expect(two.list).toEqual(one.list);
+          // and the set is the oracle's (items are strings of numbers: map back)
+          const got = new Map<string, number>();
+          minePatterns(db, normalizeGspConfig(cfg), (fp) => got.set(okey(fp.pattern.map((e) => e.map((x) => Number(db.items[x])))), fp.support), undefined, {
+            threads: 2,
+            parallelAfterNodes: splitAt,
+          });
+          // the oracle enumerates every pattern up to the longest sequence's item count (no pattern
+          // is longer; with the taxonomy an element is an antichain, no larger than its transaction)
+          const longest = Math.max(...seqs.map((s) => s.reduce((n, e) => n + e.length, 0)));
+          if (longest <= 6) {
+            const all = oracleMine(
+              seqs.map((itemsets) => ({ itemsets, times: itemsets.map((_, j) => j) })),
+              taxonomy ? [0, 1, 2, 3, 4, 10, 11] : [0, 1, 2, 3, 4],
+              minCount,
+              longest,
+              c,
+              parents,
+            );
+            expect(got).toEqual(new Map([...oracleFilter(all, output, parents)].map(([k, v]) => [k, v.support])));
+          }
+        },
+      ),
+      { numRuns: 60, seed: 13 },
+    );
+  });
+
+  const datasets: [string, string, 'maximal' | 'closed'][] = [
+    ['SIGN.txt', '0.4', 'maximal'],
+    ['SIGN.txt', '0.4', 'closed'],
+    ['LEVIATHAN.txt', '0.1', 'maximal'],
+    ['BMS1.txt', '0.005', 'closed'],
+  ];
+  for (const [file, sup, output] of datasets) {
+    it.skipIf(!existsSync(join(SHARED, 'gsp-datasets', file)))(`../shared/gsp-datasets/${file} at ${sup}, ${output}`, () => {
+      const db = finishDb(parseSpmf(readFileSync(join(SHARED, 'gsp-datasets', file)), file).flat);
+      const one = mineList(db, { minSupport: sup, output }, { threads: 1 });
+      expect(one.list.length).toBeGreaterThan(10);
+      for (const splitAt of [0, 37]) {
+        const two = mineList(db, { minSupport: sup, output }, { threads: 2, parallelAfterNodes: splitAt });
+        expect(two.threads).toBe(2);
+        expect(two.list).toEqual(one.list);
+      }
+    });
+  }
+
+  const havePipeline = existsSync(GSP) && existsSync(FLOWS) && existsSync(EXTRACT) && existsSync(join(ROOT, 'samples/benign.pcap'));
+  it.skipIf(!havePipeline)('ftp-gsp on samples/benign.pcap: --threads 2 writes the bytes --threads 1 does', () => {
+    const flows = execFileSync('node', [FLOWS, join(ROOT, 'samples/benign.pcap')], { maxBuffer: 1 << 30 });
+    const csv = execFileSync('node', [EXTRACT], { input: flows, maxBuffer: 1 << 30 });
+    const run = (threads: string): string => execFileSync('node', [GSP, '-s', '0.3', '--no-profiles', '--threads', threads], { input: csv, maxBuffer: 1 << 30, encoding: 'utf8' });
+    const one = run('1');
+    expect(JSON.parse(one).models['*'].patterns.length).toBeGreaterThan(10);
+    expect(run('2')).toBe(one);
+    const bad = spawnSync('node', [GSP, '--threads', '0'], { input: csv, encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/option threads/);
+  });
+});
