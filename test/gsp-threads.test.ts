@@ -27,6 +27,17 @@ const haveWorker = existsSync(WORKER);
 
 type Cfg = Record<string, unknown>;
 
+const havePipeline = existsSync(GSP) && existsSync(FLOWS) && existsSync(EXTRACT) && existsSync(join(ROOT, 'samples/benign.pcap'));
+let csvCache: Buffer | null = null;
+/** samples/benign.pcap through ftp-flows | ftp-extract (our own capture) */
+function benignCsv(): Buffer {
+  if (!csvCache) {
+    const flows = execFileSync('node', [FLOWS, join(ROOT, 'samples/benign.pcap')], { maxBuffer: 1 << 30 });
+    csvCache = execFileSync('node', [EXTRACT], { input: flows, maxBuffer: 1 << 30 });
+  }
+  return csvCache;
+}
+
 /** The patterns as handed out, in order: items, support, supporting sequences. */
 function mineList(db: SeqDb, cfg: Cfg, run: MineRunOptions): { list: string[]; threads: number } {
   const list: string[] = [];
@@ -108,10 +119,8 @@ describe.skipIf(!haveWorker)('--threads: worker threads give one thread’s outp
     });
   }
 
-  const havePipeline = existsSync(GSP) && existsSync(FLOWS) && existsSync(EXTRACT) && existsSync(join(ROOT, 'samples/benign.pcap'));
   it.skipIf(!havePipeline)('ftp-gsp on samples/benign.pcap: --threads 2 writes the bytes --threads 1 does', () => {
-    const flows = execFileSync('node', [FLOWS, join(ROOT, 'samples/benign.pcap')], { maxBuffer: 1 << 30 });
-    const csv = execFileSync('node', [EXTRACT], { input: flows, maxBuffer: 1 << 30 });
+    const csv = benignCsv();
     const run = (threads: string): string => execFileSync('node', [GSP, '-s', '0.3', '--no-profiles', '--threads', threads], { input: csv, maxBuffer: 1 << 30, encoding: 'utf8' });
     const one = run('1');
     expect(JSON.parse(one).models['*'].patterns.length).toBeGreaterThan(10);
@@ -119,5 +128,46 @@ describe.skipIf(!haveWorker)('--threads: worker threads give one thread’s outp
     const bad = spawnSync('node', [GSP, '--threads', '0'], { input: csv, encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/option threads/);
+  });
+});
+
+describe.skipIf(!haveWorker)('--time-budget: a long run stops with what it found, marked incomplete', () => {
+  it('library: a budget of 0 stops at once (one thread and several), without it the run is complete', () => {
+    const db = finishDb(parseSpmf("1 -1 2 -1 3 -1 -2\n1 -1 3 -1 2 -1 -2\n2 3 -1 1 -1 -2\n").flat);
+    for (const threads of [1, 2]) {
+      const cut = minePatterns(db, normalizeGspConfig({ minSupport: 1, output: 'maximal' }), () => {}, undefined, { threads, timeBudgetMs: 0, parallelAfterNodes: 0 });
+      expect(cut.incomplete).toBe(true);
+      const full = minePatterns(db, normalizeGspConfig({ minSupport: 1, output: 'maximal' }), () => {}, undefined, { threads, timeBudgetMs: 60_000 });
+      expect(full.incomplete).toBe(false);
+      expect(full.patterns).toBeGreaterThan(cut.patterns);
+    }
+    const lw = minePatterns(db, normalizeGspConfig({ minSupport: 1, output: 'all', window: 1 }), () => {}, undefined, { timeBudgetMs: 0 });
+    expect(lw.engine).toBe('levelwise');
+    expect(lw.stats.incomplete).toBe(true);
+  });
+
+  it.skipIf(!havePipeline)('ftp-gsp -s 0.1 --time-budget 0.5s: exit 3, "incomplete" in the model and the text, every pattern frequent', () => {
+    const csv = benignCsv();
+    const r = spawnSync('node', [GSP, '-s', '0.1', '--time-budget', '0.5s'], { input: csv, maxBuffer: 1 << 30, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/time budget reached/);
+    const model = JSON.parse(r.stdout);
+    expect(model.incomplete).toBe(true);
+    expect(model.models['*'].stats.incomplete).toBe(true);
+    expect(model.profiles).toBeUndefined(); // no calibration after the budget is spent
+    for (const p of model.models['*'].patterns) expect(p.support).toBeGreaterThanOrEqual(model.models['*'].minSupportCount);
+    const t = spawnSync('node', [GSP, '-s', '0.1', '--time-budget', '300ms', '-f', 'text', '--threads', '1'], { input: csv, maxBuffer: 1 << 30, encoding: 'utf8' });
+    expect(t.status).toBe(3);
+    expect(t.stdout.trimEnd().split('\n').at(-1)).toMatch(/^# incomplete: model \* stopped at the time budget/);
+    // a budget the run stays within changes nothing, byte for byte, and exits 0
+    const full = (extra: string[]): ReturnType<typeof spawnSync> => spawnSync('node', [GSP, '-s', '0.4', '--no-profiles', ...extra], { input: csv, maxBuffer: 1 << 30, encoding: 'utf8' });
+    const a = full([]);
+    const b = full(['--time-budget', '10m']);
+    expect(b.status).toBe(0);
+    expect(b.stdout).toBe(a.stdout);
+    expect(String(a.stdout)).not.toMatch(/incomplete/);
+    const bad = spawnSync('node', [GSP, '--time-budget', 'soon'], { input: csv, encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/option time-budget/);
   });
 });

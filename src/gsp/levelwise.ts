@@ -58,7 +58,7 @@ export function mineLevelwise(db: SeqDb, v: VerticalIndex, o: EngineOptions, sin
     const deadline = o.deadline ?? Infinity;
     let counted = 0;
     for (const { cand, a, b } of cands) {
-      if ((++counted & 63) === 0 && Date.now() > deadline) {
+      if ((counted++ & 63) === 0 && Date.now() >= deadline) {
         stats.incomplete = true; // the frequent ones among the candidates counted so far still go out
         break;
       }

@@ -200,7 +200,7 @@ export function mineInWorkers(job: ParallelJob): ParallelOutcome {
       }
       if (finished === threads) break;
       const now = Date.now();
-      if (!stopped && now > job.deadline) {
+      if (!stopped && now >= job.deadline) {
         stopped = true;
         Atomics.store(ctl, CTL_STOP, 1);
       }

@@ -345,7 +345,7 @@ export class VerticalMiner {
     this.polled++;
     c.onPoll?.(this.totalFrequent, depth);
     const now = Date.now();
-    if (now > c.deadline || (c.stop && Atomics.load(c.stop, 0) !== 0)) {
+    if (now >= c.deadline || (c.stop && Atomics.load(c.stop, 0) !== 0)) {
       this.stopped = true;
       return;
     }
