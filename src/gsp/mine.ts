@@ -69,8 +69,16 @@ export function minePatterns(
   const merged = mergeIdentical(cdb);
   if (merged) cdb = merged.db;
   const v = buildVertical(cdb);
-  // BackScan pruning (vertical.ts) is proven only for plain subsequence containment: no min-gap,
-  // no max-gap, one transaction per element, no taxonomy, and no max-length. Why not with
+  // BackScan pruning (vertical.ts) is proven for plain subsequence containment: no min-gap, no
+  // max-gap, one transaction per element and no max-length; a taxonomy keeps the proof (the
+  // inserted item is never an ancestor or descendant of its element's items: notInsertable).
+  // Why not with min-gap: inserting an element {e} between two elements splits their gap, which
+  // min-gap can forbid — {<(a)(b)(c)>} at times 0,1,2 with min-gap 1: b lies between a and c in
+  // the only supporter, yet <(a)(b)(c)> is not supported and <(a)(c)> is maximal. Why not with
+  // max-gap: the insertion is placed by the latest embedding of the prefix, which may lie too far
+  // from the suffix's — {<(e)(b)(b)(c)>} at seconds 0,1,10,11, max-gap 1: e lies before the first
+  // b in the only supporter of <(b)>, yet <(e)(b)(c)> is not supported and <(b)(c)> is maximal
+  // (both counterexamples are tests, test/gsp-backscan.test.ts). Why not with
   // max-length L: BackScan skips a node P together with its whole subtree because every pattern X
   // there has a super-pattern X' (one item inserted) with the same supporters. Under a limit, X' only
   // counts when |X'| = |X| + 1 <= L, so every X of the subtree with |X| = L may be maximal (and
@@ -84,8 +92,7 @@ export function minePatterns(
     cfg.minGap === null &&
     cfg.maxGap === Infinity &&
     cfg.window === 0 &&
-    cfg.maxLength === Infinity &&
-    !db.ancestors.some((a) => a.length > 0);
+    cfg.maxLength === Infinity;
   const eo: EngineOptions = {
     minCount,
     constraints,

@@ -203,7 +203,7 @@ export class VerticalMiner {
     this.touchedS = new Int32Array(m);
     this.touchedI = new Int32Array(m);
     this.levelStat(1).candidates = m;
-    this.backScan = o.pruneNonClosed === true && !this.taxonomy;
+    this.backScan = o.pruneNonClosed === true;
     if (this.backScan) this.buildImplied();
     const patItems = this.patItems;
     const patNew = this.patNew;
@@ -269,7 +269,14 @@ export class VerticalMiner {
     }
   }
 
-  /** The smallest item outside patItems[from..depth) that every transaction holding one of them holds, or -1. */
+  /**
+   * The smallest item outside patItems[from..depth) that every transaction holding one of them
+   * holds, or -1. With a taxonomy, not an ancestor of one of them (USER implies its ancestor auth,
+   * which adds nothing to an element holding USER). A descendant d may be one: the element with d
+   * in place of d's ancestors is a larger pattern (generalised order) with the same embeddings —
+   * every item it drops is an ancestor of d, and no item left is related to d (the element was
+   * an antichain).
+   */
   private impliedItem(from: number, depth: number): number {
     const patItems = this.patItems;
     let best = -1;
@@ -277,7 +284,7 @@ export class VerticalMiner {
       for (const y of this.implied[patItems[k]]) {
         if (best >= 0 && y >= best) break;
         let own = false;
-        for (let i = from; i < depth; i++) if (patItems[i] === y) own = true;
+        for (let i = from; i < depth; i++) if (patItems[i] === y || (this.taxonomy && this.ancestors[patItems[i]].includes(y))) own = true;
         if (!own) best = y;
       }
     }
@@ -758,7 +765,7 @@ export class VerticalMiner {
     // an I key of an item already in E_i is no insertion
     let kept = 0;
     const cand = this.cand;
-    for (let c = 0; c < nCand; c++) if (!isOwnItem(cand[c], m, patItems, es)) cand[kept++] = cand[c];
+    for (let c = 0; c < nCand; c++) if (!this.notInsertable(cand[c], es)) cand[kept++] = cand[c];
     nCand = kept;
     // later sequences: test each surviving candidate through its item's positions; the latest
     // embedding is computed back only to the earliest element a surviving candidate reads
@@ -774,6 +781,23 @@ export class VerticalMiner {
       nCand = kept;
     }
     return nCand > 0;
+  }
+
+  /**
+   * Whether an (I) key names an item already in its element E_i or, with a taxonomy, an ancestor
+   * of one (it adds nothing to E_i). A descendant d of items of E_i is insertable in the
+   * generalised sense: E_i with d in place of its ancestors is a larger pattern with the same
+   * embeddings (see impliedItem). (S) keys are always insertable: {e} alone is an element.
+   */
+  private notInsertable(key: number, es: Int32Array): boolean {
+    const m = this.m;
+    if (isOwnItem(key, m, this.patItems, es)) return true;
+    const slot = Math.floor(key / m);
+    if (!this.taxonomy || (slot & 1) === 0) return false;
+    const i = slot >> 1;
+    const e = key - slot * m;
+    for (let j = es[i]; j < es[i + 1]; j++) if (this.ancestors[this.patItems[j]].includes(e)) return true;
+    return false;
   }
 
   /** The lowest l index the first nCand candidates read: l_{i-1} for a candidate of element i. */
@@ -891,7 +915,12 @@ export class VerticalMiner {
           hasEqual = true; // P with e added to E_n: same support, frequent
           hasFreqExt = true;
           let keep = 0;
-          if (e > lastItem) while (keep < nI && ext[nS + keep] <= e) keep++;
+          if (this.taxonomy && this.descendants[e].length > 0) {
+            // an I-child's later items may be descendants of e, and then e cannot join its
+            // element: only the S-children (E_n fixed) go. (Later ancestors of e are no obstacle:
+            // e replaces them, as above.)
+            keep = nI;
+          } else if (e > lastItem) while (keep < nI && ext[nS + keep] <= e) keep++;
           ext.copyWithin(0, nS, nS + keep);
           this.backScanPruned += nS + nI - keep;
           nS = 0;
