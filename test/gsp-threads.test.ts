@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
@@ -169,5 +170,22 @@ describe.skipIf(!haveWorker)('--time-budget: a long run stops with what it found
     const bad = spawnSync('node', [GSP, '--time-budget', 'soon'], { input: csv, encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/option time-budget/);
+  });
+});
+
+const haveScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+describe.skipIf(!haveWorker || !haveScript)('progress of a long run', () => {
+  it.skipIf(!havePipeline)('on a terminal (script(1) gives ftp-gsp a pty): patterns visited, rate and depth on stderr; none in a pipe', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gsp-progress-'));
+    const csv = join(dir, 'benign.csv');
+    writeFileSync(csv, benignCsv());
+    const out = join(dir, 'model.json');
+    const cmd = `node ${GSP} -s 0.1 --time-budget 2s < ${csv} > ${out}`;
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    expect(r.status).toBe(3); // the budget: script passes the exit code on (-e)
+    expect(r.stdout).toMatch(/ftp-gsp: model \*: \d+ patterns visited \(\d+\/s\), depth \d+/);
+    expect(JSON.parse(readFileSync(out, 'utf8')).incomplete).toBe(true);
+    const piped = spawnSync('node', [GSP, '-s', '0.1', '--time-budget', '1s'], { input: benignCsv(), encoding: 'utf8', maxBuffer: 1 << 30 });
+    expect(piped.stderr).not.toMatch(/patterns visited/);
   });
 });
