@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { createReadStream, readFileSync, writeSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Progress, runCli } from '../src/common/cli.js';
 import { parseCommand, versionLine } from '../src/common/argv.js';
 import { FtpIdsError } from '../src/common/errors.js';
@@ -28,10 +29,41 @@ const USAGE = `usage: ftp-gsp [options] [file ...]   (stdin when no file)
       --algorithm A      auto | vertical | levelwise
       --max-candidates N bound on maximal/closed candidates held at once (default 1000000)
       --target-fpr F     false-positive rate the detector's threshold is calibrated for (default 0.01)
-      --folds K          cross-validation folds of the calibration (default 5: mining runs K + 1 times)
+      --folds K          cross-validation folds of the calibration (default 20: mining runs K + 1 times)
       --no-profiles      write patterns only: no profiles, no calibrated detector (ftp-match then needs
                          --baseline study)
-      --version          the version (a model file is read with "ftp-ids show MODEL", not ftp-gsp)`;
+      --threads N        mining threads for maximal/closed output (default: the cores available; a run
+                         shorter than 0.2 s stays on one); the output does not depend on N
+      --time-budget D    stop mining after D (30s, 5m, 1h; a bare number is seconds): the patterns found
+                         so far are written, marked incomplete ("incomplete": true in the model, a
+                         "# incomplete" line in text/spmf), no profiles, and the exit code is 3
+      --version          the version (a model file is read with "ftp-ids show MODEL", not ftp-gsp)
+
+exit codes: 0 done, 2 error, 3 stopped at --time-budget (output incomplete)`;
+
+/** exit code of a run stopped at --time-budget (0 done, 2 error) */
+const EXIT_INCOMPLETE = 3;
+
+/** "30s", "5m", "1h", "250ms", "90" (seconds) -> ms */
+function parseDuration(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(text);
+  const v = m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'] : NaN;
+  if (!Number.isFinite(v) || v <= 0) {
+    throw new FtpIdsError('INVALID_OPTION', `option time-budget: expected a duration such as 30s, 5m or 1h, got ${JSON.stringify(text)}`);
+  }
+  return v;
+}
+
+function parseThreads(text: string | undefined): number {
+  if (text === undefined) return availableParallelism();
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
+    throw new FtpIdsError('INVALID_OPTION', `option threads: expected a whole number from 1 to ${MAX_THREADS}, got ${JSON.stringify(text)}`);
+  }
+  return n;
+}
+/** more threads than this only add copies of the miner's per-thread buffers */
+const MAX_THREADS = 256;
 
 runCli('ftp-gsp', async () => {
   const { values, positionals } = parseCommand('ftp-gsp', {
@@ -54,6 +86,8 @@ runCli('ftp-gsp', async () => {
       'target-fpr': { type: 'string' },
       folds: { type: 'string' },
       'max-candidates': { type: 'string' },
+      threads: { type: 'string' },
+      'time-budget': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
   });
   if (values.version) {
@@ -82,6 +116,8 @@ runCli('ftp-gsp', async () => {
     algorithm: values.algorithm,
     maxCandidates: values['max-candidates'],
   });
+  const threads = parseThreads(values.threads);
+  const timeBudgetMs = values['time-budget'] === undefined ? undefined : parseDuration(values['time-budget']);
   const format = (values.format ?? 'model') as OutputFormat;
   if (!['model', 'text', 'spmf'].includes(format)) {
     throw new FtpIdsError('INVALID_OPTION', `option format: expected model, text or spmf, got ${JSON.stringify(values.format)}`);
@@ -125,8 +161,11 @@ runCli('ftp-gsp', async () => {
       }
     }
   };
-  runGsp(input, {
+  const t0 = Date.now();
+  const summary = runGsp(input, {
     config,
+    threads,
+    timeBudgetMs,
     output: format,
     taxonomyFile,
     write: (s) => {
@@ -142,9 +181,16 @@ runCli('ftp-gsp', async () => {
           });
         }
       : undefined,
-    progress: (model, level, candidates, frequent) =>
-      progress.update(() => `model ${model}: level ${level}, candidates ${candidates}, frequent ${frequent}`),
+    progress: (model, level, _candidates, frequent) =>
+      progress.update(() => {
+        const s = (Date.now() - t0) / 1000;
+        return `model ${model}: ${frequent} patterns visited (${Math.round(frequent / Math.max(s, 0.001))}/s), depth ${level}, ${s.toFixed(0)} s`;
+      }),
   });
   flush();
   progress.done();
+  if (summary.incomplete) {
+    process.stderr.write(`ftp-gsp: time budget reached: the output holds the patterns found so far (marked incomplete)\n`);
+    return EXIT_INCOMPLETE;
+  }
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeGspConfig } from '../src/gsp/config.js';
-import { buildDb, type RawSequence, type Taxonomy } from '../src/gsp/db.js';
+import { buildDb, buildVertical, type RawSequence, type Taxonomy } from '../src/gsp/db.js';
+import { FilterSink } from '../src/gsp/filter.js';
+import { mineVertical } from '../src/gsp/vertical.js';
 import { minePatterns } from '../src/gsp/mine.js';
 import { Rng } from '../bench/synthetic-ftp.js';
 import { okey, oracleFilter, oracleMine, type OracleConstraints, type OracleSeq } from './gsp-oracle.js';
@@ -120,16 +122,78 @@ describe('BackScan pruning for maximal / closed output', () => {
     expect(mine(cs, 'maximal').frequent).toBeLessThan(all.size);
   });
 
-  it('prunes nothing with min-gap, max-gap, max-length or a taxonomy (every frequent pattern visited)', () => {
-    // every item is-a 9, so the taxonomy is in effect whatever items a database holds
-    const taxonomy: Taxonomy = new Map(['0', '1', '2', '3', '4'].map((x) => [x, ['9']]));
+  it('prunes nothing with min-gap, max-gap or max-length (every frequent pattern visited)', () => {
     for (let seed = 32001; seed <= 32100; seed++) {
       const cs = randomCase(seed);
       const allCount = mine(cs, 'all').got.size;
       expect(mine(cs, 'maximal', { minGap: 0 }).frequent).toBe(mine(cs, 'all', { minGap: 0 }).got.size);
       expect(mine(cs, 'closed', { maxGap: 2 }).frequent).toBe(mine(cs, 'all', { maxGap: 2 }).got.size);
       expect(mine(cs, 'maximal', { maxLength: 20 }).frequent).toBe(allCount);
-      expect(mine(cs, 'closed', { taxonomy }).frequent).toBe(mine(cs, 'all', { taxonomy }).got.size);
     }
+  });
+
+  it('with a taxonomy: equals the oracle on 400 random databases, and prunes', () => {
+    // 0 and 1 are-a 10, 10 is-a 11, and 2 is-a 11 in half of them: ancestors share transactions
+    // with their descendants (the (I) keys and implied items that must not be inserted), and
+    // stand alone as elements (the (S) keys that may)
+    let prunedCases = 0;
+    let judged = 0;
+    for (let seed = 34001; seed <= 34400; seed++) {
+      const cs = randomCase(seed, 3);
+      // the oracle enumerates every pattern over 7 items up to the bound: keep it small
+      if (cs.bound > 6) continue;
+      judged++;
+      const parents = new Map<number, number[]>([
+        [0, [10]],
+        [1, [10]],
+        [10, [11]],
+      ]);
+      if (seed % 2 === 0) parents.set(2, [11]);
+      const taxonomy: Taxonomy = new Map([...parents].map(([k, v]) => [String(k), v.map(String)]));
+      const alphabet = [...cs.alphabet, 10, 11];
+      const all = oracleMine(cs.db, alphabet, cs.minCount, cs.bound, none, parents);
+      const ctx = `seed ${seed} ${JSON.stringify(cs)}`;
+      const max = mine(cs, 'maximal', { taxonomy });
+      expect(max.got, ctx).toEqual(asMap(oracleFilter(all, 'maximal', parents)));
+      expect(mine(cs, 'closed', { taxonomy }).got, ctx).toEqual(asMap(oracleFilter(all, 'closed', parents)));
+      if (max.frequent < all.size) prunedCases++;
+    }
+    // 356 judged, 163 of them pruned when written
+    expect(judged).toBeGreaterThan(300);
+    expect(prunedCases).toBeGreaterThan(100);
+  });
+
+  /** BackScan forced on where minePatterns keeps it off: what it would lose. */
+  function forced(raw: RawSequence[], minGap: number | null, maxGap: number): Set<string> {
+    const db = buildDb(raw);
+    const sink = new FilterSink('maximal', db.ancestors, 1000);
+    const eo = { minCount: 1, constraints: { minGap, maxGap, window: 0 }, maxLength: Infinity, wantSids: false, weight: null };
+    mineVertical(db, buildVertical(db), { ...eo, pruneNonClosed: true }, sink);
+    return new Set([...sink.filter.results()].map((f) => okey(f.pattern.map((e) => e.map((x) => Number(db.items[x]))))));
+  }
+  const oracleMaximal = (d: OracleSeq, c: OracleConstraints): Set<string> => new Set(oracleFilter(oracleMine([d], [0, 1, 2, 3], 1, 4, c), 'maximal').keys());
+
+  it('counterexample, min-gap: {<(a)(b)(c)>} at 0,1,2, min-gap 1 — BackScan would lose the maximal <(a)(c)>', () => {
+    const d: OracleSeq = { itemsets: [[0], [1], [2]], times: [0, 1, 2] };
+    const c: OracleConstraints = { minGap: 1, maxGap: Infinity, window: 0 };
+    const truth = oracleMaximal(d, c);
+    expect(truth.has('0|2')).toBe(true); // b lies between a and c, but <(a)(b)(c)> breaks min-gap
+    expect(truth.has('0|1|2')).toBe(false);
+    const raw: RawSequence[] = [{ name: 0, label: '', itemsets: [['0'], ['1'], ['2']], times: d.times }];
+    expect(forced(raw, 1, Infinity).has('0|2')).toBe(false); // the unsound pruning drops it
+    const got = mine({ db: [d], alphabet: [0, 1, 2], minCount: 1, bound: 3 }, 'maximal', { minGap: 1 }).got;
+    expect(new Set(got.keys())).toEqual(truth); // minePatterns keeps the pruning off
+  });
+
+  it('counterexample, max-gap: {<(e)(b)(b)(c)>} at seconds 0,1,10,11, max-gap 1 — BackScan would lose the maximal <(b)(c)>', () => {
+    const d: OracleSeq = { itemsets: [[3], [1], [1], [2]], times: [0, 1, 10, 11] };
+    const c: OracleConstraints = { minGap: null, maxGap: 1, window: 0 };
+    const truth = oracleMaximal(d, c);
+    expect(truth.has('1|2')).toBe(true); // e lies before every b, but not within 1 of the b before c
+    expect(truth.has('3|1|2')).toBe(false);
+    const raw: RawSequence[] = [{ name: 0, label: '', itemsets: [['3'], ['1'], ['1'], ['2']], times: d.times }];
+    expect(forced(raw, null, 1).has('1|2')).toBe(false);
+    const got = mine({ db: [d], alphabet: [1, 2, 3], minCount: 1, bound: 4 }, 'maximal', { maxGap: 1 }).got;
+    expect(new Set(got.keys())).toEqual(truth);
   });
 });

@@ -1,3 +1,4 @@
+import { FtpIdsError } from '../common/errors.js';
 import type { Pattern } from './steps.js';
 
 /**
@@ -209,4 +210,69 @@ function samePattern(a: Pattern, b: Pattern): boolean {
     for (let k = 0; k < a[i].length; k++) if (a[i][k] !== b[i][k]) return false;
   }
   return true;
+}
+
+/**
+ * The order of the depth-first search (preorder): a pattern before its extensions, S-extensions
+ * (a new element) before I-extensions (into the last element), each by item. Maximal and closed
+ * patterns are handed out in this order whatever order they were found in, so the output does not
+ * depend on how the search was split among threads.
+ */
+export function comparePreorder(a: Pattern, b: Pattern): number {
+  let i = 0;
+  let j = 0;
+  let ai = 0;
+  let bj = 0;
+  for (;;) {
+    if (i === a.length) return j === b.length ? 0 : -1;
+    if (j === b.length) return 1;
+    // step kind: 0 = first item of an element (new element), 1 = added into the element
+    const ka = ai === 0 ? 0 : 1;
+    const kb = bj === 0 ? 0 : 1;
+    if (ka !== kb) return ka - kb;
+    const d = a[i][ai] - b[j][bj];
+    if (d !== 0) return d;
+    if (++ai === a[i].length) {
+      i++;
+      ai = 0;
+    }
+    if (++bj === b[j].length) {
+      j++;
+      bj = 0;
+    }
+  }
+}
+
+/** A PatternFilter fed by an engine: counts the frequent patterns, bounds the candidates held at once. */
+export class FilterSink {
+  readonly filter: PatternFilter;
+  frequent = 0;
+  peak = 0;
+  constructor(
+    readonly kind: 'maximal' | 'closed',
+    ancestors: readonly Int32Array[],
+    private readonly bound: number,
+    /** sequence indices as the caller wants them (merged database -> input) */
+    private readonly mapSids: (sids: Int32Array | null) => Int32Array | null = (s) => s,
+  ) {
+    this.filter = new PatternFilter(kind, ancestors);
+  }
+  pattern(p: () => Pattern, support: number, sids: Int32Array | null, hasFreqExt: boolean, hasEqExt: boolean): void {
+    this.frequent++;
+    if (this.kind === 'maximal' ? hasFreqExt : hasEqExt) return; // cannot be maximal / closed
+    this.offer(p(), support, sids && this.mapSids(sids));
+  }
+  offer(p: Pattern, support: number, sids: Int32Array | null): void {
+    const f = this.filter;
+    f.offer(p, support, sids, false, false);
+    if (f.size > this.peak) {
+      this.peak = f.size;
+      if (this.peak > this.bound) {
+        throw new FtpIdsError(
+          'BOUND_MAX_CANDIDATES',
+          `more than ${this.bound} ${this.kind} pattern candidates held at once (option maxCandidates / --max-candidates); raise min-support or the bound`,
+        );
+      }
+    }
+  }
 }

@@ -55,7 +55,13 @@ export function mineLevelwise(db: SeqDb, v: VerticalIndex, o: EngineOptions, sin
     o.progress?.(k, cands.length, total);
     const next: { p: Pattern; sids: Int32Array }[] = [];
     const found = new Int32Array(db.n);
+    const deadline = o.deadline ?? Infinity;
+    let counted = 0;
     for (const { cand, a, b } of cands) {
+      if ((counted++ & 63) === 0 && Date.now() >= deadline) {
+        stats.incomplete = true; // the frequent ones among the candidates counted so far still go out
+        break;
+      }
       if (cand.length > sl.length) {
         sl = new Int32Array(cand.length * 2);
         su = new Int32Array(cand.length * 2);
@@ -83,6 +89,7 @@ export function mineLevelwise(db: SeqDb, v: VerticalIndex, o: EngineOptions, sin
     total += next.length;
     o.progress?.(k, cands.length, total);
     level = next;
+    if (stats.incomplete) break;
   }
   return stats;
 }

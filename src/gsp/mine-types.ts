@@ -15,6 +15,8 @@ export interface EngineOptions {
    * max-length — the caller decides
    */
   readonly pruneNonClosed?: boolean;
+  /** Date.now() after which the level-wise engine stops (the vertical one reads SearchControl); default never */
+  readonly deadline?: number;
   /** called now and then: level (pattern length), candidates counted, frequent found so far */
   readonly progress?: (level: number, candidates: number, frequent: number) => void;
 }
@@ -31,4 +33,6 @@ export interface PatternSink {
 export interface EngineStats {
   /** per pattern length: candidates counted, frequent */
   levels: { k: number; candidates: number; frequent: number }[];
+  /** stopped by the deadline before the search ended */
+  incomplete?: boolean;
 }

@@ -30,10 +30,16 @@ export interface RunGspOptions {
    */
   extraModelFields?: (sessions: Session[]) => Record<string, unknown>;
   progress?: (model: string, level: number, candidates: number, frequent: number) => void;
+  /** mining threads (maximal/closed output, depth-first engine); default 1 */
+  threads?: number;
+  /** stop mining after this many ms in all (every model of --by label shares it); what was found goes out, marked incomplete */
+  timeBudgetMs?: number;
 }
 
 export interface RunGspSummary {
   models: { name: string; result: MineResult }[];
+  /** some model stopped at the time budget */
+  incomplete: boolean;
 }
 
 /** `<{USER,331} {PASS,230}>` */
@@ -62,7 +68,8 @@ export function runGsp(input: GspInput, o: RunGspOptions): RunGspSummary {
     for (const l of [...byLabel.keys()].sort()) parts.push({ name: l, db: subDb(db, byLabel.get(l)!) });
   }
   const toStrings = (fp: FoundPattern): string[][] => fp.pattern.map((e) => e.map((x) => display[x]));
-  const summary: RunGspSummary = { models: [] };
+  const summary: RunGspSummary = { models: [], incomplete: false };
+  const deadline = o.timeBudgetMs !== undefined ? Date.now() + o.timeBudgetMs : Infinity;
   let writer: ModelWriter | null = null;
   if (o.output === 'model') {
     writer = new ModelWriter(o.write, {
@@ -98,15 +105,25 @@ export function runGsp(input: GspInput, o: RunGspOptions): RunGspSummary {
     const countFor = minSupportCountOf(cfg, n);
     if (writer) writer.beginModel(part.name, n, countFor);
     else if (cfg.byLabel) o.write(`# model ${part.name}: ${n} sequences, min support ${countFor}\n`);
-    const result = minePatterns(part.db, cfg, onPattern, o.progress ? (l, c, f) => o.progress!(part.name, l, c, f) : undefined);
+    const result = minePatterns(part.db, cfg, onPattern, o.progress ? (l, c, f) => o.progress!(part.name, l, c, f) : undefined, {
+      threads: o.threads,
+      timeBudgetMs: deadline < Infinity ? Math.max(0, deadline - Date.now()) : undefined,
+    });
+    // a run cut by the time budget says so where the patterns are (the key only appears then, so
+    // complete models are byte-identical whatever the budget and threads)
+    const cut = result.incomplete ? { incomplete: true } : {};
     if (writer) {
-      writer.endModel({ frequentPatterns: result.frequent, engine: result.engine, levels: result.stats.levels });
+      writer.endModel({ frequentPatterns: result.frequent, engine: result.engine, levels: result.stats.levels, ...cut });
+    } else if (result.incomplete) {
+      o.write(`# incomplete: model ${part.name} stopped at the time budget; the patterns above are those found so far\n`);
     }
+    if (result.incomplete) summary.incomplete = true;
     summary.models.push({ name: part.name, result });
   }
   if (writer) {
-    const extra = o.extraModelFields && input.sessions ? o.extraModelFields(input.sessions) : {};
-    writer.end(extra);
+    // an incomplete run skips the extra fields: calibrating them mines the sessions again, and the budget is spent
+    const extra = o.extraModelFields && input.sessions && !summary.incomplete ? o.extraModelFields(input.sessions) : {};
+    writer.end(summary.incomplete ? { incomplete: true, ...extra } : extra);
   }
   return summary;
 }

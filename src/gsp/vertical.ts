@@ -29,21 +29,48 @@ import type { Pattern } from './steps.js';
  * to compile the former single ~250-line recursive closure, more than the whole SIGN run once
  * optimised; small methods compile in a few ms each and are optimised after fewer calls.
  */
-export function mineVertical(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink: PatternSink): EngineStats {
-  const miner = new VerticalMiner(db, v, o, sink);
-  for (const x of miner.f1) {
-    miner.patItems.push(x);
-    miner.patNew.push(true);
-    miner.visitNode(v.sids[x], v.off[x], v.pos[x], v.sids[x].length, miner.itemSupport[x], 1);
-    miner.patItems.pop();
-    miner.patNew.pop();
-  }
-  return miner.stats;
+export function mineVertical(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink: PatternSink, control?: SearchControl): VerticalMiner {
+  const miner = new VerticalMiner(db, v, o, sink, control);
+  miner.mineAll();
+  return miner;
 }
+
+/**
+ * A subtree of the search, named by the path from the root: items[j] was appended as a new element
+ * (isNew[j], an S-extension) or into the last element (an I-extension); isNew[0] is always true.
+ */
+export interface TaskPath {
+  readonly items: number[];
+  readonly isNew: boolean[];
+}
+
+/**
+ * How a search is shared out and stopped (parallel.ts, --time-budget). The miner polls it every
+ * few nodes: the cost is a clock read and two shared-memory loads per POLL_EVERY nodes.
+ */
+export interface SearchControl {
+  /** Date.now() after which the search stops, marked incomplete (Infinity: never) */
+  readonly deadline: number;
+  /** shared flag: non-zero = stop now (the coordinator's deadline) */
+  readonly stop?: Int32Array;
+  /**
+   * shared counter: > 0 = idle workers want work. The miner that claims it (compare-and-swap to
+   * 0) hands the not-yet-started children of its shallowest open node to `donate`.
+   */
+  readonly hungry?: Int32Array;
+  /** Date.now() after which EVERY open subtree is handed to `donate` and this miner stops (not incomplete) */
+  readonly handOffAt?: number;
+  /** tests: hand off (as handOffAt) at the n-th node visited instead, to split the search at a chosen point */
+  readonly handOffAfterNodes?: number;
+  donate?(paths: TaskPath[]): void;
+  /** told at each poll: frequent patterns visited so far, current depth (progress of a worker) */
+  onPoll?(visited: number, depth: number): void;
+}
+const POLL_EVERY = 8;
 
 type Level = { k: number; candidates: number; frequent: number };
 
-class VerticalMiner {
+export class VerticalMiner {
   readonly m: number;
   readonly T: Float64Array;
   readonly txStart: Int32Array;
@@ -112,12 +139,25 @@ class VerticalMiner {
   private markTag = 0;
   /** patterns skipped with their whole subtree by BackScan */
   backScanPruned = 0;
+  /** per depth d: the node's children are ext[0..frameEnd[d]) (S items first, frameNS[d] of them); frameI[d] = the one being visited */
+  private readonly frameEnd: number[] = [];
+  private readonly frameNS: number[] = [];
+  private readonly frameI: number[] = [];
+  /** depth of the subtree being mined (its open frames are rootDepth..): donations never go above it */
+  private rootDepth = 1;
+  private pollIn = 1;
+  private polled = 0;
+  /** stopped by the deadline: what was found is incomplete */
+  stopped = false;
+  /** stopped after handing every open subtree off (control.handOffAt) */
+  handedOff = false;
 
   constructor(
     db: SeqDb,
     readonly v: VerticalIndex,
     readonly o: EngineOptions,
     readonly sink: PatternSink,
+    readonly control?: SearchControl,
   ) {
     const m = (this.m = db.items.length);
     this.T = db.txTime;
@@ -163,7 +203,7 @@ class VerticalMiner {
     this.touchedS = new Int32Array(m);
     this.touchedI = new Int32Array(m);
     this.levelStat(1).candidates = m;
-    this.backScan = o.pruneNonClosed === true && !this.taxonomy;
+    this.backScan = o.pruneNonClosed === true;
     if (this.backScan) this.buildImplied();
     const patItems = this.patItems;
     const patNew = this.patNew;
@@ -229,7 +269,14 @@ class VerticalMiner {
     }
   }
 
-  /** The smallest item outside patItems[from..depth) that every transaction holding one of them holds, or -1. */
+  /**
+   * The smallest item outside patItems[from..depth) that every transaction holding one of them
+   * holds, or -1. With a taxonomy, not an ancestor of one of them (USER implies its ancestor auth,
+   * which adds nothing to an element holding USER). A descendant d may be one: the element with d
+   * in place of d's ancestors is a larger pattern (generalised order) with the same embeddings —
+   * every item it drops is an ancestor of d, and no item left is related to d (the element was
+   * an antichain).
+   */
   private impliedItem(from: number, depth: number): number {
     const patItems = this.patItems;
     let best = -1;
@@ -237,7 +284,7 @@ class VerticalMiner {
       for (const y of this.implied[patItems[k]]) {
         if (best >= 0 && y >= best) break;
         let own = false;
-        for (let i = from; i < depth; i++) if (patItems[i] === y) own = true;
+        for (let i = from; i < depth; i++) if (patItems[i] === y || (this.taxonomy && this.ancestors[patItems[i]].includes(y))) own = true;
         if (!own) best = y;
       }
     }
@@ -254,6 +301,90 @@ class VerticalMiner {
         if (freq[x] === 1 && x > maxFreq) maxFreq = x;
       }
     }
+  }
+
+  /** The whole search: one subtree per frequent item, in item order. */
+  mineAll(): void {
+    for (const x of this.f1) {
+      if (this.stopped || this.handedOff) {
+        // handed off: the first items not started yet go too
+        if (this.handedOff) this.control!.donate!([{ items: [x], isNew: [true] }]);
+        continue;
+      }
+      this.mineTask({ items: [x], isNew: [true] });
+    }
+  }
+
+  /**
+   * One subtree: rebuild the state of the path's last node by joining along the path (as the
+   * search did to reach it: the same joins give the same state), then search it.
+   */
+  mineTask(t: TaskPath): void {
+    const k = t.items.length;
+    const x = t.items[0];
+    const v = this.v;
+    let sids = v.sids[x];
+    let off = v.off[x];
+    let pos = v.pos[x];
+    let len = sids.length;
+    let support = this.itemSupport[x];
+    for (let j = 1; j < k; j++) {
+      len = t.isNew[j] ? this.joinS(t.items[j], sids, off, pos, len, j) : this.joinI(t.items[j], sids, off, pos, len, j);
+      sids = this.bufSids[j];
+      off = this.bufOff[j];
+      pos = this.bufPos[j];
+      support = this.joinSup;
+    }
+    this.patItems.length = 0;
+    this.patNew.length = 0;
+    this.patItems.push(...t.items);
+    this.patNew.push(...t.isNew);
+    this.rootDepth = k;
+    this.visitNode(sids, off, pos, len, support, k);
+    this.patItems.length = 0;
+    this.patNew.length = 0;
+  }
+
+  /** Deadline, stop flag, requests for work (see SearchControl). */
+  private poll(depth: number): void {
+    const c = this.control!;
+    this.pollIn = c.handOffAfterNodes === undefined ? POLL_EVERY : 1;
+    this.polled++;
+    c.onPoll?.(this.totalFrequent, depth);
+    const now = Date.now();
+    if (now >= c.deadline || (c.stop && Atomics.load(c.stop, 0) !== 0)) {
+      this.stopped = true;
+      return;
+    }
+    if (((c.handOffAt !== undefined && now >= c.handOffAt) || this.polled > (c.handOffAfterNodes ?? Infinity)) && c.donate) {
+      // this node and every not-yet-started child of the open nodes above it
+      const paths: TaskPath[] = [{ items: this.patItems.slice(0, depth), isNew: this.patNew.slice(0, depth) }];
+      for (let d = this.rootDepth; d < depth; d++) this.takeRest(d, paths);
+      c.donate(paths);
+      this.handedOff = true;
+      return;
+    }
+    const h = c.hungry ? Atomics.load(c.hungry, 0) : 0;
+    if (h <= 0 || !c.donate) return;
+    for (let d = this.rootDepth; d < depth; d++) {
+      if (this.frameI[d] + 1 >= this.frameEnd[d]) continue;
+      if (Atomics.compareExchange(c.hungry!, 0, h, 0) !== h) return; // another miner answered
+      const paths: TaskPath[] = [];
+      this.takeRest(d, paths);
+      c.donate(paths);
+      return;
+    }
+  }
+
+  /** Moves the children of the open node at depth d not started yet into paths (the node's loop then ends). */
+  private takeRest(d: number, paths: TaskPath[]): void {
+    const ext = this.bufExt[d];
+    const prefix = this.patItems.slice(0, d);
+    const prefixNew = this.patNew.slice(0, d);
+    for (let i = this.frameI[d] + 1; i < this.frameEnd[d]; i++) {
+      paths.push({ items: [...prefix, ext[i]], isNew: [...prefixNew, i < this.frameNS[d]] });
+    }
+    this.frameEnd[d] = Math.min(this.frameEnd[d], this.frameI[d] + 1);
   }
 
   levelStat(k: number): Level {
@@ -634,7 +765,7 @@ class VerticalMiner {
     // an I key of an item already in E_i is no insertion
     let kept = 0;
     const cand = this.cand;
-    for (let c = 0; c < nCand; c++) if (!isOwnItem(cand[c], m, patItems, es)) cand[kept++] = cand[c];
+    for (let c = 0; c < nCand; c++) if (!this.notInsertable(cand[c], es)) cand[kept++] = cand[c];
     nCand = kept;
     // later sequences: test each surviving candidate through its item's positions; the latest
     // embedding is computed back only to the earliest element a surviving candidate reads
@@ -650,6 +781,23 @@ class VerticalMiner {
       nCand = kept;
     }
     return nCand > 0;
+  }
+
+  /**
+   * Whether an (I) key names an item already in its element E_i or, with a taxonomy, an ancestor
+   * of one (it adds nothing to E_i). A descendant d of items of E_i is insertable in the
+   * generalised sense: E_i with d in place of its ancestors is a larger pattern with the same
+   * embeddings (see impliedItem). (S) keys are always insertable: {e} alone is an element.
+   */
+  private notInsertable(key: number, es: Int32Array): boolean {
+    const m = this.m;
+    if (isOwnItem(key, m, this.patItems, es)) return true;
+    const slot = Math.floor(key / m);
+    if (!this.taxonomy || (slot & 1) === 0) return false;
+    const i = slot >> 1;
+    const e = key - slot * m;
+    for (let j = es[i]; j < es[i + 1]; j++) if (this.ancestors[this.patItems[j]].includes(e)) return true;
+    return false;
   }
 
   /** The lowest l index the first nCand candidates read: l_{i-1} for a candidate of element i. */
@@ -724,6 +872,8 @@ class VerticalMiner {
   }
 
   visitNode(sids: Int32Array, off: Int32Array, pos: Int32Array, len: number, support: number, depth: number): void {
+    if (this.control && --this.pollIn <= 0) this.poll(depth);
+    if (this.stopped || this.handedOff) return;
     if (this.backScan && this.backScanPrunable(sids, off, pos, len, depth)) {
       this.backScanPruned++;
       return;
@@ -765,7 +915,12 @@ class VerticalMiner {
           hasEqual = true; // P with e added to E_n: same support, frequent
           hasFreqExt = true;
           let keep = 0;
-          if (e > lastItem) while (keep < nI && ext[nS + keep] <= e) keep++;
+          if (this.taxonomy && this.descendants[e].length > 0) {
+            // an I-child's later items may be descendants of e, and then e cannot join its
+            // element: only the S-children (E_n fixed) go. (Later ancestors of e are no obstacle:
+            // e replaces them, as above.)
+            keep = nI;
+          } else if (e > lastItem) while (keep < nI && ext[nS + keep] <= e) keep++;
           ext.copyWithin(0, nS, nS + keep);
           this.backScanPruned += nS + nI - keep;
           nS = 0;
@@ -777,7 +932,11 @@ class VerticalMiner {
     this.sink.pattern(this.buildPattern, support, this.wantSids ? sids.slice(0, len) : null, hasFreqExt, hasEqual);
     if (this.o.progress && (this.totalFrequent & 63) === 0) this.o.progress(depth, this.levelStat(depth + 1).candidates, this.totalFrequent);
 
-    for (let i = 0; i < nS + nI; i++) {
+    const frameEnd = this.frameEnd;
+    frameEnd[d] = nS + nI;
+    this.frameNS[d] = nS;
+    for (let i = 0; i < frameEnd[d]; i++) {
+      this.frameI[d] = i;
       const y = ext[i];
       const isS = i < nS;
       const n = isS ? this.joinS(y, sids, off, pos, len, d) : this.joinI(y, sids, off, pos, len, d);
@@ -786,6 +945,7 @@ class VerticalMiner {
       this.visitNode(this.bufSids[d], this.bufOff[d], this.bufPos[d], n, this.joinSup, depth + 1);
       patItems.pop();
       patNew.pop();
+      if (this.stopped || this.handedOff) break;
     }
   }
 }
