@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { createReadStream, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { Progress, runCli } from '../src/common/cli.js';
+import { checkInputsOpen, Progress, runCli } from '../src/common/cli.js';
 import { Counters } from '../src/common/bounds.js';
 import { optEnum, optInt, optSize } from '../src/common/options.js';
 import { normalizeExtractOptions } from '../src/extract/options.js';
@@ -58,6 +58,7 @@ runCli('ftp-extract', async () => {
   });
   const signatures = values.signatures ? parseSignatureFile(readFileSync(values.signatures, 'utf8'), values.signatures) : undefined;
   const files = positionals.length ? positionals : ['-'];
+  checkInputsOpen(files);
   const inputs = files.map((f) => ({ name: f === '-' ? 'stdin' : f, stream: f === '-' ? process.stdin : createReadStream(f) }));
   try {
     await runExtract(inputs, process.stdout, {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { createReadStream, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { runCli } from '../src/common/cli.js';
+import { checkInputsOpen, runCli } from '../src/common/cli.js';
 import { optInt } from '../src/common/options.js';
 import { parseSignatureFile } from '../src/label/signatures.js';
 import { runLabel } from '../stages/label.js';
@@ -29,6 +29,7 @@ runCli('ftp-label', async () => {
   }
   const signatures = values.signatures ? parseSignatureFile(readFileSync(values.signatures, 'utf8'), values.signatures) : undefined;
   const files = positionals.length ? positionals : ['-'];
+  checkInputsOpen(files);
   const inputs = files.map((f) => ({ name: f === '-' ? 'stdin' : f, stream: f === '-' ? process.stdin : createReadStream(f) }));
   await runLabel(inputs, process.stdout, {
     signatures,

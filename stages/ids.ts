@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Progress } from '../src/common/cli.js';
+import { checkInputsOpen, EXIT_FLAGGED, EXIT_OK, Progress } from '../src/common/cli.js';
 import { FtpIdsError } from '../src/common/errors.js';
 import { optEnum } from '../src/common/options.js';
 import type { Session } from '../src/dataset/types.js';
@@ -96,6 +96,7 @@ export async function trainCommand(values: Values, inputs: string[], out: (s: st
   }
   if (inputs.length === 0) throw new FtpIdsError('USAGE', 'ftp-ids train: name at least one input (capture, flows or dataset CSV)');
   const signatures = matchCommandOptions({ signatures: values.signatures }).signatures;
+  checkInputsOpen(inputs);
   let sessions = await readSessions(inputs, { signatures });
   if (values.labels !== undefined) {
     const labels = readLabels(values.labels);
@@ -161,6 +162,7 @@ export async function evalCommand(values: Values, inputs: string[], out: (s: str
   const labels = readLabels(values.labels);
   const opts = matchCommandOptions({ ...values, baseline: undefined });
   const part = optEnum(values, 'split', ['held-back', 'all'] as const, 'all');
+  checkInputsOpen(inputs);
   const sessions = selectSplit(await readSessions(inputs, opts), labels, part);
   const j = judge('ftp-ids eval', model, sessions, labels, opts.match ?? {});
   if (values.json) out(JSON.stringify(judgedJson(j)) + '\n');
@@ -216,6 +218,7 @@ export async function demoCommand(values: Values, out: (s: string) => void): Pro
     { name: 'corpus 1 (samples/)', dir },
     { name: 'corpus 2 (samples/corpus2/)', dir: join(dir, 'corpus2') },
   ].filter((c) => existsSync(join(c.dir, 'labels.csv')));
+  if (dirs.length === 0) throw new FtpIdsError('NO_SAMPLES', `${dir}: no labels.csv there; pass --samples DIR (a directory like samples/)`);
   const corpora: Corpus[] = [];
   for (const c of dirs) {
     const corpus = await loadCorpus(c.dir, c.name, (inputs, o) => readSessions(inputs, o));
@@ -271,9 +274,11 @@ export async function idsMain(argv: string[], out: (s: string) => void): Promise
       }
       if (positionals.length === 0) throw new FtpIdsError('USAGE', 'ftp-ids detect: name at least one input');
       const model = readModelFile(values.model);
-      const r = await runMatch(positionals, model, process.stdout, matchCommandOptions(values));
+      const opts = matchCommandOptions(values);
+      checkInputsOpen(positionals);
+      const r = await runMatch(positionals, model, process.stdout, opts);
       if (values.stats) process.stderr.write(JSON.stringify({ ...r.counters.toJSON(), sessions: r.sessions, flagged: r.flagged }) + '\n');
-      return values['fail-on-alert'] && r.flagged > 0 ? 1 : 0;
+      return values['fail-on-alert'] && r.flagged > 0 ? EXIT_FLAGGED : EXIT_OK;
     }
     case 'eval': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: EVAL_SPEC });

@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { captureChunks } from '../capture/input.js';
+import { checkInputsOpen } from '../common/cli.js';
 import { FtpIdsError } from '../common/errors.js';
 import { createEmittingFlowReader } from './reader.js';
 import type { EmittedFlow } from './table.js';
@@ -39,6 +40,7 @@ export async function runFlowsCommand(values: Values, files: string[]): Promise<
   if (statsFormat !== undefined && statsFormat !== 'json' && statsFormat !== 'kv') {
     throw new FtpIdsError('INVALID_OPTION', `option stats-format: expected json or kv, got ${JSON.stringify(statsFormat)}`);
   }
+  checkInputsOpen(files);
   const out = new BlockWriter(process.stdout);
   const reader = createEmittingFlowReader(raw, (f: EmittedFlow): void => {
     out.used = f.writeLine(out.room(f.lineMaxBytes()), out.used);
