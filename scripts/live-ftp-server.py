@@ -22,5 +22,5 @@ handler = FTPHandler
 handler.authorizer = auth
 handler.passive_ports = range(40000, 40100)
 server = FTPServer((address, 0), handler)
-print("PORT", server.socket.getsockname()[1], flush=True)
+print(f"PORT {server.socket.getsockname()[1]}", flush=True)
 server.serve_forever(timeout=0.1, handle_exit=True)

@@ -41,6 +41,14 @@ export interface MatchRunResult {
   counters: Counters;
 }
 
+/**
+ * How long the input may pause before the session being read is handed on (the CSV reader otherwise
+ * waits for the next flow_id). Short against the 1 s a live alert may take (tcpdump's own buffering and
+ * the three processes before ftp-match come first), long against the gaps between the blocks of one
+ * write of ftp-extract (microseconds).
+ */
+export const IDLE_FLUSH_MS = 150;
+
 /** Read every input, stream its sessions through the matcher; returns counts. */
 export async function runSessions(
   inputs: string[],
@@ -58,18 +66,39 @@ export async function runSessions(
       (opts.warn ?? ((m: string) => process.stderr.write(`${m}\n`)))(`warning: ${w.file ? w.file + ': ' : ''}byte offset ${w.offset}: ${w.message}`);
     }
   };
+  // live input: when no chunk follows within IDLE_FLUSH_MS, the held session is judged and written
+  let timer: NodeJS.Timeout | null = null;
+  let idleError: unknown = null;
+  const onIdle = (): void => {
+    timer = null;
+    try {
+      source.idle();
+    } catch (e) {
+      idleError = e; // thrown by the reading loop, where every error is handled
+    }
+    afterChunk().catch((e: unknown) => (idleError ??= e));
+  };
+  const stopTimer = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+  };
   try {
     for (const name of inputs.length ? inputs : ['-']) {
       const display = name === '-' ? 'stdin' : name;
       let started = false;
       for await (const chunk of captureChunks(name)) {
+        stopTimer();
+        if (idleError) throw idleError;
         if (!started) {
           started = true;
           source.startFile(display, opts.kind ?? detectKind(chunk));
         }
         source.push(chunk);
         await afterChunk();
+        timer = setTimeout(onIdle, IDLE_FLUSH_MS);
       }
+      stopTimer();
+      if (idleError) throw idleError;
       if (!started) source.startFile(display, opts.kind ?? 'csv');
       source.endFile();
       warnings();
@@ -77,6 +106,7 @@ export async function runSessions(
     source.end();
     warnings();
   } catch (e) {
+    stopTimer();
     if (e instanceof FtpIdsError) source.flushAfterError();
     await afterChunk();
     warnings();

@@ -38,7 +38,9 @@ export class DatasetReader {
   private col: Record<string, number> | null = null;
   private current: Session | null = null;
   private readonly ended = new Set<string>();
-  readonly counters = { rows: 0, sessions: 0, droppedExchanges: 0 };
+  /** the session idle() handed on; its flow's rows may still continue (then: a second session, counted) */
+  private idleFlushed: string | null = null;
+  readonly counters = { rows: 0, sessions: 0, droppedExchanges: 0, sessionsSplitByIdle: 0 };
   private readonly opts: DatasetReaderOptions;
   // bytes arrive in arbitrary chunks: a UTF-8 character split across two must not become two U+FFFD
   private readonly decoder = new StringDecoder('utf8');
@@ -52,6 +54,19 @@ export class DatasetReader {
 
   push(chunk: string | Buffer): void {
     this.tokenizer.push(typeof chunk === 'string' ? chunk : this.decoder.write(chunk));
+  }
+
+  /**
+   * The input paused (a live pipe: nothing more for a while): hand on the session being read when the
+   * input ends exactly at a record's end. ftp-extract writes a flow's rows together, so a pause after
+   * them is the end of the session; should its rows continue after all (a writer that pauses inside a
+   * flow), they become a second session of the same flow, counted in sessionsSplitByIdle.
+   */
+  idle(): void {
+    if (!this.current || !this.tokenizer.atRecordBoundary) return;
+    const id = this.current.flowId;
+    this.flush();
+    this.idleFlushed = id;
   }
 
   end(): void {
@@ -107,7 +122,8 @@ export class DatasetReader {
       });
     }
     if (!this.current) {
-      if (this.ended.has(flowId)) {
+      if (flowId === this.idleFlushed) this.counters.sessionsSplitByIdle++;
+      else if (this.ended.has(flowId)) {
         throw new FtpIdsError('DATASET_ORDER', `rows of flow ${flowId} are not contiguous (its session already ended)`, {
           file: this.opts.file,
           line,
@@ -159,6 +175,7 @@ export class DatasetReader {
     if (!this.current) return;
     const s = this.current;
     this.current = null;
+    this.idleFlushed = null;
     // a bounded set: ids of ended sessions, only to detect non-contiguous input
     if (this.ended.size >= 1_000_000) this.ended.clear();
     this.ended.add(s.flowId);

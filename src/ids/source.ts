@@ -119,6 +119,14 @@ export class SessionSource {
     }
   }
 
+  /**
+   * The input paused: the CSV reader hands on the session it holds (it otherwise waits for the next
+   * flow_id); captures and flow NDJSON already hand on each session when its flow ends.
+   */
+  idle(): void {
+    if (this.kind === 'csv') this.dataset?.idle();
+  }
+
   /** The current file ended (for pcap, flows stay open: several files are one capture). */
   endFile(): void {
     if (this.kind === 'flows') {
