@@ -70,7 +70,7 @@ describe.skipIf(!canRun)('live pipeline: a verdict within 1 s of each session cl
     writeFileSync(join(dir, 'readme.txt'), 'hello\n');
     model = join(dir, 'model.json');
     expect(spawnSync('node', [bin('ftp-ids'), 'train', join(ROOT, 'samples/ipv6.pcap'), '-o', model]).status).toBe(0);
-    const server = spawn('/usr/bin/python3', [join(ROOT, 'scripts/live-ftp-server.py'), dir], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const server = spawn('/usr/bin/python3', [join(ROOT, 'scripts/live-ftp-server.py'), dir, '127.0.0.1', '0.2'], { stdio: ['ignore', 'pipe', 'ignore'] });
     procs.push(server);
     ftpPort = await new Promise<number>((res, rej) => {
       let out = '';
@@ -149,6 +149,8 @@ describe.skipIf(!canRun)('live pipeline: a verdict within 1 s of each session cl
       expect(latency, `${e.kind} session: verdict ${latency} ms after its end`).toBeLessThanOrEqual(1000);
       expect(got!.v.verdict).toMatch(/^(normal|suspicious)$/);
     }
-    expect(seen.get(ended[3]!.port)!.v.exchanges).toBe(0); // the empty connection: a session without exchanges
+    // how each ended, and the empty connection: a session without exchanges
+    expect(ended.map((e) => seen.get(e.port)!.v.flow_end)).toEqual(['fin', 'fin', 'rst', 'rst']);
+    expect(ended.map((e) => seen.get(e.port)!.v.exchanges)).toEqual([5, 5, 3, 0]);
   }, 60_000);
 });

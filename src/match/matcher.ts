@@ -4,6 +4,7 @@ import { optBool, optEnum, optInt, optNumber } from '../common/options.js';
 import { sessionContext, type SessionContext } from '../dataset/context.js';
 import { sessionTransactions } from '../dataset/items.js';
 import type { Session } from '../dataset/types.js';
+import { EMPTY } from '../extract/types.js';
 import { coverage, type EncodedPattern, type EncodedSession } from './embed.js';
 import {
   attributeSurprisal,
@@ -65,6 +66,8 @@ export interface Verdict
   /** first and last timestamp of the session (epoch seconds; NaN when it has none) */
   start: number;
   end: number;
+  /** how the connection ended (ftp-flows' `end`: fin, rst, idle, evicted, eof; '' unknown) */
+  flowEnd: string;
   /** a later verdict on an earlier session (an incident named it) */
   update?: boolean;
 }
@@ -118,6 +121,11 @@ export function normalizeMatchOptions(raw: Record<string, unknown> = {}): MatchO
     maxMatchExchanges: optInt(raw, 'maxMatchExchanges', 5_000, 1),
     maxLabels: optInt(raw, 'maxLabels', 10_000, 1),
   });
+}
+
+/** A session of a connection that carried no complete line: its one row is ftp-extract's `<empty>`. */
+export function isEmptyConnection(s: Session): boolean {
+  return s.exchanges.length === 1 && s.exchanges[0]!.command === EMPTY;
 }
 
 /** A part beyond 95 % of benign training sessions (−ln 0.05): listed as a reason even when not needed to cross the threshold. */
@@ -400,6 +408,14 @@ export class Matcher {
     if (!detector) throw new FtpIdsError('MODEL_DAMAGED', 'model: no calibrated detector; train it with ftp-ids train or ftp-gsp, or use --baseline study');
     const d = this.describe(s);
     const head = this.head(s, d);
+    // a connection that never talked (SYN-only, reset before the greeting): no FTP behaviour to judge,
+    // so its own features are left out; it counts in its client's window (a session, a short one),
+    // where a flood of them is beyond every benign training window. Its label is its server's (from the
+    // server's other connections, ftp-extract): to a server the model never saw, it is unfit as they are.
+    if (isEmptyConnection(s)) {
+      this.counters.add('emptyConnections');
+      for (const f of Object.keys(d.values) as Feature[]) d.values[f] = 0;
+    }
     if (!this.opts.judgeUnknownServers && !Object.prototype.hasOwnProperty.call(detector.labels, s.label)) {
       this.unfit(s, d);
       this.onVerdict({ ...head, verdict: 'unfit', score: 0, reasons: [] });
@@ -445,7 +461,8 @@ export class Matcher {
       label: s.label,
       threshold: round(this.threshold),
       model: d.set.name,
-      exchanges: s.exchanges.length,
+      exchanges: isEmptyConnection(s) ? 0 : s.exchanges.length, // `<empty>` is no exchange
+      flowEnd: s.end,
       bestPattern: d.best >= 0 ? patternText(d.set.patterns[d.best]!) : '',
       start: d.start,
       end: d.end,

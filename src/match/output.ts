@@ -22,6 +22,7 @@ export const VERDICT_COLUMNS = [
   'threshold',
   'model',
   'exchanges',
+  'flow_end',
   'best_pattern',
   'reasons',
 ] as const;
@@ -45,6 +46,7 @@ export function verdictRecord(v: Verdict): VerdictRecord {
     threshold: v.threshold,
     model: v.model,
     exchanges: v.exchanges,
+    flow_end: v.flowEnd,
     best_pattern: v.bestPattern,
     reasons: v.reasons,
   };
