@@ -21,6 +21,7 @@ export const MATCH_OPTION_SPEC = {
   'max-window-sessions': { type: 'string' },
   'max-match-exchanges': { type: 'string' },
   stats: { type: 'boolean' },
+  state: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -42,6 +43,10 @@ Input (detected per file, no FILE or "-": stdin): the exchange dataset CSV (ftp-
   --max-window-sessions N   sessions remembered per client address (10000)
   --max-match-exchanges N   exchanges of a session matched against patterns (5000)
   --stats                   counters as JSON on stderr at the end
+  --state FILE              carry per-client windows, open incidents and the connections still open at the
+                            end of the input from one run to the next (created when missing; rewritten at
+                            the end of a successful run): a cron job over rotated captures sees what one run
+                            over their concatenation sees
 `;
 
 type Values = Record<string, string | boolean | undefined>;
@@ -64,6 +69,7 @@ export function matchCommandOptions(values: Values): MatchRunOptions {
     all: values.all === true,
     kind: values.pcap ? 'pcap' : undefined,
     signatures,
+    statePath: typeof values.state === 'string' ? values.state : undefined,
   };
 }
 

@@ -8,14 +8,15 @@
  * the next chunk is read: alerts come out while a capture is still being read.
  */
 import { once } from 'node:events';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import _ from 'highland';
 import { captureChunks } from '../src/capture/input.js';
 import { Counters } from '../src/common/bounds.js';
 import { FtpIdsError } from '../src/common/errors.js';
 import type { Session } from '../src/dataset/types.js';
-import { detectKind, SessionSource, type InputKind, type SessionSourceOptions } from '../src/ids/source.js';
-import { createMatcher, type MatchEvent, type Verdict } from '../src/match/matcher.js';
+import { detectKind, SessionSource, type InputKind, type SessionSourceOptions, type SourceState } from '../src/ids/source.js';
+import { createMatcher, type MatcherState, type MatchEvent, type Verdict } from '../src/match/matcher.js';
 import type { MatchModel } from '../src/match/model.js';
 import { createEventWriter, createVerdictWriter } from '../src/match/output.js';
 
@@ -33,6 +34,48 @@ export interface MatchRunOptions extends SessionSourceOptions {
   onEvent?: (e: MatchEvent) => void;
   /** warnings (capture reader) go here; default: stderr */
   warn?: (msg: string) => void;
+  /**
+   * `--state FILE`: read at the start (a missing file is a first run), written at the end of a
+   * successful run: per-client windows and open incidents, and the connections still open at the end of
+   * the input (judged by the next run, joined to their continuation). A cron job over rotated captures
+   * then sees what one run over their concatenation sees.
+   */
+  statePath?: string;
+}
+
+/** The `--state` file: `{"format":"ftp-ids-state","version":1,"matcher":…,"source":…}` (JSON). */
+export interface RunState {
+  format: 'ftp-ids-state';
+  version: 1;
+  matcher: MatcherState;
+  source: SourceState;
+}
+
+export function readStateFile(path: string): RunState | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null; // the first run
+    throw e;
+  }
+  let st: RunState;
+  try {
+    st = JSON.parse(text) as RunState;
+  } catch (e) {
+    throw new FtpIdsError('BAD_STATE', `not a state file (invalid JSON: ${(e as Error).message})`, { file: path });
+  }
+  if (st?.format !== 'ftp-ids-state' || st.version !== 1 || typeof st.matcher !== 'object' || !Array.isArray(st.source?.flows)) {
+    throw new FtpIdsError('BAD_STATE', 'not an ftp-ids state file of version 1 (written by ftp-match --state)', { file: path });
+  }
+  return st;
+}
+
+/** Written whole or not at all (a temporary file renamed over the old one): a crash leaves the old state. */
+export function writeStateFile(path: string, st: RunState): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(st));
+  renameSync(tmp, path);
 }
 
 export interface MatchRunResult {
@@ -55,9 +98,11 @@ export async function runSessions(
   opts: MatchRunOptions,
   onSession: (s: Session) => void,
   afterChunk: () => Promise<void> = async () => {},
+  carry?: { from: SourceState | null; to: (st: SourceState) => void },
 ): Promise<Counters> {
   const counters = opts.counters ?? new Counters();
   const source = new SessionSource({ ...opts, counters }, onSession);
+  if (carry?.from) source.importState(carry.from);
   let warned = 0;
   const warnings = (): void => {
     const ws = source.warnings;
@@ -103,7 +148,8 @@ export async function runSessions(
       source.endFile();
       warnings();
     }
-    source.end();
+    if (carry) carry.to(source.endKeepingState());
+    else source.end();
     warnings();
   } catch (e) {
     stopTimer();
@@ -146,8 +192,13 @@ export async function runMatch(inputs: string[], model: MatchModel, output: Writ
     text = '';
     if (!output.write(t)) await once(output, 'drain');
   };
-  const counters = await runSessions(inputs, opts, (s) => matcher.pushSession(s), flush);
+  const state = opts.statePath !== undefined ? readStateFile(opts.statePath) : null;
+  if (state) matcher.importState(state.matcher);
+  let sourceState: SourceState = { flows: [] };
+  const carry = opts.statePath !== undefined ? { from: state?.source ?? null, to: (st: SourceState) => (sourceState = st) } : undefined;
+  const counters = await runSessions(inputs, opts, (s) => matcher.pushSession(s), flush, carry);
   matcher.end();
+  if (opts.statePath !== undefined) writeStateFile(opts.statePath, { format: 'ftp-ids-state', version: 1, matcher: matcher.exportState(), source: sourceState });
   await flush();
   for (const [k, v] of Object.entries(matcher.counters.toJSON())) counters.add(`match.${k}`, v);
   return { sessions, flagged, counters };

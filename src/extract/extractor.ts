@@ -63,6 +63,8 @@ export interface ExchangeExtractor {
   /** Extract every exchange of one flow (rows go to the callback before this returns). */
   pushFlow(flow: FlowRecord): void;
   end(): void;
+  /** each server's label as its talking connections showed it (for its empty ones): carried between runs */
+  serverLabels: [string, string][];
   readonly options: ExtractOptions;
 }
 
@@ -100,6 +102,12 @@ export function createExchangeExtractor(rawOptions: Record<string, unknown> | Ex
       c.add('extract.pending_overflow', session.pendingOverflow);
     },
     end(): void {},
+    get serverLabels(): [string, string][] {
+      return [...serverLabels];
+    },
+    set serverLabels(list: [string, string][]) {
+      for (const [k, v] of list.slice(-MAX_SERVER_LABELS)) if (typeof k === 'string' && typeof v === 'string') serverLabels.set(k, v);
+    },
   };
 }
 

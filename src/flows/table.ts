@@ -233,6 +233,21 @@ export class FlowTable {
     retransmitted: 0, overlap_conflicts: 0, out_of_order: 0, out_of_order_dropped: 0, port_reuse: 0, stray_after_close: 0,
   };
 
+  /**
+   * Flows emitted although not judged FTP: the continuation of a connection an earlier run left open
+   * (`--state`), which may carry only `USER x` and a reset — too little to be recognised on its own.
+   * Asked only for flows that would otherwise not be emitted.
+   */
+  awaited: ((head: FlowHead) => boolean) | null = null;
+
+  /** Servers seen talking FTP (whose silent connections are FTP too), for the next run (`--state`). */
+  get servers(): (number | string)[] {
+    return [...this.knownServers];
+  }
+  set servers(list: (number | string)[]) {
+    for (const k of list.slice(-MAX_KNOWN_SERVERS)) if (typeof k === 'number' || typeof k === 'string') this.knownServers.add(k);
+  }
+
   /** `touchLogSize`: LRU moves batched (1: made at once; tests compare the two) */
   constructor(
     private readonly opts: FlowOptions,
@@ -771,7 +786,7 @@ export class FlowTable {
     if (cls === CLS_FTP) this.counters.flows_ftp++;
     else {
       this.counters.flows_other++;
-      if (!this.opts.all) {
+      if (!this.opts.all && !this.awaited?.(this.flowHead(slot, 'eof'))) {
         // not emitted: drop what was kept and only count from now on
         this.release(slot);
         this.I[r + I_BITS] &= ~B_RETAIN;
@@ -828,7 +843,7 @@ export class FlowTable {
     else if (end === 'rst') this.counters.ended_rst++;
     else if (end === 'idle') this.counters.ended_idle++;
     else if (end === 'eof') this.counters.ended_eof++;
-    if (I[r + I_CLS] === CLS_FTP || this.opts.all) {
+    if (I[r + I_CLS] === CLS_FTP || this.opts.all || (I[r + I_BITS] & B_RETAIN && this.awaited?.(this.flowHead(slot, end)))) {
       this.counters.flows_emitted++;
       this.emitted.set(slot, end);
       this.onFlow(this.emitted);

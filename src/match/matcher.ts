@@ -679,7 +679,52 @@ export class Matcher {
   end(): void {
     this.ended = true;
   }
+
+  /**
+   * What the next run needs to see what a single run would (`--state`): each client's window (its
+   * recent sessions with the verdicts they got, for the updates an incident sends), open incidents and
+   * their evidence, and the labels already reported unfit. Bounded by maxClients × maxWindowSessions.
+   */
+  exportState(): MatcherState {
+    return {
+      windows: [...this.windows].map(([client, entries]) => [client, entries.map((e) => ({ ...e, verdict: e.verdict && jsonVerdict(e.verdict) }))]),
+      incidents: [...this.incidents],
+      incidentEvidence: [...this.incidentEvidence],
+      unfitLabels: [...this.unfitLabels],
+    };
+  }
+
+  /** Before the first session: take over an earlier run's state (exportState), within this run's bounds. */
+  importState(st: MatcherState): void {
+    if (this.counters.get('sessions') > 0) throw new FtpIdsError('USAGE', 'importState after sessions were judged');
+    const bad = (what: string): never => {
+      throw new FtpIdsError('BAD_STATE', `matcher state: ${what}`);
+    };
+    if (!Array.isArray(st.windows) || !Array.isArray(st.incidents) || !Array.isArray(st.incidentEvidence) || !Array.isArray(st.unfitLabels)) bad('windows, incidents, incidentEvidence and unfitLabels must be lists');
+    for (const [client, entries] of st.windows.slice(-this.opts.maxClients)) {
+      if (typeof client !== 'string' || !Array.isArray(entries)) bad('a window is [client, entries]');
+      const list = entries.slice(-this.opts.maxWindowSessions).map((e) => {
+        if (typeof e?.start !== 'number' || typeof e.flowId !== 'string') bad(`window of ${client}: an entry needs start and flowId`);
+        return { start: e.start, flowId: e.flowId, failed: Number(e.failed) || 0, short: Number(e.short) || 0, verdict: e.verdict && restoreVerdict(e.verdict) };
+      });
+      this.windows.set(client, list);
+    }
+    for (const [client, inc] of st.incidents) if (this.windows.has(client) && inc?.type === 'incident') this.incidents.set(client, inc);
+    for (const [client, t] of st.incidentEvidence) if (this.windows.has(client) && typeof t === 'number') this.incidentEvidence.set(client, t);
+    for (const l of st.unfitLabels.slice(0, this.opts.maxLabels)) if (typeof l === 'string') this.unfitLabels.add(l);
+  }
 }
+
+/** The matcher's state between runs (JSON: non-finite times as null). */
+export interface MatcherState {
+  windows: [string, WindowEntry[]][];
+  incidents: [string, Incident][];
+  incidentEvidence: [string, number][];
+  unfitLabels: string[];
+}
+
+const jsonVerdict = (v: Verdict): Verdict => ({ ...v, start: Number.isFinite(v.start) ? v.start : (null as unknown as number), end: Number.isFinite(v.end) ? v.end : (null as unknown as number) });
+const restoreVerdict = (v: Verdict): Verdict => ({ ...v, start: typeof v.start === 'number' ? v.start : NaN, end: typeof v.end === 'number' ? v.end : NaN });
 
 export function createMatcher(
   model: MatchModel,
