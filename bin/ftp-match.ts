@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { checkInputsOpen, EXIT_FLAGGED, EXIT_OK, runCli } from '../src/common/cli.js';
+import { checkInputsOpen, EXIT_FLAGGED, EXIT_OK, Progress, runCli } from '../src/common/cli.js';
 import { matchCommandOptions, MATCH_OPTION_SPEC, MATCH_USAGE, readModelFile } from '../stages/cli-options.js';
 import { runMatch } from '../stages/match.js';
 
@@ -13,7 +13,7 @@ runCli('ftp-match', async () => {
   const model = readModelFile(values.model);
   const opts = matchCommandOptions(values);
   checkInputsOpen(positionals);
-  const result = await runMatch(positionals, model, process.stdout, opts);
+  const result = await runMatch(positionals, model, process.stdout, { ...opts, progress: new Progress('ftp-match') });
   if (values.stats) process.stderr.write(JSON.stringify({ ...result.counters.toJSON(), sessions: result.sessions, flagged: result.flagged }) + '\n');
   return values['fail-on-alert'] && result.flagged > 0 ? EXIT_FLAGGED : EXIT_OK;
 });

@@ -97,14 +97,14 @@ export async function trainCommand(values: Values, inputs: string[], out: (s: st
   if (inputs.length === 0) throw new FtpIdsError('USAGE', 'ftp-ids train: name at least one input (capture, flows or dataset CSV)');
   const signatures = matchCommandOptions({ signatures: values.signatures }).signatures;
   checkInputsOpen(inputs);
-  let sessions = await readSessions(inputs, { signatures });
+  const progress = new Progress('ftp-ids train');
+  let sessions = await readSessions(inputs, { signatures, progress });
   if (values.labels !== undefined) {
     const labels = readLabels(values.labels);
     const part = optEnum(values, 'split', ['train', 'held-back', 'all'] as const, 'all');
     sessions = selectSplit(sessions, labels, part).filter((s) => labels.lookup(s)?.cls === 'benign');
   } else if (values.split !== undefined) throw new FtpIdsError('USAGE', 'option --split needs --labels');
   if (sessions.length === 0) throw new FtpIdsError('NO_SESSIONS', 'no training sessions in the input');
-  const progress = new Progress('ftp-ids train');
   const text = trainModelText(sessions, {
     gsp: {
       minSupport: values['min-support'],
@@ -276,7 +276,7 @@ export async function idsMain(argv: string[], out: (s: string) => void): Promise
       const model = readModelFile(values.model);
       const opts = matchCommandOptions(values);
       checkInputsOpen(positionals);
-      const r = await runMatch(positionals, model, process.stdout, opts);
+      const r = await runMatch(positionals, model, process.stdout, { ...opts, progress: new Progress('ftp-ids detect') });
       if (values.stats) process.stderr.write(JSON.stringify({ ...r.counters.toJSON(), sessions: r.sessions, flagged: r.flagged }) + '\n');
       return values['fail-on-alert'] && r.flagged > 0 ? EXIT_FLAGGED : EXIT_OK;
     }

@@ -13,6 +13,7 @@ import type { Writable } from 'node:stream';
 import _ from 'highland';
 import { captureChunks } from '../src/capture/input.js';
 import { Counters } from '../src/common/bounds.js';
+import { inputBytes, ReadProgress, type Progress } from '../src/common/cli.js';
 import { FtpIdsError } from '../src/common/errors.js';
 import type { Session } from '../src/dataset/types.js';
 import { detectKind, SessionSource, type InputKind, type SessionSourceOptions, type SourceState } from '../src/ids/source.js';
@@ -41,6 +42,8 @@ export interface MatchRunOptions extends SessionSourceOptions {
    * then sees what one run over their concatenation sees.
    */
   statePath?: string;
+  /** progress on stderr (bytes read of the inputs' total, sessions, rate); it prints only on a terminal */
+  progress?: Progress;
 }
 
 /** The `--state` file: `{"format":"ftp-ids-state","version":1,"matcher":…,"source":…}` (JSON). */
@@ -101,8 +104,13 @@ export async function runSessions(
   carry?: { from: SourceState | null; to: (st: SourceState) => void },
 ): Promise<Counters> {
   const counters = opts.counters ?? new Counters();
-  const source = new SessionSource({ ...opts, counters }, onSession);
+  let sessions = 0;
+  const source = new SessionSource({ ...opts, counters }, (s) => {
+    sessions++;
+    onSession(s);
+  });
   if (carry?.from) source.importState(carry.from);
+  const progress = opts.progress && new ReadProgress(opts.progress, inputBytes(inputs), 'sessions');
   let warned = 0;
   const warnings = (): void => {
     const ws = source.warnings;
@@ -139,6 +147,7 @@ export async function runSessions(
           source.startFile(display, opts.kind ?? detectKind(chunk));
         }
         source.push(chunk);
+        progress?.read(chunk.length, () => sessions);
         await afterChunk();
         timer = setTimeout(onIdle, IDLE_FLUSH_MS);
       }
@@ -155,10 +164,12 @@ export async function runSessions(
     stopTimer();
     if (e instanceof FtpIdsError) source.flushAfterError();
     await afterChunk();
+    progress?.done(sessions); // the line ends before the error message
     warnings();
     throw e;
   }
   await afterChunk();
+  progress?.done(sessions);
   return counters;
 }
 

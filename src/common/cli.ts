@@ -1,4 +1,4 @@
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, statSync } from 'node:fs';
 import { isFtpIdsError } from './errors.js';
 
 /**
@@ -93,6 +93,47 @@ export class Progress {
   done(text?: string): void {
     if (!this.enabled) return;
     process.stderr.write(`\r${this.name}: ${text ?? 'done'}\x1b[K\n`);
+  }
+}
+
+const mb = (n: number): string => `${(n / 1e6).toFixed(n < 1e7 ? 1 : 0)} MB`;
+
+/** Total size of the named regular files ("-" and pipes: unknown, NaN). */
+export function inputBytes(files: readonly string[]): number {
+  let total = 0;
+  for (const f of files.length ? files : ['-']) {
+    if (f === '-') return NaN;
+    try {
+      const st = statSync(f);
+      if (!st.isFile()) return NaN;
+      total += st.size;
+    } catch {
+      return NaN;
+    }
+  }
+  return total;
+}
+
+/**
+ * Progress of a long read: "12 MB of 300 MB (4 %), 1234 sessions, 45 MB/s". Bytes as read (a gzipped
+ * capture's grow past its file size: then no total is shown).
+ */
+export class ReadProgress {
+  private bytes = 0;
+  private readonly t0 = Date.now();
+  constructor(private readonly progress: Progress, private readonly total: number, private readonly unit: string) {}
+  /** `items` is asked only when a line is printed (at most every half second) */
+  read(n: number, items: () => number): void {
+    this.bytes += n;
+    this.progress.update(() => this.text(items()));
+  }
+  done(items: number): void {
+    this.progress.done(`${this.text(items)}, ${((Date.now() - this.t0) / 1000).toFixed(1)} s`);
+  }
+  private text(items: number): string {
+    const s = Math.max(1e-3, (Date.now() - this.t0) / 1000);
+    const of = Number.isFinite(this.total) && this.bytes <= this.total && this.total > 0 ? ` of ${mb(this.total)} (${Math.floor((100 * this.bytes) / this.total)} %)` : '';
+    return `${mb(this.bytes)}${of}, ${items} ${this.unit}, ${mb(this.bytes / s)}/s`;
   }
 }
 

@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { captureChunks } from '../capture/input.js';
-import { checkInputsOpen } from '../common/cli.js';
+import { checkInputsOpen, inputBytes, Progress, ReadProgress } from '../common/cli.js';
 import { FtpIdsError } from '../common/errors.js';
 import { createEmittingFlowReader } from './reader.js';
 import type { EmittedFlow } from './table.js';
@@ -42,7 +42,9 @@ export async function runFlowsCommand(values: Values, files: string[]): Promise<
   }
   checkInputsOpen(files);
   const out = new BlockWriter(process.stdout);
+  let flows = 0;
   const reader = createEmittingFlowReader(raw, (f: EmittedFlow): void => {
+    flows++;
     out.used = f.writeLine(out.room(f.lineMaxBytes()), out.used);
   });
   const flush = (all: boolean): Promise<void> => out.flush(all);
@@ -54,6 +56,8 @@ export async function runFlowsCommand(values: Values, files: string[]): Promise<
     return reader.warnings.length;
   };
   let warned = 0;
+  // on a terminal: bytes read of the total, flows, rate (stderr; nothing when it is a file or pipe)
+  const progress = new ReadProgress(new Progress('ftp-flows'), inputBytes(files), 'flows');
   try {
     const inputs = files.length ? files : ['-'];
     for (const name of inputs) {
@@ -64,6 +68,7 @@ export async function runFlowsCommand(values: Values, files: string[]): Promise<
           const buf = Buffer.allocUnsafe(READ_BLOCK);
           for (let n; (n = readSync(fd, buf, 0, READ_BLOCK, null)) > 0; ) {
             reader.push(n === READ_BLOCK ? buf : buf.subarray(0, n));
+            progress.read(n, () => flows);
             await flush(false);
           }
         } finally {
@@ -73,6 +78,7 @@ export async function runFlowsCommand(values: Values, files: string[]): Promise<
         // stdin may be live (tcpdump -w - | ftp-flows): each flow goes out once its chunk is read
         for await (const chunk of captureChunks(name)) {
           reader.push(chunk);
+          progress.read(chunk.length, () => flows);
           await flush(true);
         }
       }
@@ -83,11 +89,13 @@ export async function runFlowsCommand(values: Values, files: string[]): Promise<
   } catch (e) {
     if (e instanceof FtpIdsError) reader.flushOpen();
     await flush(true);
+    progress.done(flows);
     printWarnings(warned);
     if (stats) printStats(reader.stats(), statsFormat);
     throw e;
   }
   await flush(true);
+  progress.done(flows);
   if (stats) printStats(reader.stats(), statsFormat);
   return 0;
 }
