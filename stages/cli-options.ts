@@ -31,7 +31,7 @@ Input (detected per file, no FILE or "-": stdin): the exchange dataset CSV (ftp-
   --model FILE              model JSON from ftp-gsp or ftp-ids train (required)
   --json                    NDJSON verdicts (default: CSV with a header)
   --all                     every session, not only the suspicious ones
-  --fail-on-alert           exit code 1 when any session was flagged
+  --fail-on-alert           exit code 1 when any session was flagged (0 when none; errors: always 2)
   --sensitivity X           > 0 (default 1): the threshold for X times the calibrated false-positive rate
                             (the model's --target-fpr; 2 flags about twice as many benign sessions)
   --baseline study          the study's plain matching: normal = supports at least one pattern
