@@ -83,6 +83,16 @@ describe.skipIf(!have)('connections that never talk', () => {
     expect(alone.exchanges).toBe(0);
   });
 
+  it('ftp-match --stats counts them per server (from the exchange CSV too)', () => {
+    const r = spawnSync('node', [bin('ftp-match'), '--model', model, '--stats', join(dir, 'attacks.csv')], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    expect(r.status, r.stderr).toBe(0);
+    const st = JSON.parse(r.stderr.trim().split('\n').pop()!) as Record<string, number>;
+    expect(st['match.emptyConnections']).toBe(13);
+    for (const [k, v] of Object.entries(stats).filter(([k]) => k.startsWith('extract.empty_connections.'))) {
+      expect(st[`match.emptyConnections.${k.slice('extract.empty_connections.'.length)}`]).toBe(v);
+    }
+  });
+
   it('a flood of empty connections from one client, and nothing else, is an incident', () => {
     // 30 resets from one address within 15 s, to one server: rows as ftp-extract writes them
     const proto = rows.find((r) => r.command === '<empty>')!;

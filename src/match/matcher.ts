@@ -204,6 +204,8 @@ export class Matcher {
    */
   private readonly incidentEvidence = new Map<string, number>();
   private readonly unfitLabels = new Set<string>();
+  /** servers with empty connections counted by name (bounded by maxLabels) */
+  private readonly emptyServers = new Set<string>();
   private ended = false;
 
   constructor(
@@ -414,6 +416,10 @@ export class Matcher {
     // server's other connections, ftp-extract): to a server the model never saw, it is unfit as they are.
     if (isEmptyConnection(s)) {
       this.counters.add('emptyConnections');
+      // per server (--stats), bounded like the label table: beyond it, one counter for the rest
+      const server = `${s.serverIp}:${s.serverPort}`;
+      if (!this.emptyServers.has(server) && this.emptyServers.size < this.opts.maxLabels) this.emptyServers.add(server);
+      this.counters.add(`emptyConnections.${this.emptyServers.has(server) ? server : 'other_servers'}`);
       for (const f of Object.keys(d.values) as Feature[]) d.values[f] = 0;
     }
     if (!this.opts.judgeUnknownServers && !Object.prototype.hasOwnProperty.call(detector.labels, s.label)) {
