@@ -135,8 +135,9 @@ export async function runSessions(
     if (timer) clearTimeout(timer);
     timer = null;
   };
+  const names = inputs.length ? inputs : ['-'];
   try {
-    for (const name of inputs.length ? inputs : ['-']) {
+    for (const name of names) {
       const display = name === '-' ? 'stdin' : name;
       let started = false;
       for await (const chunk of captureChunks(name)) {
@@ -144,7 +145,7 @@ export async function runSessions(
         if (idleError) throw idleError;
         if (!started) {
           started = true;
-          source.startFile(display, opts.kind ?? detectKind(chunk));
+          source.startFile(display, opts.kind ?? source.continuesKind ?? detectKind(chunk));
         }
         source.push(chunk);
         progress?.read(chunk.length, () => sessions);
@@ -154,7 +155,7 @@ export async function runSessions(
       stopTimer();
       if (idleError) throw idleError;
       if (!started) source.startFile(display, opts.kind ?? 'csv');
-      source.endFile();
+      source.endFile(carry !== undefined && name === names[names.length - 1]);
       warnings();
     }
     if (carry) carry.to(source.endKeepingState());

@@ -73,6 +73,50 @@ describe.skipIf(!have)('--state: rotated captures, one run each, as one run over
     }, 120_000);
   }
 
+  it('the exchange CSV cut inside sessions, and flow NDJSON cut inside lines: as one run', () => {
+    const flows = run([bin('ftp-flows'), capture]).stdout;
+    const csv = run([bin('ftp-extract'), ...SIG], flows).stdout;
+    const args = [bin('ftp-match'), '--model', model, ...SIG, '--json', '--all'];
+    const loop = (parts: string[], tag: string): string => {
+      const state = join(dir, `state-${tag}.json`);
+      return parts
+        .map((text, i) => {
+          const f = join(dir, `${tag}-${i}`);
+          writeFileSync(f, text);
+          const r = run([...args, '--state', state, f]);
+          expect(r.status, r.stderr).toBe(0);
+          return r.stdout;
+        })
+        .join('');
+    };
+    // CSV: every part with the header, cut between rows of one session
+    const [header, ...rows] = csv.trimEnd().split('\n');
+    const cuts = [0.25, 0.5, 0.75].map((q) => {
+      let k = Math.floor(rows.length * q);
+      while (rows[k]!.split(',')[0] !== rows[k - 1]!.split(',')[0]) k++; // inside a session
+      return k;
+    });
+    const parts = [0, ...cuts].map((a, i) => `${header}\n${rows.slice(a, [...cuts, rows.length][i]).join('\n')}\n`);
+    const wholeCsv = join(dir, 'whole.csv');
+    writeFileSync(wholeCsv, csv);
+    const one = run([...args, wholeCsv]).stdout;
+    expect(one.split('\n').length).toBeGreaterThan(400);
+    // the last session of a run's CSV waits for the next run (its rows may continue there): the loop has
+    // everything before it, and the state holds it
+    const last = rows[rows.length - 1]!.split(',')[0]!;
+    const csvLoop = loop(parts, 'csv');
+    const cut = one.indexOf(`{"flow_id":"${last}"`);
+    expect(cut).toBeGreaterThan(0);
+    expect(csvLoop).toBe(one.slice(0, cut));
+    expect(JSON.parse(readFileSync(join(dir, 'state-csv.json'), 'utf8')).source.session.flowId).toBe(last);
+    // NDJSON: cut at byte offsets, mid-line
+    const b = Buffer.from(flows);
+    const offs = [0, Math.floor(b.length / 3) + 17, Math.floor((2 * b.length) / 3) + 5, b.length];
+    const nd = offs.slice(1).map((e, i) => b.subarray(offs[i]!, e).toString('latin1'));
+    expect(nd.every((p) => !p.endsWith('\n') || p === nd[nd.length - 1])).toBe(true);
+    expect(loop(nd.map((p) => Buffer.from(p, 'latin1').toString('utf8')), 'ndjson')).toBe(one);
+  });
+
   it('a state file that is not one: exit 2, nothing on stdout, the file left as it was', () => {
     const bad = join(dir, 'bad-state.json');
     writeFileSync(bad, '{"format":"something else"}');

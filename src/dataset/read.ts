@@ -69,7 +69,27 @@ export class DatasetReader {
     this.idleFlushed = id;
   }
 
+  /** A session an earlier reader left open (`--state`): this input's rows of the same flow continue it. */
+  resume(s: Session): void {
+    if (this.current) throw new FtpIdsError('USAGE', 'DatasetReader.resume after rows were read');
+    this.current = s;
+  }
+
+  /** As end(), but the last session is returned instead of handed on (the next file may continue it). */
+  endKeeping(): Session | null {
+    this.endInput();
+    const held = this.current;
+    this.current = null;
+    return held;
+  }
+
   end(): void {
+    this.endInput();
+    this.flush();
+  }
+
+  /** the input's last bytes and record; a file without even a header is an error */
+  private endInput(): void {
     const rest = this.decoder.end();
     if (rest) this.tokenizer.push(rest);
     this.tokenizer.end();
@@ -79,7 +99,6 @@ export class DatasetReader {
         line: 1,
       });
     }
-    this.flush();
   }
 
   private onRecord(fields: string[], line: number): void {

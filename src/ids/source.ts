@@ -55,6 +55,10 @@ export interface SourceState {
   servers?: (number | string)[];
   /** ftp-extract's label of each server (for its empty connections) */
   labels?: [string, string][];
+  /** exchange-CSV input: the session of the last rows, which the next file's rows may continue */
+  session?: Session | null;
+  /** flow-NDJSON input: a last line without its end (a file cut mid-line) */
+  partialLine?: string;
 }
 
 const endpointsKey = (f: { client: { ip: string; port: number }; server: { ip: string; port: number } }): string =>
@@ -106,6 +110,10 @@ export class SessionSource {
   /** latest packet time of any flow seen (for the idle timeout of connections that never continue) */
   private latestTs = -Infinity;
   private earlierServers: (number | string)[] = [];
+  private earlierSession: Session | null = null;
+  private earlierPartial = '';
+  private heldSession: Session | null = null;
+  private heldPartial = '';
 
   constructor(private readonly opts: SessionSourceOptions, private readonly onSession: (s: Session) => void) {
     this.counters = opts.counters ?? new Counters();
@@ -148,7 +156,18 @@ export class SessionSource {
     for (const f of st.flows) this.earlier.set(endpointsKey(f), f);
     this.earlierServers = Array.isArray(st.servers) ? st.servers : [];
     if (Array.isArray(st.labels)) this.extractor.serverLabels = st.labels;
+    if (st.session && Array.isArray(st.session.exchanges)) {
+      // JSON has no NaN: times that were NaN come back as null
+      const t = (x: unknown): number => (typeof x === 'number' ? x : NaN);
+      this.earlierSession = { ...st.session, exchanges: st.session.exchanges.map((e) => ({ ...e, tsRequest: t(e.tsRequest), tsReply: t(e.tsReply) })) };
+    }
+    if (typeof st.partialLine === 'string') this.earlierPartial = st.partialLine;
     this.awaitEarlier();
+  }
+
+  /** A flow-NDJSON line the last run left without its end: the next input begins inside it (no `{` to detect). */
+  get continuesKind(): InputKind | null {
+    return this.earlierPartial !== '' ? 'flows' : null;
   }
 
   /** The flow reader emits the continuations of earlier connections even when too short to be recognised. */
@@ -183,7 +202,11 @@ export class SessionSource {
     this.earlier.clear();
     this.held = [];
     this.sessionizer.end();
-    return { flows, servers: this.flowReader?.knownServers ?? this.earlierServers, labels: this.extractor.serverLabels };
+    const session = this.heldSession ?? this.earlierSession; // no input at all: what the last run left
+    const partialLine = this.heldPartial || this.earlierPartial;
+    this.heldSession = this.earlierSession = null;
+    this.heldPartial = this.earlierPartial = '';
+    return { flows, servers: this.flowReader?.knownServers ?? this.earlierServers, labels: this.extractor.serverLabels, session, partialLine };
   }
 
   startFile(name: string, kind: InputKind): void {
@@ -202,6 +225,16 @@ export class SessionSource {
       this.awaitEarlier();
     } else if (kind === 'csv') {
       this.dataset = new DatasetReader({ ...this.opts.dataset, file: name }, this.onSession);
+    }
+    // what the previous run left unfinished: continued by this input when it is of the same kind
+    const s = this.earlierSession;
+    this.earlierSession = null;
+    if (s && kind === 'csv') this.dataset!.resume(s);
+    else if (s) this.onSession(s);
+    if (this.earlierPartial !== '') {
+      if (kind === 'flows') this.partial = this.earlierPartial;
+      else this.counters.add('state.partial_line_dropped');
+      this.earlierPartial = '';
     }
   }
 
@@ -246,13 +279,18 @@ export class SessionSource {
     if (this.kind === 'csv') this.dataset?.idle();
   }
 
-  /** The current file ended (for pcap, flows stay open: several files are one capture). */
-  endFile(): void {
+  /**
+   * The current file ended (for pcap, flows stay open: several files are one capture). `keep` (the last
+   * file of a `--state` run): the CSV's last session and a line without its end wait for the next run.
+   */
+  endFile(keep = false): void {
     if (this.kind === 'flows') {
-      if (this.partial !== '') this.flowLine(this.partial);
+      if (keep) this.heldPartial = this.partial;
+      else if (this.partial !== '') this.flowLine(this.partial);
       this.partial = '';
     } else if (this.kind === 'csv') {
-      this.dataset!.end();
+      if (keep) this.heldSession = this.dataset!.endKeeping();
+      else this.dataset!.end();
       this.dataset = null;
     }
   }
