@@ -153,7 +153,8 @@ export class SessionSource {
 
   /** Connections left open by the previous run (`--state`): joined to their continuations. */
   importState(st: SourceState): void {
-    for (const f of st.flows) this.earlier.set(endpointsKey(f), f);
+    // bounded as the flow table that wrote them (its maxFlows); more is not a state we wrote
+    for (const f of st.flows.slice(-normalizeFlowOptions(this.opts.flows ?? {}).maxFlows)) this.earlier.set(endpointsKey(f), f);
     this.earlierServers = Array.isArray(st.servers) ? st.servers : [];
     if (Array.isArray(st.labels)) this.extractor.serverLabels = st.labels;
     if (st.session && Array.isArray(st.session.exchanges)) {
