@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { createReadStream, readFileSync } from 'node:fs';
-import { Progress, runCli } from '../src/common/cli.js';
+import { checkInputsOpen, Progress, runCli } from '../src/common/cli.js';
 import { parseCommand, versionLine } from '../src/common/argv.js';
 import { Counters } from '../src/common/bounds.js';
 import { optEnum, optInt, optSize } from '../src/common/options.js';
@@ -66,6 +66,7 @@ runCli('ftp-extract', async () => {
   });
   const signatures = signaturesOption(values.signatures);
   const files = positionals.length ? positionals : ['-'];
+  checkInputsOpen(files);
   const inputs = files.map((f) => ({ name: f === '-' ? 'stdin' : f, stream: f === '-' ? process.stdin : createReadStream(f) }));
   try {
     await runExtract(inputs, process.stdout, {

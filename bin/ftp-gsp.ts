@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { createReadStream, readFileSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { Progress, runCli } from '../src/common/cli.js';
+import { checkInputsOpen, Progress, runCli } from '../src/common/cli.js';
 import { parseCommand, versionLine } from '../src/common/argv.js';
 import { FtpIdsError } from '../src/common/errors.js';
 import { DEFAULT_MIN_SUPPORT, normalizeGspConfig, supportOption } from '../src/gsp/config.js';
@@ -129,6 +129,7 @@ runCli('ftp-gsp', async () => {
   const taxonomyFile =
     config.taxonomy !== 'none' && config.taxonomy !== 'ftp' ? parseTaxonomy(readFileSync(config.taxonomy, 'utf8'), config.taxonomy) : undefined;
   const files = positionals.length ? positionals : ['-'];
+  checkInputsOpen(files);
   const inputs = [];
   for (const f of files) {
     const stream = f === '-' ? process.stdin : createReadStream(f);

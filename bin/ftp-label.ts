@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { createReadStream, readFileSync } from 'node:fs';
-import { runCli } from '../src/common/cli.js';
+import { checkInputsOpen, runCli } from '../src/common/cli.js';
 import { parseCommand, versionLine } from '../src/common/argv.js';
 import { optInt } from '../src/common/options.js';
 import { signaturesOption } from '../stages/cli-options.js';
@@ -32,6 +32,7 @@ runCli('ftp-label', async () => {
   }
   const signatures = signaturesOption(values.signatures);
   const files = positionals.length ? positionals : ['-'];
+  checkInputsOpen(files);
   const inputs = files.map((f) => ({ name: f === '-' ? 'stdin' : f, stream: f === '-' ? process.stdin : createReadStream(f) }));
   await runLabel(inputs, process.stdout, {
     signatures,

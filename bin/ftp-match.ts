@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { runCli } from '../src/common/cli.js';
+import { checkInputsOpen, EXIT_FLAGGED, EXIT_OK, Progress, runCli } from '../src/common/cli.js';
 import { parseCommand, versionLine } from '../src/common/argv.js';
 import { matchCommandOptions, MATCH_OPTION_SPEC, MATCH_USAGE, readModelFile } from '../stages/cli-options.js';
 import { runMatch } from '../stages/match.js';
@@ -16,7 +16,8 @@ runCli('ftp-match', async () => {
   }
   const model = readModelFile(values.model);
   const opts = matchCommandOptions(values);
-  const result = await runMatch(positionals, model, process.stdout, opts);
+  checkInputsOpen(positionals);
+  const result = await runMatch(positionals, model, process.stdout, { ...opts, progress: new Progress('ftp-match') });
   if (values.stats) process.stderr.write(JSON.stringify({ ...result.counters.toJSON(), sessions: result.sessions, flagged: result.flagged }) + '\n');
-  return values['fail-on-alert'] && result.flagged > 0 ? 1 : 0;
+  return values['fail-on-alert'] && result.flagged > 0 ? EXIT_FLAGGED : EXIT_OK;
 });

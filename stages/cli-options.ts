@@ -24,6 +24,7 @@ export const MATCH_OPTION_SPEC = {
   'max-window-sessions': { type: 'string' },
   'max-match-exchanges': { type: 'string' },
   stats: { type: 'boolean' },
+  state: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -39,7 +40,7 @@ Input (detected per file, no FILE or "-": stdin): the exchange dataset CSV (ftp-
   --time-format T           epoch (default: seconds since 1970, as before) | iso (ISO 8601 UTC with
                             microseconds, as Suricata's eve: 2026-12-06T18:55:30.123456+0000); eve is always iso
   --all                     every session, not only the suspicious ones (csv, json)
-  --fail-on-alert           exit code 1 when any session was flagged
+  --fail-on-alert           exit code 1 when any session was flagged (0 when none; errors: always 2)
   --sensitivity X           > 0 (default 1): the threshold for X times the calibrated false-positive rate
                             (the model's --target-fpr; 2 flags about twice as many benign sessions)
   --baseline study          the study's plain matching: normal = supports at least one pattern
@@ -52,6 +53,10 @@ Input (detected per file, no FILE or "-": stdin): the exchange dataset CSV (ftp-
   --max-window-sessions N   sessions remembered per client address (10000)
   --max-match-exchanges N   exchanges of a session matched against patterns (5000)
   --stats                   counters as JSON on stderr at the end
+  --state FILE              carry per-client windows, open incidents and the connections still open at the
+                            end of the input from one run to the next (created when missing; rewritten at
+                            the end of a successful run): a cron job over rotated captures sees what one run
+                            over their concatenation sees
   --version, -h/--help      the version; this text (man-style reference of every command: docs/cli.md)
 `;
 
@@ -79,6 +84,7 @@ export function matchCommandOptions(values: Values): MatchRunOptions {
     all: values.all === true,
     kind: values.pcap ? 'pcap' : undefined,
     signatures,
+    statePath: typeof values.state === 'string' ? values.state : undefined,
   };
 }
 

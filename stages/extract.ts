@@ -33,10 +33,19 @@ export interface InputSource {
 export interface Line {
   text: string;
   lineNo: number;
+  /** with `chunkEnds`: not a line, the input has no more bytes ready (text '', lineNo 0) */
+  chunkEnd?: true;
 }
 
-/** Lines of a byte stream (LF, optional CR dropped), 1-based numbers; a line over maxBytes is an error. */
-export async function* readLines(stream: Readable, file: string, maxBytes = 512 * 1024 * 1024): AsyncGenerator<Line> {
+/** what readLines yields, with `chunkEnds`, after the last line of each chunk */
+const CHUNK_END: Line = Object.freeze({ text: '', lineNo: 0, chunkEnd: true });
+
+/**
+ * Lines of a byte stream (LF, optional CR dropped), 1-based numbers; a line over maxBytes is an error.
+ * `chunkEnds`: after the lines of each chunk, a CHUNK_END marker: the input paused (a live pipe) or the
+ * next block of a file is to be read — where a stage writes what it holds, so a live pipeline is live.
+ */
+export async function* readLines(stream: Readable, file: string, maxBytes = 512 * 1024 * 1024, chunkEnds = false): AsyncGenerator<Line> {
   let parts: Buffer[] = [];
   let partBytes = 0;
   let lineNo = 0;
@@ -65,6 +74,7 @@ export async function* readLines(stream: Readable, file: string, maxBytes = 512 
       yield { text: line.toString('utf8', 0, end), lineNo: ++lineNo };
       start = lf + 1;
     }
+    if (chunkEnds) yield CHUNK_END;
   }
   if (partBytes > 0) {
     const line = Buffer.concat(parts, partBytes);
@@ -97,7 +107,7 @@ export interface ExtractRunOptions {
   maxRecordBytes?: number;
   /** Zeek/Suricata inputs: rows held to keep each session's rows together */
   maxBufferedRows?: number;
-  /** rows per write */
+  /** rows per write (besides: what is held is written whenever the input has no more bytes ready) */
   batchRows?: number;
   /** ts_request / ts_reply as epoch seconds (default) or ISO 8601 UTC (the dataset reader takes both) */
   timeFormat?: TimeFormat;
@@ -157,7 +167,13 @@ export async function runExtract(inputs: InputSource[], output: Writable, option
     for (const input of inputs) {
       let kind: InputKind | null = null;
       let reader: ZeekFtpLogReader | SuricataEveReader | null = null;
-      for await (const { text, lineNo } of readLines(input.stream, input.name, options.maxRecordBytes)) {
+      for await (const { text, lineNo, chunkEnd } of readLines(input.stream, input.name, options.maxRecordBytes, true)) {
+        if (chunkEnd) {
+          // live: tcpdump | ftp-flows | ftp-extract | ftp-match — each flow's rows go on as soon as its
+          // line has been read, not when 2,048 rows have gathered (a file: one write per block read)
+          await flush();
+          continue;
+        }
         if (kind === null) {
           if (text.trim() === '') continue;
           kind = detectInputKind(text);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCommand, versionLine } from '../src/common/argv.js';
-import { Progress } from '../src/common/cli.js';
+import { checkInputsOpen, EXIT_FLAGGED, EXIT_OK, Progress } from '../src/common/cli.js';
 import { FtpIdsError } from '../src/common/errors.js';
 import { optEnum, optInt } from '../src/common/options.js';
 import type { Session } from '../src/dataset/types.js';
@@ -113,14 +113,15 @@ export async function trainCommand(values: Values, inputs: string[], out: (s: st
   }
   needInput('train', inputs);
   const signatures = matchCommandOptions({ signatures: values.signatures }).signatures;
-  let sessions = await readSessions(inputs, { signatures });
+  checkInputsOpen(inputs);
+  const progress = new Progress('ftp-ids train');
+  let sessions = await readSessions(inputs, { signatures, progress });
   if (values.labels !== undefined) {
     const labels = readLabels(values.labels);
     const part = optEnum(values, 'split', ['train', 'held-back', 'all'] as const, 'all');
     sessions = selectSplit(sessions, labels, part).filter((s) => labels.lookup(s)?.cls === 'benign');
   } else if (values.split !== undefined) throw new FtpIdsError('USAGE', 'option --split needs --labels');
   if (sessions.length === 0) throw new FtpIdsError('NO_SESSIONS', 'no training sessions in the input');
-  const progress = new Progress('ftp-ids train');
   const text = trainModelText(sessions, {
     gsp: {
       minSupport: supportOption(values['min-support'], values['min-count']),
@@ -178,6 +179,7 @@ export async function evalCommand(values: Values, inputs: string[], out: (s: str
   const labels = readLabels(values.labels);
   const opts = matchCommandOptions({ ...values, baseline: undefined });
   const part = optEnum(values, 'split', ['held-back', 'all'] as const, 'all');
+  checkInputsOpen(inputs);
   const sessions = selectSplit(await readSessions(inputs, opts), labels, part);
   const j = judge('ftp-ids eval', model, sessions, labels, opts.match ?? {});
   if (values.json) out(JSON.stringify(judgedJson(j)) + '\n');
@@ -233,6 +235,7 @@ export async function demoCommand(values: Values, out: (s: string) => void): Pro
     { name: 'corpus 1 (samples/)', dir },
     { name: 'corpus 2 (samples/corpus2/)', dir: join(dir, 'corpus2') },
   ].filter((c) => existsSync(join(c.dir, 'labels.csv')));
+  if (dirs.length === 0) throw new FtpIdsError('NO_SAMPLES', `${dir}: no labels.csv there; pass --samples DIR (a directory like samples/)`);
   const corpora: Corpus[] = [];
   for (const c of dirs) {
     const corpus = await loadCorpus(c.dir, c.name, (inputs, o) => readSessions(inputs, o));
@@ -298,9 +301,11 @@ export async function idsMain(argv: string[], out: (s: string) => void): Promise
       }
       needInput('detect', positionals);
       const model = readModelFile(values.model);
-      const r = await runMatch(positionals, model, process.stdout, matchCommandOptions(values));
+      const opts = matchCommandOptions(values);
+      checkInputsOpen(positionals);
+      const r = await runMatch(positionals, model, process.stdout, { ...opts, progress: new Progress('ftp-ids detect') });
       if (values.stats) process.stderr.write(JSON.stringify({ ...r.counters.toJSON(), sessions: r.sessions, flagged: r.flagged }) + '\n');
-      return values['fail-on-alert'] && r.flagged > 0 ? 1 : 0;
+      return values['fail-on-alert'] && r.flagged > 0 ? EXIT_FLAGGED : EXIT_OK;
     }
     case 'eval': {
       const { values, positionals } = parse(EVAL_SPEC);

@@ -31,7 +31,11 @@ export async function runLabel(inputs: InputSource[], output: Writable, options:
   };
   try {
     for (const input of inputs) {
-      for await (const { text, lineNo } of readLines(input.stream, input.name, options.maxRecordBytes)) {
+      for await (const { text, lineNo, chunkEnd } of readLines(input.stream, input.name, options.maxRecordBytes, true)) {
+        if (chunkEnd) {
+          await flush(); // live: what was read goes on at once (see runExtract)
+          continue;
+        }
         if (text.trim() === '') continue;
         const labelled = labelFlow(parseFlowLine(text, lineNo, input.name), options);
         if (collector) collector.add(labelled.greeting);

@@ -14,11 +14,11 @@ const dir = mkdtempSync(join(tmpdir(), 'ftp-extract-cli-'));
 const flowLine = (id: string) => JSON.stringify({ ...flowOf([['s', '220 ftp.x.org FTP server (GNU inetutils 2.4) ready\r\n'], ['c', 'USER a\r\n'], ['s', '331 ok\r\n']]), id });
 
 describe('ftp-extract CLI', () => {
-  it('bad NDJSON line: rows of the earlier flows are written, error names the line, exit 1', () => {
+  it('bad NDJSON line: rows of the earlier flows are written, error names the line, exit 2', () => {
     const f = join(dir, 'bad.ndjson');
     writeFileSync(f, `${flowLine('F1')}\n${flowLine('F2')}\n{"type":"flow","v":1,"id":\n${flowLine('F4')}\n`);
     const r = spawnSync('node', [EXTRACT, f], { encoding: 'utf8' });
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toContain(`ftp-extract: ${f}: line 3: invalid JSON`);
     const rows = parse(r.stdout, { columns: true }) as Record<string, string>[];
     expect(rows.map((x) => `${x.flow_id} ${x.command} ${x.final_code} ${x.label}`)).toEqual([
@@ -27,7 +27,7 @@ describe('ftp-extract CLI', () => {
   });
   it('a record of another version is refused with its line number', () => {
     const r = spawnSync('node', [EXTRACT], { input: `${flowLine('F1')}\n${JSON.stringify({ ...JSON.parse(flowLine('F2')), v: 2 })}\n`, encoding: 'utf8' });
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/stdin: line 2: flow record version 2/);
   });
   it('closed stdout (| head -1) exits 0 quietly', () => {
@@ -67,9 +67,9 @@ describe('ftp-label CLI', () => {
     expect(s.stdout).toContain('# 2 flows;');
     expect(s.stdout).toContain('220 <domain> FTP server (GNU inetutils 2.4) ready,gnuinetutils');
   });
-  it('bad NDJSON line: earlier labelled flows are written, error names the line, exit 1', () => {
+  it('bad NDJSON line: earlier labelled flows are written, error names the line, exit 2', () => {
     const r = spawnSync('node', [LABEL], { input: `${flowLine('F1')}\n\n{"type":"flow","v":1}\n${flowLine('F4')}\n`, encoding: 'utf8' });
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toContain('ftp-label: stdin: line 3: flow record lacks id, client or server');
     expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l).id)).toEqual(['F1']);
   });
@@ -77,7 +77,7 @@ describe('ftp-label CLI', () => {
     const sig = join(dir, 'bad.csv');
     writeFileSync(sig, 'prefix,label\n220 a,a,b\n');
     const r = spawnSync('node', [LABEL, '--signatures', sig], { input: flowLine('F1') + '\n', encoding: 'utf8' });
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toContain(`${sig}: line 2:`);
   });
 });

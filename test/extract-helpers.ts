@@ -223,7 +223,8 @@ function pairLines(lines: string[][], noSyn: boolean): Step[] {
 }
 
 export function stepsOf(rows: ExchangeRow[]): Step[] {
-  return rows.map((r) => ({ command: r.command.slice(0, 200), codes: r.command === '<gap>' || r.command === '<encrypted>' ? '' : r.reply_codes }));
+  // a connection that never talked (`<empty>`) has no line for tshark to follow
+  return rows.filter((r) => r.command !== '<empty>').map((r) => ({ command: r.command.slice(0, 200), codes: r.command === '<gap>' || r.command === '<encrypted>' ? '' : r.reply_codes }));
 }
 
 /** Zeek ftp.log rows (TSV with #fields). */

@@ -67,7 +67,7 @@ describe('ftp-flows command', () => {
     expect(kv.stderr).toMatch(/^packets=\d+$/m);
   });
 
-  it('a truncated last record: flows out, warning with byte offset, exit 0; --strict: exit 1', () => {
+  it('a truncated last record: flows out, warning with byte offset, exit 0; --strict: exit 2', () => {
     const whole = readFileSync(IPV4);
     const cutFile = join(tmp, 'cut.pcap');
     writeFileSync(cutFile, whole.subarray(0, whole.length - 7));
@@ -76,18 +76,18 @@ describe('ftp-flows command', () => {
     expect(r.stdout.split('\n').filter(Boolean)).toHaveLength(1);
     expect(r.stderr).toMatch(/^ftp-flows: warning: .*cut\.pcap: byte offset \d+: truncated packet record/);
     const s = cli(['--strict', cutFile]);
-    expect(s.status).toBe(1);
+    expect(s.status).toBe(2);
     expect(s.stderr).toMatch(/cut\.pcap: byte offset \d+: truncated/);
     expect(s.stdout.split('\n').filter(Boolean)).toHaveLength(1);
   });
 
-  it('garbage: error with the byte offset, exit 1, after the flows read so far', () => {
+  it('garbage: error with the byte offset, exit 2, after the flows read so far', () => {
     const whole = readFileSync(CWD);
     const bad = Buffer.concat([whole, Buffer.from('this is not a packet record at all')]);
     const f = join(tmp, 'garbage.pcap');
     writeFileSync(f, bad);
     const r = cli([f]);
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toContain(`garbage.pcap: byte offset ${whole.length}: `);
     expect(r.stdout).toBe(expected(whole));
   });

@@ -200,10 +200,10 @@ describe.skipIf(!existsSync(BIN))('ftp-gsp command', () => {
   });
   it('malformed input: non-zero exit and a message naming the line', () => {
     const r = run(['--min-count', '1'], '1 -1 -2\n1 2\n');
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/line 2/);
     const r2 = run(['--min-count', '1', '--time', 'seconds'], `${header}\n${row('F1', 'x', 0, 'USER', '331').replace(',100,100,', ',,,')}\n`);
-    expect(r2.status).toBe(1);
+    expect(r2.status).toBe(2);
     expect(r2.stderr).toMatch(/line 2: --time seconds/);
   });
   it('support that cannot be misread: -s takes a fraction or percentage, --min-count a number of sessions', () => {

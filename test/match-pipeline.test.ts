@@ -92,7 +92,7 @@ describe.skipIf(!have)('ftp-match: the in-process pipeline equals the shell pipe
     expect(run(TRAINING[0]!)).toBe(0); // a training capture itself
   });
 
-  it('a damaged or foreign model is refused with a clear error and exit code 1', () => {
+  it('a damaged or foreign model is refused with a clear error and exit code 2', () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, '{"format":"ftp-ids-model","version":7}');
     let err = '';
@@ -100,7 +100,7 @@ describe.skipIf(!have)('ftp-match: the in-process pipeline equals the shell pipe
       execFileSync('node', [bin('ftp-match'), '--model', bad, CAPTURES[1]!], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (e) {
       err = (e as { stderr: string }).stderr;
-      expect((e as { status: number }).status).toBe(1);
+      expect((e as { status: number }).status).toBe(2);
     }
     expect(err).toMatch(/^ftp-match: .*bad\.json: model version 7 is not supported/);
   });

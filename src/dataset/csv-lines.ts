@@ -27,6 +27,11 @@ export class CsvTokenizer {
     private readonly onRecord: (fields: string[], line: number) => void,
   ) {}
 
+  /** no record begun: the input so far ends exactly at the end of a record */
+  get atRecordBoundary(): boolean {
+    return !this.inQuotes && !this.fieldStarted && this.field === '' && this.record.length === 0;
+  }
+
   push(chunk: string): void {
     const s = chunk;
     let i = 0;

@@ -39,7 +39,9 @@ export class DatasetReader {
   private col: Record<string, number> | null = null;
   private current: Session | null = null;
   private readonly ended = new Set<string>();
-  readonly counters = { rows: 0, sessions: 0, droppedExchanges: 0 };
+  /** the session idle() handed on; its flow's rows may still continue (then: a second session, counted) */
+  private idleFlushed: string | null = null;
+  readonly counters = { rows: 0, sessions: 0, droppedExchanges: 0, sessionsSplitByIdle: 0 };
   private readonly opts: DatasetReaderOptions;
   // bytes arrive in arbitrary chunks: a UTF-8 character split across two must not become two U+FFFD
   private readonly decoder = new StringDecoder('utf8');
@@ -55,7 +57,40 @@ export class DatasetReader {
     this.tokenizer.push(typeof chunk === 'string' ? chunk : this.decoder.write(chunk));
   }
 
+  /**
+   * The input paused (a live pipe: nothing more for a while): hand on the session being read when the
+   * input ends exactly at a record's end. ftp-extract writes a flow's rows together, so a pause after
+   * them is the end of the session; should its rows continue after all (a writer that pauses inside a
+   * flow), they become a second session of the same flow, counted in sessionsSplitByIdle.
+   */
+  idle(): void {
+    if (!this.current || !this.tokenizer.atRecordBoundary) return;
+    const id = this.current.flowId;
+    this.flush();
+    this.idleFlushed = id;
+  }
+
+  /** A session an earlier reader left open (`--state`): this input's rows of the same flow continue it. */
+  resume(s: Session): void {
+    if (this.current) throw new FtpIdsError('USAGE', 'DatasetReader.resume after rows were read');
+    this.current = s;
+  }
+
+  /** As end(), but the last session is returned instead of handed on (the next file may continue it). */
+  endKeeping(): Session | null {
+    this.endInput();
+    const held = this.current;
+    this.current = null;
+    return held;
+  }
+
   end(): void {
+    this.endInput();
+    this.flush();
+  }
+
+  /** the input's last bytes and record; a file without even a header is an error */
+  private endInput(): void {
     const rest = this.decoder.end();
     if (rest) this.tokenizer.push(rest);
     this.tokenizer.end();
@@ -65,7 +100,6 @@ export class DatasetReader {
         line: 1,
       });
     }
-    this.flush();
   }
 
   private onRecord(fields: string[], line: number): void {
@@ -108,7 +142,8 @@ export class DatasetReader {
       });
     }
     if (!this.current) {
-      if (this.ended.has(flowId)) {
+      if (flowId === this.idleFlushed) this.counters.sessionsSplitByIdle++;
+      else if (this.ended.has(flowId)) {
         throw new FtpIdsError('DATASET_ORDER', `rows of flow ${flowId} are not contiguous (its session already ended)`, {
           file: this.opts.file,
           line,
@@ -166,6 +201,7 @@ export class DatasetReader {
     if (!this.current) return;
     const s = this.current;
     this.current = null;
+    this.idleFlushed = null;
     // a bounded set: ids of ended sessions, only to detect non-contiguous input
     if (this.ended.size >= 1_000_000) this.ended.clear();
     this.ended.add(s.flowId);

@@ -17,7 +17,10 @@ import { normalizeExtractOptions, type ExtractOptions } from './options.js';
 import { ReplyAssembler, type Reply } from './replies.js';
 import { parseRequest } from './requests.js';
 import { argumentTags } from './tags.js';
-import { chunkBytes, ENCRYPTED, GAP, GREETING, UNSOLICITED, type ExchangeRow, type FlowRecord } from './types.js';
+import { chunkBytes, EMPTY, ENCRYPTED, GAP, GREETING, UNSOLICITED, type ExchangeRow, type FlowRecord } from './types.js';
+
+/** bound: servers whose label is remembered for their empty connections (oldest forgotten, counted) */
+export const MAX_SERVER_LABELS = 65_536;
 
 const F_UNANSWERED = 1;
 const F_OVERLONG = 2;
@@ -64,6 +67,8 @@ export interface ExchangeExtractor {
   /** Extract every exchange of one flow (rows go to the callback before this returns). */
   pushFlow(flow: FlowRecord): void;
   end(): void;
+  /** each server's label as its talking connections showed it (for its empty ones): carried between runs */
+  serverLabels: [string, string][];
   readonly options: ExtractOptions;
 }
 
@@ -71,11 +76,29 @@ export function createExchangeExtractor(rawOptions: Record<string, unknown> | Ex
   const options = normalizeExtractOptions(rawOptions as Record<string, unknown>);
   const c = options.counters;
   let warnedTime = false;
+  // the label each server's last talking connection got: an empty connection has no greeting of its
+  // own, but it went to a server whose greeting other connections showed
+  const serverLabels = new Map<string, string>();
   return {
     options,
     pushFlow(flow: FlowRecord): void {
       const session = new FlowSession(flow, options, onRow);
       session.run();
+      const server = `${flow.server?.ip}:${flow.server?.port}`;
+      if (session.rows === 0) {
+        c.add('extract.empty_connections');
+        // per server, bounded like the label memory: beyond it, one counter for the rest
+        const key = serverLabels.has(server) || serverLabels.size < MAX_SERVER_LABELS ? server : 'other_servers';
+        c.add(`extract.empty_connections.${key}`);
+        session.emptyRow(flow.label ?? serverLabels.get(server));
+      } else if (flow.label === undefined) {
+        serverLabels.delete(server); // most recently seen last
+        if (serverLabels.size >= MAX_SERVER_LABELS) {
+          serverLabels.delete(serverLabels.keys().next().value as string);
+          c.add('extract.server_labels_forgotten');
+        }
+        serverLabels.set(server, session.label);
+      }
       c.add('extract.flows');
       c.add('extract.rows', session.rows);
       if (session.stopped) c.add('extract.encrypted_flows');
@@ -93,6 +116,12 @@ export function createExchangeExtractor(rawOptions: Record<string, unknown> | Ex
       }
     },
     end(): void {},
+    get serverLabels(): [string, string][] {
+      return [...serverLabels];
+    },
+    set serverLabels(list: [string, string][]) {
+      for (const [k, v] of list.slice(-MAX_SERVER_LABELS)) if (typeof k === 'string' && typeof v === 'string') serverLabels.set(k, v);
+    },
   };
 }
 
@@ -115,7 +144,7 @@ class FlowSession {
   private readonly client: LineSplitter;
   private readonly server: LineSplitter;
   private readonly replies: ReplyAssembler;
-  private readonly label: string;
+  readonly label: string;
   private readonly noSyn: boolean;
 
   constructor(private readonly flow: FlowRecord, private readonly o: ExtractOptions, private readonly onRow: RowSink) {
@@ -203,6 +232,20 @@ class FlowSession {
       }
       this.flushPending(0);
     }
+  }
+
+  /** The one row of a connection that carried no complete line (EMPTY), labelled `label` when given. */
+  emptyRow(label?: string): void {
+    const f = this.flow;
+    const bytes = (f.bytes?.c ?? 0) + (f.bytes?.s ?? 0);
+    const arg = f.packets && f.packets.s === 0 ? 'no_reply' : bytes === 0 && f.chunks.length === 0 ? 'no_payload' : 'partial_line';
+    const p = this.pseudo(EMPTY, arg, f.first_ts, 0);
+    p.tsReply = f.last_ts;
+    p.replies = 0;
+    const own = this.label;
+    if (label !== undefined) (this as { label: string }).label = label;
+    this.emit(p);
+    (this as { label: string }).label = own;
   }
 
   overlongLines(): number {

@@ -86,3 +86,10 @@ export const GREETING = '<greeting>';
 export const UNSOLICITED = '<unsolicited>';
 export const GAP = '<gap>';
 export const ENCRYPTED = '<encrypted>';
+/**
+ * A connection that carried no complete line (SYN-only, reset before the greeting, a half line): one row
+ * so that the session stays visible downstream. ts_request: its first packet, ts_reply: its last;
+ * arg: `no_reply` (the server sent no packet), `no_payload` (handshake, no byte) or `partial_line`;
+ * flow_end says how it ended.
+ */
+export const EMPTY = '<empty>';

@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { captureChunks } from '../capture/input.js';
+import { checkInputsOpen, inputBytes, Progress, ReadProgress } from '../common/cli.js';
 import { FtpIdsError } from '../common/errors.js';
 import { createEmittingFlowReader } from './reader.js';
 import type { EmittedFlow } from './table.js';
@@ -39,8 +40,11 @@ export async function runFlowsCommand(values: Values, files: string[]): Promise<
   if (statsFormat !== undefined && statsFormat !== 'json' && statsFormat !== 'kv') {
     throw new FtpIdsError('INVALID_OPTION', `option stats-format: expected json or kv, got ${JSON.stringify(statsFormat)}`);
   }
+  checkInputsOpen(files);
   const out = new BlockWriter(process.stdout);
+  let flows = 0;
   const reader = createEmittingFlowReader(raw, (f: EmittedFlow): void => {
+    flows++;
     out.used = f.writeLine(out.room(f.lineMaxBytes()), out.used);
   });
   const flush = (all: boolean): Promise<void> => out.flush(all);
@@ -52,6 +56,8 @@ export async function runFlowsCommand(values: Values, files: string[]): Promise<
     return reader.warnings.length;
   };
   let warned = 0;
+  // on a terminal: bytes read of the total, flows, rate (stderr; nothing when it is a file or pipe)
+  const progress = new ReadProgress(new Progress('ftp-flows'), inputBytes(files), 'flows');
   try {
     const inputs = files.length ? files : ['-'];
     for (const name of inputs) {
@@ -62,6 +68,7 @@ export async function runFlowsCommand(values: Values, files: string[]): Promise<
           const buf = Buffer.allocUnsafe(READ_BLOCK);
           for (let n; (n = readSync(fd, buf, 0, READ_BLOCK, null)) > 0; ) {
             reader.push(n === READ_BLOCK ? buf : buf.subarray(0, n));
+            progress.read(n, () => flows);
             await flush(false);
           }
         } finally {
@@ -71,6 +78,7 @@ export async function runFlowsCommand(values: Values, files: string[]): Promise<
         // stdin may be live (tcpdump -w - | ftp-flows): each flow goes out once its chunk is read
         for await (const chunk of captureChunks(name, { onTruncated: (m, o) => reader.inputTruncated(m, o) })) {
           reader.push(chunk);
+          progress.read(chunk.length, () => flows);
           await flush(true);
         }
       }
@@ -81,11 +89,13 @@ export async function runFlowsCommand(values: Values, files: string[]): Promise<
   } catch (e) {
     if (e instanceof FtpIdsError) reader.flushOpen();
     await flush(true);
+    progress.done(flows);
     printWarnings(warned);
     if (stats) printStats(reader.stats(), statsFormat);
     throw e;
   }
   await flush(true);
+  progress.done(flows);
   if (stats) printStats(reader.stats(), statsFormat);
   return 0;
 }

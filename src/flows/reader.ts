@@ -2,7 +2,7 @@ import { CaptureReader, type CapturedPacket } from '../capture/reader.js';
 import { FtpIdsError } from '../common/errors.js';
 import { PacketDecoder, TUNNEL_COUNTERS } from '../decode/packet.js';
 import { normalizeFlowOptions, type FlowOptions } from './options.js';
-import type { FlowRecord } from './record.js';
+import type { FlowHead, FlowRecord } from './record.js';
 import { FlowTable, type EmittedFlow } from './table.js';
 
 export interface FlowReaderWarning {
@@ -27,6 +27,10 @@ export interface FlowReader {
   inputTruncated(message: string, offset: number): void;
   /** counters for --stats */
   stats(): Record<string, number>;
+  /** flows to emit although not judged FTP (FlowTable.awaited: continuations of an earlier run's connections) */
+  awaited?: ((head: FlowHead) => boolean) | null;
+  /** servers seen talking FTP (their silent connections are emitted as FTP): carried between runs */
+  knownServers?: (number | string)[];
   readonly warnings: FlowReaderWarning[];
 }
 
@@ -110,6 +114,15 @@ export function createEmittingFlowReader(
     inputTruncated(message: string, offset: number): void {
       if (opts.strict) throw new FtpIdsError('TRUNCATED', message, { file, offset });
       warnings.push({ file, offset, message });
+    },
+    set awaited(f: ((head: FlowHead) => boolean) | null) {
+      table.awaited = f;
+    },
+    get knownServers(): (number | string)[] {
+      return table.servers;
+    },
+    set knownServers(list: (number | string)[]) {
+      table.servers = list;
     },
     stats(): Record<string, number> {
       const d = decoder.snapshot();

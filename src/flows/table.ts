@@ -262,6 +262,21 @@ export class FlowTable {
     continued_after_eviction: 0, replayed_flows: 0, flow_id_repeats: 0,
   };
 
+  /**
+   * Flows emitted although not judged FTP: the continuation of a connection an earlier run left open
+   * (`--state`), which may carry only `USER x` and a reset — too little to be recognised on its own.
+   * Asked only for flows that would otherwise not be emitted.
+   */
+  awaited: ((head: FlowHead) => boolean) | null = null;
+
+  /** Servers seen talking FTP (whose silent connections are FTP too), for the next run (`--state`). */
+  get servers(): (number | string)[] {
+    return [...this.knownServers];
+  }
+  set servers(list: (number | string)[]) {
+    for (const k of list.slice(-MAX_KNOWN_SERVERS)) if (typeof k === 'number' || typeof k === 'string') this.knownServers.add(k);
+  }
+
   /** `touchLogSize`: LRU moves batched (1: made at once; tests compare the two) */
   constructor(
     private readonly opts: FlowOptions,
@@ -861,7 +876,7 @@ export class FlowTable {
     if (cls === CLS_FTP) this.counters.flows_ftp++;
     else {
       this.counters.flows_other++;
-      if (!this.opts.all) {
+      if (!this.opts.all && !this.awaited?.(this.flowHead(slot, 'eof'))) {
         // not emitted: drop what was kept and only count from now on
         this.release(slot);
         this.I[r + I_BITS] &= ~B_RETAIN;
@@ -919,7 +934,7 @@ export class FlowTable {
     else if (end === 'idle') this.counters.ended_idle++;
     else if (end === 'eof') this.counters.ended_eof++;
     if (I[r + I_BITS] & B_REPLAY) this.counters.replayed_flows++;
-    else if (I[r + I_CLS] === CLS_FTP || this.opts.all) {
+    else if (I[r + I_CLS] === CLS_FTP || this.opts.all || (I[r + I_BITS] & B_RETAIN && this.awaited?.(this.flowHead(slot, end)))) {
       this.counters.flows_emitted++;
       this.emitRepeat = this.rememberEmitted(slot);
       this.emitted.set(slot, end);

@@ -4,6 +4,7 @@ import { optBool, optEnum, optInt, optNumber } from '../common/options.js';
 import { sessionContext, type SessionContext } from '../dataset/context.js';
 import { sessionTransactions } from '../dataset/items.js';
 import type { Session } from '../dataset/types.js';
+import { EMPTY } from '../extract/types.js';
 import { coverage, type EncodedPattern, type EncodedSession } from './embed.js';
 import {
   attributeSurprisal,
@@ -65,6 +66,8 @@ export interface Verdict
   /** first and last timestamp of the session (epoch seconds; NaN when it has none) */
   start: number;
   end: number;
+  /** how the connection ended (ftp-flows' `end`: fin, rst, idle, evicted, eof; '' unknown) */
+  flowEnd: string;
   /** a later verdict on an earlier session (an incident named it) */
   update?: boolean;
 }
@@ -121,6 +124,11 @@ export function normalizeMatchOptions(raw: Record<string, unknown> = {}): MatchO
     maxMatchExchanges: optInt(raw, 'maxMatchExchanges', 5_000, 1),
     maxLabels: optInt(raw, 'maxLabels', 10_000, 1),
   });
+}
+
+/** A session of a connection that carried no complete line: its one row is ftp-extract's `<empty>`. */
+export function isEmptyConnection(s: Session): boolean {
+  return s.exchanges.length === 1 && s.exchanges[0]!.command === EMPTY;
 }
 
 /** A part beyond 95 % of benign training sessions (−ln 0.05): listed as a reason even when not needed to cross the threshold. */
@@ -201,6 +209,8 @@ export class Matcher {
   private readonly unfitLabels = new Set<string>();
   /** how long before the newest start a session is kept for windows beyond W: the longest benign training session */
   private readonly retention: number;
+  /** servers with empty connections counted by name (bounded by maxLabels) */
+  private readonly emptyServers = new Set<string>();
   private ended = false;
 
   constructor(
@@ -407,6 +417,18 @@ export class Matcher {
     if (!detector) throw new FtpIdsError('MODEL_DAMAGED', 'model: no calibrated detector; train it with ftp-ids train or ftp-gsp, or use --baseline study');
     const d = this.describe(s);
     const head = this.head(s, d);
+    // a connection that never talked (SYN-only, reset before the greeting): no FTP behaviour to judge,
+    // so its own features are left out; it counts in its client's window (a session, a short one),
+    // where a flood of them is beyond every benign training window. Its label is its server's (from the
+    // server's other connections, ftp-extract): to a server the model never saw, it is unfit as they are.
+    if (isEmptyConnection(s)) {
+      this.counters.add('emptyConnections');
+      // per server (--stats), bounded like the label table: beyond it, one counter for the rest
+      const server = `${s.serverIp}:${s.serverPort}`;
+      if (!this.emptyServers.has(server) && this.emptyServers.size < this.opts.maxLabels) this.emptyServers.add(server);
+      this.counters.add(`emptyConnections.${this.emptyServers.has(server) ? server : 'other_servers'}`);
+      for (const f of Object.keys(d.values) as Feature[]) d.values[f] = 0;
+    }
     if (!this.opts.judgeUnknownServers && !Object.prototype.hasOwnProperty.call(detector.labels, s.label)) {
       this.unfit(s, d);
       this.onVerdict({ ...head, verdict: 'unfit', score: 0, reasons: [] });
@@ -472,7 +494,8 @@ export class Matcher {
       label: s.label,
       threshold: round(this.threshold),
       model: d.set.name,
-      exchanges: s.exchanges.length,
+      exchanges: isEmptyConnection(s) ? 0 : s.exchanges.length, // `<empty>` is no exchange
+      flowEnd: s.end,
       bestPattern: d.best >= 0 ? patternText(d.set.patterns[d.best]!) : '',
       start: d.start,
       end: d.end,
@@ -695,7 +718,53 @@ export class Matcher {
   end(): void {
     this.ended = true;
   }
+
+  /**
+   * What the next run needs to see what a single run would (`--state`): each client's window (its
+   * recent sessions with the verdicts they got, for the updates an incident sends), open incidents and
+   * their evidence, and the labels already reported unfit. Bounded by maxClients × maxWindowSessions.
+   */
+  exportState(): MatcherState {
+    return {
+      windows: [...this.windows].map(([client, entries]) => [client, entries.map((e) => ({ ...e, verdict: e.verdict && jsonVerdict(e.verdict) }))]),
+      incidents: [...this.incidents],
+      incidentEvidence: [...this.incidentEvidence],
+      unfitLabels: [...this.unfitLabels],
+    };
+  }
+
+  /** Before the first session: take over an earlier run's state (exportState), within this run's bounds. */
+  importState(st: MatcherState): void {
+    if (this.counters.get('sessions') > 0) throw new FtpIdsError('USAGE', 'importState after sessions were judged');
+    const bad = (what: string): never => {
+      throw new FtpIdsError('BAD_STATE', `matcher state: ${what}`);
+    };
+    if (!Array.isArray(st.windows) || !Array.isArray(st.incidents) || !Array.isArray(st.incidentEvidence) || !Array.isArray(st.unfitLabels)) bad('windows, incidents, incidentEvidence and unfitLabels must be lists');
+    for (const [client, entries] of st.windows.slice(-this.opts.maxClients)) {
+      if (typeof client !== 'string' || !Array.isArray(entries)) bad('a window is [client, entries]');
+      const list = entries.slice(-this.opts.maxWindowSessions).map((e) => {
+        if (typeof e?.start !== 'number' || typeof e.flowId !== 'string') bad(`window of ${client}: an entry needs start and flowId`);
+        return { start: e.start, flowId: e.flowId, failed: Number(e.failed) || 0, short: Number(e.short) || 0, verdict: e.verdict && restoreVerdict(e.verdict) };
+      });
+      this.windows.set(client, list);
+    }
+    for (const [client, inc] of st.incidents) if (this.windows.has(client) && inc?.type === 'incident') this.incidents.set(client, { ...inc, reported: inc.reported !== false });
+    for (const [client, t] of st.incidentEvidence) if (this.windows.has(client) && typeof t === 'number') this.incidentEvidence.set(client, t);
+    for (const l of st.unfitLabels.slice(0, this.opts.maxLabels)) if (typeof l === 'string') this.unfitLabels.add(l);
+  }
 }
+
+/** The matcher's state between runs (JSON: non-finite times as null). */
+export interface MatcherState {
+  windows: [string, WindowEntry[]][];
+  /** `reported: false`: an alert's incident that no session joined yet (not sent) */
+  incidents: [string, Incident & { reported?: boolean }][];
+  incidentEvidence: [string, number][];
+  unfitLabels: string[];
+}
+
+const jsonVerdict = (v: Verdict): Verdict => ({ ...v, start: Number.isFinite(v.start) ? v.start : (null as unknown as number), end: Number.isFinite(v.end) ? v.end : (null as unknown as number) });
+const restoreVerdict = (v: Verdict): Verdict => ({ ...v, start: typeof v.start === 'number' ? v.start : NaN, end: typeof v.end === 'number' ? v.end : NaN });
 
 export function createMatcher(
   model: MatchModel,

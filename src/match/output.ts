@@ -29,6 +29,7 @@ export const VERDICT_COLUMNS = [
   'threshold',
   'model',
   'exchanges',
+  'flow_end',
   'best_pattern',
   'reasons',
 ] as const;
@@ -53,6 +54,7 @@ export function verdictRecord(v: Verdict, time: TimeFormat = 'epoch'): VerdictRe
     threshold: v.threshold,
     model: v.model,
     exchanges: v.exchanges,
+    flow_end: v.flowEnd,
     best_pattern: v.bestPattern,
     reasons: v.reasons,
   };
