@@ -39,14 +39,7 @@ function endpoint(s: string): string {
 }
 
 export function tsharkFollow(file: string, batch = 50): TsharkStream[] {
-  const ids = tsharkStreamIds(file);
-  const result: TsharkStream[] = [];
-  for (let i = 0; i < ids.length; i += batch) {
-    const args = ['-r', file, '-q'];
-    for (const id of ids.slice(i, i + batch)) args.push('-z', `follow,tcp,raw,${id}`);
-    result.push(...parseFollow(run(args)));
-  }
-  return result.sort((a, b) => a.stream - b.stream);
+  return tsharkFollowIds(file, tsharkStreamIds(file), batch);
 }
 
 /**
@@ -98,4 +91,35 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       JSON.stringify({ stream: s.stream, node0: s.node0, node1: s.node1, bytes0: s.bytes0.length, bytes1: s.bytes1.length }) + '\n',
     );
   }
+}
+
+/** `follow,tcp,raw` of the given streams only (several per tshark run). */
+export function tsharkFollowIds(file: string, ids: number[], batch = 50): TsharkStream[] {
+  const result: TsharkStream[] = [];
+  for (let i = 0; i < ids.length; i += batch) {
+    const args = ['-r', file, '-q'];
+    for (const id of ids.slice(i, i + batch)) args.push('-z', `follow,tcp,raw,${id}`);
+    result.push(...parseFollow(run(args)));
+  }
+  return result.sort((a, b) => a.stream - b.stream);
+}
+
+/**
+ * Every TCP stream of a capture with the endpoints of its first packet ("ip:port>ip:port"), and the
+ * streams tshark's FTP dissector links to the PASV/EPSV/PORT/EPRT that announced them (only streams
+ * carrying payload are dissected as ftp-data).
+ */
+export function tsharkStreamsOf(file: string): { first: Map<number, string>; ftpData: Set<number> } {
+  // linked to an announcement (a setup method); tshark also takes any connection from port 20 for ftp-data
+  const out = run(['-r', file, '-Y', 'ftp-data.setup-method', '-T', 'fields', '-e', 'tcp.stream']);
+  const ftpData = new Set(out.split('\n').filter((l) => /^\d+$/.test(l)).map(Number));
+  const first = new Map<number, string>();
+  const all = run(['-r', file, '-Y', 'tcp', '-T', 'fields', '-e', 'tcp.stream', '-e', 'ip.src', '-e', 'ipv6.src', '-e', 'tcp.srcport', '-e', 'ip.dst', '-e', 'ipv6.dst', '-e', 'tcp.dstport']);
+  for (const line of all.split('\n')) {
+    const f = line.split('\t');
+    const id = Number(f[0]);
+    if (f.length < 7 || first.has(id)) continue;
+    first.set(id, `${f[1] || f[2]}:${f[3]}>${f[4] || f[5]}:${f[6]}`);
+  }
+  return { first, ftpData };
 }
