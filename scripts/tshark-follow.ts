@@ -123,3 +123,39 @@ export function tsharkStreamsOf(file: string): { first: Map<number, string>; ftp
   }
   return { first, ftpData };
 }
+
+export interface TsharkTransfer {
+  /** the data connection's stream */
+  stream: number;
+  /** the command it answers: its frame's time (µs), the client's "ip:port" on the control connection, the verb */
+  commandUs: number;
+  client: string;
+  command: string;
+}
+
+/** The data connections tshark's FTP dissector links to a transfer command (`ftp-data.command-frame`). */
+export function tsharkTransfers(file: string): TsharkTransfer[] {
+  const out = run(['-r', file, '-Y', 'ftp-data.command-frame', '-T', 'fields', '-e', 'tcp.stream', '-e', 'ftp-data.command-frame', '-e', 'ftp-data.command']);
+  const byStream = new Map<number, { frame: number; command: string }>();
+  for (const line of out.split('\n')) {
+    const f = line.split('\t');
+    if (f.length < 3 || !/^\d+$/.test(f[0]) || byStream.has(Number(f[0]))) continue;
+    byStream.set(Number(f[0]), { frame: Number(f[1]), command: f[2].split(' ')[0].toUpperCase() });
+  }
+  if (byStream.size === 0) return [];
+  const frames = new Set([...byStream.values()].map((v) => v.frame));
+  const info = new Map<number, { us: number; client: string }>();
+  const all = run(['-r', file, '-Y', 'ftp.request', '-T', 'fields', '-e', 'frame.number', '-e', 'frame.time_epoch', '-e', 'ip.src', '-e', 'ipv6.src', '-e', 'tcp.srcport']);
+  for (const line of all.split('\n')) {
+    const f = line.split('\t');
+    if (f.length < 5 || !frames.has(Number(f[0]))) continue;
+    const [sec, frac = ''] = f[1].split('.');
+    info.set(Number(f[0]), { us: Number(sec) * 1e6 + Number((frac + '000000').slice(0, 6)), client: `${f[2] || f[3]}:${f[4]}` });
+  }
+  const result: TsharkTransfer[] = [];
+  for (const [stream, v] of byStream) {
+    const i = info.get(v.frame);
+    if (i) result.push({ stream, commandUs: i.us, client: i.client, command: v.command });
+  }
+  return result.sort((a, b) => a.stream - b.stream);
+}

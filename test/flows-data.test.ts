@@ -4,15 +4,21 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import {
-  canonicalIp, parseEprtArg, parseEpsvReply, parsePasvReply, parsePortArg, sniffType, type DataRecord,
+  canonicalIp, parseEprtArg, parseEpsvReply, parsePasvReply, parsePortArg, sniffType, TRANSFER_COMMANDS, type DataRecord,
 } from '../src/common/ftp-data.js';
 import { createFlowReader } from '../src/flows/reader.js';
-import type { FlowRecord } from '../src/flows/record.js';
+import { flowToJsonLine, type FlowRecord } from '../src/flows/record.js';
 import { dataLine } from '../src/flows/table.js';
 import { writePcap, type Packet } from '../scripts/pcap-tools.js';
 import { packet, type Seg } from './tcp-packet.js';
 import { capturesUnder } from './extract-helpers.js';
-import { hasTshark, tsharkFollowIds, tsharkStreamsOf } from '../scripts/tshark-follow.js';
+import { hasTshark, tsharkFollowIds, tsharkStreamsOf, tsharkTransfers } from '../scripts/tshark-follow.js';
+import { recordsOf } from '../scripts/compare-follow.js';
+import { createExchangeExtractor } from '../src/extract/extractor.js';
+import type { ExchangeRow } from '../src/extract/types.js';
+import { csvHeader, csvRows, seedRows } from '../src/extract/csv.js';
+import { parseDataset } from '../src/dataset/read.js';
+import { parse } from 'csv-parse/sync';
 
 const SHARED = fileURLToPath(new URL('../../shared/', import.meta.url));
 const SAMPLES = fileURLToPath(new URL('../samples/', import.meta.url));
@@ -68,6 +74,26 @@ function control(lines: ['c' | 's', string][], t0 = 1, close = true): Packet[] {
   return conn(CTL, t0, body, close);
 }
 
+/** a passive download of a.zip, announced at 10.0.0.2:50000 */
+const PASV_RETR: ['c' | 's', string][] = [
+  ['c', 'PASV\r\n'],
+  ['s', '227 Entering Passive Mode (10,0,0,2,195,80).\r\n'],
+  ['c', 'RETR a.zip\r\n'],
+  ['s', '150 Opening\r\n'],
+  ['s', '226 Done\r\n'],
+];
+
+/** an active upload to the client at 10.0.0.1:40000, then a PORT to a third host, 10.0.0.99:80 */
+const PORT_STOR_BOUNCE: ['c' | 's', string][] = [
+  ['c', 'PORT 10,0,0,1,156,64\r\n'],
+  ['s', '200 PORT ok\r\n'],
+  ['c', 'STOR up.txt\r\n'],
+  ['s', '150 Ok\r\n'],
+  ['s', '226 Done\r\n'],
+  ['c', 'PORT 10,0,0,99,0,80\r\n'],
+  ['s', '200 PORT ok\r\n'],
+];
+
 const ZIP = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(996, 7)]);
 
 describe('announcement parsing', () => {
@@ -117,11 +143,7 @@ describe('data connections (ftp-flows)', () => {
   it('passive: the connection to the 227 endpoint is a data record of that control flow, bytes with reordering, sniffed', () => {
     const pkts = [
       ...control([
-        ['c', 'PASV\r\n'],
-        ['s', '227 Entering Passive Mode (10,0,0,2,195,80).\r\n'],
-        ['c', 'RETR a.zip\r\n'],
-        ['s', '150 Opening\r\n'],
-        ['s', '226 Done\r\n'],
+        ...PASV_RETR,
       ]),
       // the data connection: the second segment overtakes the first, the first is retransmitted
       ...conn({ c: '10.0.0.1', cp: 40001, s: '10.0.0.2', sp: 50000 }, 1.035, [
@@ -152,13 +174,7 @@ describe('data connections (ftp-flows)', () => {
   it('active (PORT), the server connecting from port 20; a bounce to a third host shows that host', () => {
     const pkts = [
       ...control([
-        ['c', 'PORT 10,0,0,1,156,64\r\n'],
-        ['s', '200 PORT ok\r\n'],
-        ['c', 'STOR up.txt\r\n'],
-        ['s', '150 Ok\r\n'],
-        ['s', '226 Done\r\n'],
-        ['c', 'PORT 10,0,0,99,0,80\r\n'],
-        ['s', '200 PORT ok\r\n'],
+        ...PORT_STOR_BOUNCE,
         ['c', 'RETR x\r\n'],
       ]),
       ...conn({ c: '10.0.0.2', cp: 20, s: '10.0.0.1', sp: 40000 }, 1.035, [{ from: 's', seq: 0, data: 'hello\n', t: 1.036 }]),
@@ -329,5 +345,149 @@ describe.skipIf(!TSHARK)('data connections against tshark', () => {
       expect(d.server.ip).toBe('127.0.0.99');
       expect(d.client.ip).toBe('127.0.0.3'); // ProFTPD (AllowForeignAddress on) connects out
     }
+  });
+});
+
+// ---- ftp-extract: each transfer command and its data connection
+
+/** the rows ftp-extract writes for records in ftp-flows' order (data records before their control flow) */
+function rowsOfRecords(records: (FlowRecord | DataRecord)[]): { rows: ExchangeRow[]; stats: Record<string, number> } {
+  const rows: ExchangeRow[] = [];
+  const ex = createExchangeExtractor({}, (r) => rows.push(r));
+  for (const r of records) {
+    if (r.type === 'data') ex.pushData(r);
+    else ex.pushFlow(r);
+  }
+  ex.end();
+  return { rows, stats: ex.options.counters.toJSON() };
+}
+
+function rowsOfPackets(pkts: Packet[]): { rows: ExchangeRow[]; stats: Record<string, number> } {
+  return rowsOfRecords(recordsOf(writePcap([...pkts].sort((a, b) => a.tsUs - b.tsUs), 101)));
+}
+
+const dataCols = (r: ExchangeRow | undefined): unknown[] =>
+  r ? [r.command, r.data_bytes, r.data_direction, r.data_mode, r.data_peer, r.data_type, r.data_flags] : [];
+
+describe('transfer rows (ftp-extract)', () => {
+  const pkts = [
+    ...control([
+      ...PASV_RETR,
+      ...PORT_STOR_BOUNCE,
+      ['c', 'NLST\r\n'],
+      ['s', '150 Ok\r\n'],
+      ['s', '226 Done\r\n'],
+      ['c', 'EPSV\r\n'],
+      ['s', '229 Entering Extended Passive Mode (|||50002|)\r\n'],
+      ['c', 'LIST\r\n'],
+      ['s', '425 Can not open data connection\r\n'],
+      ['c', 'RETR nothing\r\n'],
+      ['s', '226 Done\r\n'],
+    ]),
+    ...conn({ c: '10.0.0.1', cp: 40001, s: '10.0.0.2', sp: 50000 }, 1.035, [{ from: 's', seq: 0, data: ZIP, t: 1.036 }]),
+    // (active: the server connects; for STOR the client, the responder, sends)
+    ...conn({ c: '10.0.0.2', cp: 20, s: '10.0.0.1', sp: 40000 }, 1.085, [{ from: 's', seq: 0, data: 'hello\n', t: 1.086 }]),
+    ...conn({ c: '10.0.0.2', cp: 20, s: '10.0.0.99', sp: 80 }, 1.135, [{ from: 'c', seq: 0, data: 'a\r\nb\r\n', t: 1.136 }]),
+  ];
+
+  it('links each transfer to its data connection: bytes, direction, mode, real peer, type, flags', () => {
+    const { rows, stats } = rowsOfPackets(pkts);
+    const transfers = rows.filter((r) => ['RETR', 'STOR', 'NLST', 'LIST'].includes(r.command));
+    expect(transfers.map(dataCols)).toEqual([
+      ['RETR', 1000, 'download', 'passive', '10.0.0.1', 'archive:zip', ''],
+      // the server's connection to the client (active) carries the upload
+      ['STOR', 6, 'upload', 'active', '10.0.0.1', 'text', ''],
+      // PORT to a third host: the server connected there, and sent the listing there
+      ['NLST', 6, 'download', 'active', '10.0.0.99', 'text', 'third_host'],
+      ['LIST', undefined, undefined, undefined, undefined, undefined, 'never_opened'],
+      ['RETR', undefined, undefined, undefined, undefined, undefined, 'no_data_226'],
+    ]);
+    expect(rows.find((r) => r.command === 'RETR')?.data_duration).toBeCloseTo(0.003, 6); // SYN to the last FIN
+    expect(stats['extract.data_linked']).toBe(3);
+    // other rows have no data columns; the CSV carries them at the end, the dataset reader reads the file
+    expect(rows.filter((r) => r.data_flags === undefined).every((r) => !['RETR', 'STOR', 'NLST', 'LIST'].includes(r.command))).toBe(true);
+    const csv = csvHeader() + csvRows(rows);
+    const lines = csv.trim().split('\n');
+    expect(lines[0].endsWith(',reply_path,data_bytes,data_direction,data_duration,data_mode,data_peer,data_type,data_flags')).toBe(true);
+    expect(lines.find((l) => l.includes(',RETR,a.zip,'))?.endsWith(',1000,download,0.003,passive,10.0.0.1,archive:zip,')).toBe(true);
+    expect(parse(csv, { relax_column_count: false }).length).toBe(rows.length + 1); // every row has every column
+    const sessions = parseDataset(csv);
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0].exchanges.map((e) => e.command)).toEqual(rows.map((r) => r.command));
+    // --format seed is the study's, unchanged: no data columns
+    expect(seedRows(rows).split('\n').slice(0, 2)).toEqual(['10.0.0.1:40000-10.0.0.2:21,other,PASV,227', '10.0.0.1:40000-10.0.0.2:21,other,RETR,150']);
+  });
+
+  it('NDJSON through ftp-extract (the command) gives the same rows as in process', async () => {
+    const { runExtract } = await import('../stages/extract.js');
+    const { Readable, PassThrough } = await import('node:stream');
+    const records = recordsOf(writePcap([...pkts].sort((a, b) => a.tsUs - b.tsUs), 101));
+    const text = records.map((r) => (r.type === 'data' ? dataLine(r) : flowToJsonLine(r))).join('');
+    expect(text.split('\n')[0].startsWith('{"type":"data"')).toBe(true);
+    const out = new PassThrough();
+    let csv = '';
+    out.on('data', (d: Buffer) => (csv += d.toString()));
+    await runExtract([{ name: 'x', stream: Readable.from([Buffer.from(text)]) }], out);
+    expect(csv).toBe(csvHeader() + csvRows(rowsOfRecords(records).rows));
+  });
+});
+
+/**
+ * Each data connection tshark's FTP dissector links to a transfer command (ftp-data.command-frame)
+ * is the one our row of that command links: its data_bytes equal tshark's follow bytes (both
+ * ways) for that connection. samples/: 40 evenly spread per file (FTP_IDS_FULL_SAMPLES=1: all).
+ */
+function checkTransfers(file: string, limit: number): { checked: number; modes: Set<string> } {
+  let bytes = readFileSync(file);
+  if (file.endsWith('.gz')) bytes = gunzipSync(bytes);
+  const { rows } = rowsOfRecords(recordsOf(bytes));
+  const byCommand = new Map<string, ExchangeRow>();
+  for (const r of rows) byCommand.set(`${r.client_ip}:${r.client_port}|${Math.round(r.ts_request * 1e6)}|${r.command}`, r);
+  const all = tsharkTransfers(file);
+  const pick = all.length <= limit ? all : Array.from({ length: limit }, (_, i) => all[Math.floor((i * all.length) / limit)]);
+  const follow = new Map(tsharkFollowIds(file, pick.map((t) => t.stream)).map((s) => [s.stream, s]));
+  const modes = new Set<string>();
+  for (const t of pick) {
+    // tshark links a data connection to the last command sent before it (SIZE, CWD when a client
+    // pipelines them after PASV); ours is the transfer command, the next one of that session
+    const row = TRANSFER_COMMANDS.has(t.command)
+      ? byCommand.get(`${t.client}|${t.commandUs}|${t.command}`)
+      : rows.find((r) => `${r.client_ip}:${r.client_port}` === t.client && TRANSFER_COMMANDS.has(r.command) && Math.round(r.ts_request * 1e6) >= t.commandUs);
+    expect(row, `${file}: no row for ${t.command} at ${t.commandUs} from ${t.client}`).toBeDefined();
+    const s = follow.get(t.stream)!;
+    const theirs = s.bytes0.length + s.bytes1.length;
+    expect([t.stream, t.command, row!.data_mode ?? row!.data_flags]).toEqual([t.stream, t.command, expect.stringMatching(/^(passive|active)$/)]);
+    if (row!.data_flags?.includes('data_gap')) expect(row!.data_bytes).toBeGreaterThanOrEqual(theirs);
+    else expect([t.stream, row!.data_bytes]).toEqual([t.stream, theirs]);
+    modes.add(`${row!.data_mode}/${row!.client_ip.includes(':') ? 6 : 4}`);
+  }
+  return { checked: pick.length, modes };
+}
+
+describe.skipIf(!TSHARK)('transfer rows against tshark', () => {
+  const corpus = capturesUnder(join(SHARED, 'corpus')).filter((f) => !f.includes('fuzz-'));
+  it.skipIf(corpus.length === 0)('../shared/corpus: every transfer tshark links', () => {
+    let checked = 0;
+    const modes = new Set<string>();
+    for (const f of corpus) {
+      const r = checkTransfers(f, Infinity);
+      checked += r.checked;
+      for (const m of r.modes) modes.add(m);
+    }
+    expect(checked).toBeGreaterThanOrEqual(20);
+    expect([...modes]).toEqual(expect.arrayContaining(['active/4', 'passive/4']));
+  }, 300_000);
+
+  const full = process.env.FTP_IDS_FULL_SAMPLES === '1';
+  const modes = new Set<string>();
+  for (const f of SAMPLE_FILES) {
+    it(`samples: ${f.slice(SAMPLES.length)}`, () => {
+      const r = checkTransfers(f, full ? Infinity : 40);
+      expect(r.checked).toBeGreaterThan(0);
+      for (const m of r.modes) modes.add(m);
+    }, 300_000);
+  }
+  it('samples: active and passive, IPv4 and IPv6 among them', () => {
+    expect([...modes].sort()).toEqual(expect.arrayContaining(['active/4', 'passive/4', 'passive/6']));
   });
 });

@@ -38,13 +38,17 @@ export function endpointKeyOf(ip: string, port: number): EndpointKey | null {
 
 /** An announced data connection, waiting for its SYN. */
 export interface Expected {
-  /** the control flow's id */
+  /** the control flow's id, and its slot and generation in the flow table (its open-data count) */
   control: string;
+  ctlSlot: number;
+  ctlGen: number;
   mode: DataMode;
   ip: string;
   port: number;
   tsUs: number;
   keys: EndpointKey[];
+  /** the address expected to connect: the control client (passive) or server (active) */
+  from: string;
   /** in the table (false once taken, replaced, expired or evicted) */
   live: boolean;
 }
@@ -67,7 +71,8 @@ export interface DataCounters {
  * deleted entry at its front on each look: 11 µs an announcement on the bench capture).
  */
 export class ExpectTable {
-  private readonly byKey = new Map<EndpointKey, Expected>();
+  /** announcements waiting at each endpoint (two sessions may announce the same one: a bounce target) */
+  private readonly byKey = new Map<EndpointKey, Expected[]>();
   private queue: Expected[] = [];
   private head = 0;
   private live = 0;
@@ -81,30 +86,48 @@ export class ExpectTable {
     this.expire(nowUs);
     this.c.data_announced++;
     for (const k of e.keys) {
-      const old = this.byKey.get(k);
-      if (old) {
-        // the same endpoint announced again before anything connected: the old one never opened
-        this.drop(old);
-        this.c.data_expected_replaced++;
+      for (const old of this.byKey.get(k) ?? NONE) {
+        // the same session announced the endpoint again before anything connected: the old one never opened
+        if (old.control === e.control) {
+          this.drop(old);
+          this.c.data_expected_replaced++;
+        }
       }
     }
     while (this.live >= this.max) {
       this.drop(this.oldest() as Expected);
       this.c.data_expected_evicted++;
     }
-    for (const k of e.keys) this.byKey.set(k, e);
+    for (const k of e.keys) {
+      const list = this.byKey.get(k);
+      if (list) list.push(e);
+      else this.byKey.set(k, [e]);
+    }
     e.live = true;
     this.queue.push(e);
     this.live++;
     if (this.live > this.c.data_expected_peak) this.c.data_expected_peak = this.live;
   }
 
-  /** the announcement a new connection to `key` answers (taken out of the table) */
-  take(key: EndpointKey, nowUs: number): Expected | null {
+  /**
+   * The announcement a new connection to `key` answers (taken out of the table): of several, the
+   * latest whose expected initiator is the connection's (`initiator()`), else the latest.
+   */
+  take(key: EndpointKey, nowUs: number, initiator: () => string): Expected | null {
     if (this.live === 0) return null;
     this.expire(nowUs);
-    const e = this.byKey.get(key);
-    if (!e) return null;
+    const list = this.byKey.get(key);
+    if (!list) return null;
+    let e = list[list.length - 1];
+    if (list.length > 1) {
+      const from = initiator();
+      for (let i = list.length - 1; i >= 0; i--) {
+        if (list[i].from === from) {
+          e = list[i];
+          break;
+        }
+      }
+    }
     this.drop(e);
     this.c.data_matched++;
     return e;
@@ -133,9 +156,17 @@ export class ExpectTable {
     if (!e.live) return;
     e.live = false;
     this.live--;
-    for (const k of e.keys) if (this.byKey.get(k) === e) this.byKey.delete(k);
+    for (const k of e.keys) {
+      const list = this.byKey.get(k);
+      if (!list) continue;
+      const i = list.indexOf(e);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.byKey.delete(k);
+    }
   }
 }
+
+const NONE: Expected[] = [];
 
 /** longest control line looked at (a 227 reply or PORT command is well under it) */
 const MAX_LINE = 512;
@@ -155,6 +186,9 @@ export class ControlLines {
   id: string | null = null;
   serverIp: string | null = null;
   clientIp: string | null = null;
+  /** its data connections in progress; when it finishes with some open, how it ended (its record waits) */
+  openData = 0;
+  deferredEnd: string | null = null;
 
   /** serverSide: the side that sends replies (-1 until the flow table knows) */
   constructor(public serverSide: number, private readonly onAnnounce: (a: Announcement, tsUs: number) => void) {}

@@ -6,7 +6,7 @@ import { COMMUNITY_ID_BYTES, putCommunityIdV1, putFlowId } from './community-id.
 import { isCommand, isGreeting, isNotFtpClient, isReply } from './head-words.js';
 import type { FlowOptions } from './options.js';
 import { ipv6Text, type Announcement, type DataRecord } from '../common/ftp-data.js';
-import { ControlLines, DataChannel, ExpectTable, endpointKeyOf, type DataCounters, type EndpointKey } from './data-channels.js';
+import { ControlLines, DataChannel, ExpectTable, endpointKeyOf, type DataCounters, type EndpointKey, type Expected } from './data-channels.js';
 import {
   flowLineBound, putLineEnd, putNumber, putString, putTsUs,
   type FlowChunk, type FlowEnd, type FlowFlag, type FlowHead, type FlowRecord,
@@ -92,6 +92,8 @@ const B_V6 = 8;
 const B_DATA = 16;
 /** a data connection whose first bytes are still being kept for the sniff */
 const B_SNIFF = 32;
+/** a finished control flow whose record waits for its open data connections (ctl[slot].deferredEnd) */
+const B_DEFER = 64;
 // S_BITS
 const SB_INIT = 1;
 /** sent a SYN without ACK (the client) */
@@ -165,6 +167,7 @@ export interface FlowCounters extends DataCounters {
   port_reuse: number;
   stray_after_close: number;
   flows_data: number;
+  flows_deferred: number;
 }
 
 /**
@@ -243,7 +246,7 @@ export class FlowTable {
     flows: 0, flows_emitted: 0, flows_ftp: 0, flows_other: 0, flows_not_emitted: 0, ended_fin: 0, ended_rst: 0,
     ended_idle: 0, ended_eof: 0, evicted: 0, evicted_buffer: 0, truncated: 0, holes: 0, hole_bytes: 0,
     retransmitted: 0, overlap_conflicts: 0, out_of_order: 0, out_of_order_dropped: 0, port_reuse: 0, stray_after_close: 0,
-    flows_data: 0, data_announced: 0, data_matched: 0, data_expected_expired: 0, data_expected_evicted: 0,
+    flows_data: 0, flows_deferred: 0, data_announced: 0, data_matched: 0, data_expected_expired: 0, data_expected_evicted: 0,
     data_expected_replaced: 0, data_expected_peak: 0, data_records: 0, data_reordered_bytes: 0,
   };
   /** announced data connections not yet seen (bounded by maxExpectedData) */
@@ -862,20 +865,28 @@ export class FlowTable {
     }
     if (keys.length === 0) return;
     cl.id ??= this.idOf(slot);
-    this.expect.add({ control: cl.id, mode: a.mode, ip, port: a.port, tsUs, keys, live: false }, this.nowUs);
+    this.expect.add(
+      {
+        control: cl.id, ctlSlot: slot, ctlGen: this.C[slot * RI + C_GEN], mode: a.mode, ip, port: a.port, tsUs, keys, live: false,
+        from: a.mode === 'passive' ? (cl.clientIp ??= this.ipOf(slot, 1 - cl.serverSide)) : serverIp,
+      },
+      this.nowUs,
+    );
   }
 
   /** A new connection: is it to an announced endpoint? (the SYN's receiver; picked up mid-stream, either side) */
   private matchData(slot: number, pureSyn: boolean): void {
     let initiator = 0;
-    let e = this.expect.take(this.endpointKey(slot, 1), this.nowUs);
+    let e = this.expect.take(this.endpointKey(slot, 1), this.nowUs, () => this.ipOf(slot, 0));
     if (!e && !pureSyn) {
-      e = this.expect.take(this.endpointKey(slot, 0), this.nowUs);
+      e = this.expect.take(this.endpointKey(slot, 0), this.nowUs, () => this.ipOf(slot, 1));
       initiator = 1;
     }
     if (!e) return;
     const r = slot * RI;
     this.dataOf[slot] = new DataChannel(e);
+    const cl = this.C[e.ctlSlot * RI + C_GEN] === e.ctlGen ? this.ctl[e.ctlSlot] : undefined;
+    if (cl) cl.openData++;
     this.C[r + C_SERVER] = 1 - initiator;
     this.I[r + I_BITS] |= B_DATA | B_SNIFF;
     this.counters.flows_data++;
@@ -1013,14 +1024,37 @@ export class FlowTable {
     else if (end === 'idle') this.counters.ended_idle++;
     else if (end === 'eof') this.counters.ended_eof++;
     if (I[r + I_BITS] & B_DATA) {
+      const dc = this.dataOf[slot] as DataChannel;
       this.counters.data_records++;
       this.emitted.setData(this.dataRecord(slot, end));
       this.onFlow(this.emitted);
       this.emitted.set(NONE, end);
       this.dataOf[slot] = undefined;
       I[r + I_BITS] &= ~(B_DATA | B_SNIFF);
+      this.dataEnded(dc.expected);
     }
-    this.ctl[slot] = undefined;
+    const cl = this.ctl[slot];
+    if (cl && cl.openData > 0) {
+      // its data connections are still open: their records go first (ftp-extract links them to
+      // this flow's rows), this one waits as a closed entry until they end or the entry goes
+      cl.deferredEnd = end;
+      I[r + I_BITS] |= B_DEFER;
+      this.counters.flows_deferred++;
+    } else this.emitFlow(slot, end);
+    if (end === 'fin' || end === 'rst' || I[r + I_BITS] & B_DEFER) {
+      // keep a closed entry so the last ACKs do not start a new flow; a new SYN replaces it
+      I[r + I_BITS] |= B_CLOSED;
+      this.closedSlots.push(slot);
+      this.closedGens.push(this.C[r + C_GEN]);
+      this.closedTimes.push(this.nowUs);
+      if (this.closedSlots.length - this.closedHead > 2 * this.opts.maxFlows + 1024) this.compactClosed();
+    } else this.remove(slot);
+  }
+
+  /** Write the flow record of a finished flow (if it is one to write) and drop its payload. */
+  private emitFlow(slot: number, end: FlowEnd): void {
+    const r = slot * RI;
+    const I = this.I;
     if (I[r + I_CLS] === CLS_DATA) this.counters.flows_not_emitted++;
     else if (I[r + I_CLS] === CLS_FTP || this.opts.all) {
       this.counters.flows_emitted++;
@@ -1030,14 +1064,21 @@ export class FlowTable {
     } else this.counters.flows_not_emitted++;
     this.release(slot);
     I[r + I_BITS] &= ~B_RETAIN;
-    if (end === 'fin' || end === 'rst') {
-      // keep a closed entry so the last ACKs do not start a new flow; a new SYN replaces it
-      I[r + I_BITS] |= B_CLOSED;
-      this.closedSlots.push(slot);
-      this.closedGens.push(this.C[r + C_GEN]);
-      this.closedTimes.push(this.nowUs);
-      if (this.closedSlots.length - this.closedHead > 2 * this.opts.maxFlows + 1024) this.compactClosed();
-    } else this.remove(slot);
+  }
+
+  /** A waiting control flow (B_DEFER) is written now. */
+  private emitDeferred(slot: number): void {
+    this.I[slot * RI + I_BITS] &= ~B_DEFER;
+    this.emitFlow(slot, (this.ctl[slot] as ControlLines).deferredEnd as FlowEnd);
+  }
+
+  /** A data connection ended: its control flow, if it waits for its data connections, may go. */
+  private dataEnded(e: Expected): void {
+    const s = e.ctlSlot;
+    if (s < 0 || this.C[s * RI + C_GEN] !== e.ctlGen) return;
+    const cl = this.ctl[s];
+    if (!cl || --cl.openData > 0) return;
+    if (this.I[s * RI + I_BITS] & B_DEFER) this.emitDeferred(s);
   }
 
   private dropPending(slot: number, si: number, seg: Segment): void {
@@ -1138,6 +1179,8 @@ export class FlowTable {
     if (this.lastSlot === slot) this.lastSlot = NONE;
     const I = this.I;
     const r = slot * RI;
+    // a control flow still waiting for its data connections is written before its entry goes
+    if (I[r + I_BITS] & B_DEFER) this.emitDeferred(slot);
     const b = I[r + I_HASH] & this.mask;
     let s = this.buckets[b];
     if (s === slot) this.buckets[b] = I[r + I_CHAIN];
