@@ -925,7 +925,7 @@ export class FlowTable {
     } else this.counters.retransmitted++;
   }
 
-  private dataRecord(slot: number, end: FlowEnd): DataRecord {
+  dataRecord(slot: number, end: FlowEnd): DataRecord {
     const dc = this.dataOf[slot] as DataChannel;
     const e = dc.expected;
     const r = slot * RI;
@@ -935,8 +935,7 @@ export class FlowTable {
     const port = (side: number): number => this.C[r + (side === 0 ? C_PORT0 : C_PORT1)];
     const sc = d + D_SIDE + DS_SIDE * client;
     const ss = d + D_SIDE + DS_SIDE * srv;
-    const flags = this.flagsOf(slot, client).filter((f) => f === 'no_syn' || f === 'gap' || f === 'evicted');
-    if ((dc.gap || dc.holeLen0 > 0 || dc.holeLen1 > 0) && !flags.includes('gap')) flags.splice(flags.includes('no_syn') ? 1 : 0, 0, 'gap');
+    const flags = JSON.parse(this.dataFlags(slot, client)) as string[];
     const alen = this.I[r + I_BITS] & B_V6 ? 16 : 4;
     const cidAt = COMMUNITY_ID_BYTES + 24;
     putCommunityIdV1(idScratch, cidAt, this.addrs, slot * AS, slot * AS + 16, alen, port(0), port(1));
@@ -959,6 +958,87 @@ export class FlowTable {
       flags,
       sniff: { c: dc.sniffOf(client), s: dc.sniffOf(srv) },
     };
+  }
+
+  /** the data flags of the slot's data connection, in the record's order */
+  private dataFlags(slot: number, client: number): string {
+    const dc = this.dataOf[slot] as DataChannel;
+    const fl = this.I[slot * RI + I_FLAGS];
+    const b = this.I[slot * RI + I_SIDE + S_BITS] | this.I[slot * RI + I_SIDE + IS_SIDE + S_BITS];
+    const noSyn = !(b & (SB_SYN | SB_SYNACK));
+    const gap = fl & F_GAP || dc.gap || dc.holeLen0 > 0 || dc.holeLen1 > 0;
+    const evicted = fl & F_EVICTED;
+    void client;
+    if (!noSyn && !gap && !evicted) return '[]';
+    const f: string[] = [];
+    if (noSyn) f.push('no_syn');
+    if (gap) f.push('gap');
+    if (evicted) f.push('evicted');
+    return `["${f.join('","')}"]`;
+  }
+
+  /**
+   * The data record's NDJSON line straight into `out` (dataLine(dataRecord(slot, end)), byte for
+   * byte: tested), at most DATA_LINE_MAX bytes: no object or string per connection.
+   */
+  writeDataLine(slot: number, end: FlowEnd, out: Buffer, pos: number): number {
+    const dc = this.dataOf[slot] as DataChannel;
+    const e = dc.expected;
+    const r = slot * RI;
+    const d = slot * RD;
+    const client = this.clientOf(slot);
+    const srv = 1 - client;
+    const alen = this.I[r + I_BITS] & B_V6 ? 16 : 4;
+    const p0 = this.C[r + C_PORT0];
+    const p1 = this.C[r + C_PORT1];
+    const sc = d + D_SIDE + DS_SIDE * client;
+    const ss = d + D_SIDE + DS_SIDE * srv;
+    const D = this.D;
+    pos = putString(out, pos, '{"type":"data","v":1,"community_id":"');
+    pos = putCommunityIdV1(out, pos, this.addrs, slot * AS, slot * AS + 16, alen, p0, p1);
+    pos = putString(out, pos, '","control":"');
+    pos = putString(out, pos, e.control);
+    pos = putString(out, pos, e.mode === 'passive' ? '","mode":"passive","announced":{"ip":"' : '","mode":"active","announced":{"ip":"');
+    pos = putString(out, pos, e.ip);
+    pos = putString(out, pos, '","port":');
+    pos = putNumber(out, pos, e.port);
+    pos = putString(out, pos, '},"announced_ts":');
+    pos = putTsUs(out, pos, e.tsUs);
+    pos = putString(out, pos, ',"client":{"ip":"');
+    pos = this.putIp(out, pos, slot * AS + 16 * client, alen);
+    pos = putString(out, pos, '","port":');
+    pos = putNumber(out, pos, client === 0 ? p0 : p1);
+    pos = putString(out, pos, '},"server":{"ip":"');
+    pos = this.putIp(out, pos, slot * AS + 16 * srv, alen);
+    pos = putString(out, pos, '","port":');
+    pos = putNumber(out, pos, srv === 0 ? p0 : p1);
+    pos = putString(out, pos, '},"first_ts":');
+    pos = putTsUs(out, pos, this.CD[d + CD_FIRST]);
+    pos = putString(out, pos, ',"last_ts":');
+    pos = putTsUs(out, pos, D[d + D_LAST]);
+    pos = putString(out, pos, ',"packets":{"c":');
+    pos = putNumber(out, pos, D[sc + SD_PACKETS]);
+    pos = putString(out, pos, ',"s":');
+    pos = putNumber(out, pos, D[ss + SD_PACKETS]);
+    pos = putString(out, pos, '},"bytes":{"c":');
+    pos = putNumber(out, pos, D[sc + SD_BYTES]);
+    pos = putString(out, pos, ',"s":');
+    pos = putNumber(out, pos, D[ss + SD_BYTES]);
+    pos = putString(out, pos, '},"missing":{"c":');
+    pos = putNumber(out, pos, D[sc + SD_STREAM] - D[sc + SD_BYTES]);
+    pos = putString(out, pos, ',"s":');
+    pos = putNumber(out, pos, D[ss + SD_STREAM] - D[ss + SD_BYTES]);
+    pos = putString(out, pos, '},"end":"');
+    pos = putString(out, pos, end);
+    pos = putString(out, pos, '","flags":');
+    pos = putString(out, pos, this.dataFlags(slot, client));
+    pos = putString(out, pos, ',"sniff":{"c":"');
+    pos = putString(out, pos, dc.sniffOf(client));
+    pos = putString(out, pos, '","s":"');
+    pos = putString(out, pos, dc.sniffOf(srv));
+    pos = putString(out, pos, '"}}\n');
+    if (pos > out.length) throw new Error('data line longer than its bound');
+    return pos;
   }
 
   /** the flow record's id of the slot's flow (what writeHead writes) */
@@ -1026,7 +1106,7 @@ export class FlowTable {
     if (I[r + I_BITS] & B_DATA) {
       const dc = this.dataOf[slot] as DataChannel;
       this.counters.data_records++;
-      this.emitted.setData(this.dataRecord(slot, end));
+      this.emitted.setData(slot, end);
       this.onFlow(this.emitted);
       this.emitted.set(NONE, end);
       this.dataOf[slot] = undefined;
@@ -1401,7 +1481,6 @@ class EmittedView implements EmittedFlow {
   end: FlowEnd = 'eof';
   kind: 'flow' | 'data' = 'flow';
   private data: DataRecord | null = null;
-  private dataLine = '';
   /** computed once per emission (the id and community_id cost two SHA-1s) */
   private headOfSlot: FlowHead | null = null;
   constructor(private readonly table: FlowTable) {}
@@ -1412,18 +1491,17 @@ class EmittedView implements EmittedFlow {
     this.headOfSlot = null;
     this.kind = 'flow';
     this.data = null;
-    this.dataLine = '';
   }
 
-  setData(rec: DataRecord): void {
+  /** the data record of the slot's data connection (built only when asked for) */
+  setData(slot: number, end: FlowEnd): void {
+    this.set(slot, end);
     this.kind = 'data';
-    this.data = rec;
-    this.dataLine = dataLine(rec);
   }
 
   toDataRecord(): DataRecord {
-    if (!this.data) throw new Error('toDataRecord: not a data record');
-    return this.data;
+    if (this.kind !== 'data') throw new Error('toDataRecord: not a data record');
+    return (this.data ??= this.table.dataRecord(this.slot, this.end));
   }
 
   private head(): FlowHead {
@@ -1453,11 +1531,11 @@ class EmittedView implements EmittedFlow {
   }
 
   lineMaxBytes(): number {
-    return this.kind === 'data' ? this.dataLine.length : this.table.lineBound(this.slot);
+    return this.kind === 'data' ? DATA_LINE_MAX : this.table.lineBound(this.slot);
   }
 
   writeLine(out: Buffer, pos: number): number {
-    if (this.kind === 'data') return pos + out.write(this.dataLine, pos, 'latin1');
+    if (this.kind === 'data') return this.table.writeDataLine(this.slot, this.end, out, pos);
     const client = this.table.clientOf(this.slot);
     pos = this.table.writeHead(this.slot, this.end, out, pos);
     pos = this.table.writeChunks(this.slot, out, pos, client);
@@ -1480,6 +1558,9 @@ export function dataLine(r: DataRecord): string {
     `"bytes":{"c":${r.bytes.c},"s":${r.bytes.s}},"missing":{"c":${r.missing.c},"s":${r.missing.s}},"end":"${r.end}","flags":${flags},"sniff":{"c":"${r.sniff.c}","s":"${r.sniff.s}"}}\n`
   );
 }
+
+/** a data line's bound: fixed text and names (< 400), two IPv6 addresses and the announced one, numbers, the sniff classes */
+const DATA_LINE_MAX = 1024;
 
 /** community id and flow id of a data record's control flow / of the data connection */
 const idScratch = Buffer.alloc(128);
