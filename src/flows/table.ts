@@ -925,39 +925,10 @@ export class FlowTable {
     } else this.counters.retransmitted++;
   }
 
+  /** the data record, read back from what writeDataLine writes (as flowHead: the two cannot disagree) */
   dataRecord(slot: number, end: FlowEnd): DataRecord {
-    const dc = this.dataOf[slot] as DataChannel;
-    const e = dc.expected;
-    const r = slot * RI;
-    const d = slot * RD;
-    const client = this.clientOf(slot);
-    const srv = 1 - client;
-    const port = (side: number): number => this.C[r + (side === 0 ? C_PORT0 : C_PORT1)];
-    const sc = d + D_SIDE + DS_SIDE * client;
-    const ss = d + D_SIDE + DS_SIDE * srv;
-    const flags = JSON.parse(this.dataFlags(slot, client)) as string[];
-    const alen = this.I[r + I_BITS] & B_V6 ? 16 : 4;
-    const cidAt = COMMUNITY_ID_BYTES + 24;
-    putCommunityIdV1(idScratch, cidAt, this.addrs, slot * AS, slot * AS + 16, alen, port(0), port(1));
-    return {
-      type: 'data',
-      v: 1,
-      community_id: idScratch.toString('latin1', cidAt, cidAt + COMMUNITY_ID_BYTES),
-      control: e.control,
-      mode: e.mode,
-      announced: { ip: e.ip, port: e.port },
-      announced_ts: e.tsUs / 1e6,
-      client: { ip: this.ipOf(slot, client), port: port(client) },
-      server: { ip: this.ipOf(slot, srv), port: port(srv) },
-      first_ts: this.CD[d + CD_FIRST] / 1e6,
-      last_ts: this.D[d + D_LAST] / 1e6,
-      packets: { c: this.D[sc + SD_PACKETS], s: this.D[ss + SD_PACKETS] },
-      bytes: { c: this.D[sc + SD_BYTES], s: this.D[ss + SD_BYTES] },
-      missing: { c: this.D[sc + SD_STREAM] - this.D[sc + SD_BYTES], s: this.D[ss + SD_STREAM] - this.D[ss + SD_BYTES] },
-      end,
-      flags,
-      sniff: { c: dc.sniffOf(client), s: dc.sniffOf(srv) },
-    };
+    const n = this.writeDataLine(slot, end, dataScratch, 0);
+    return JSON.parse(dataScratch.toString('latin1', 0, n)) as DataRecord;
   }
 
   /** the data flags of the slot's data connection, in the record's order */
@@ -978,8 +949,8 @@ export class FlowTable {
   }
 
   /**
-   * The data record's NDJSON line straight into `out` (dataLine(dataRecord(slot, end)), byte for
-   * byte: tested), at most DATA_LINE_MAX bytes: no object or string per connection.
+   * The data record's NDJSON line straight into `out` (the text of JSON.stringify, dataLine, byte
+   * for byte: tested), at most DATA_LINE_MAX bytes: no object or string per connection.
    */
   writeDataLine(slot: number, end: FlowEnd, out: Buffer, pos: number): number {
     const dc = this.dataOf[slot] as DataChannel;
@@ -1561,6 +1532,9 @@ export function dataLine(r: DataRecord): string {
 
 /** a data line's bound: fixed text and names (< 400), two IPv6 addresses and the announced one, numbers, the sniff classes */
 const DATA_LINE_MAX = 1024;
+
+/** what dataRecord parses */
+const dataScratch = Buffer.alloc(DATA_LINE_MAX);
 
 /** community id and flow id of a data record's control flow / of the data connection */
 const idScratch = Buffer.alloc(128);
