@@ -418,6 +418,15 @@ describe('transfer rows (ftp-extract)', () => {
     expect(seedRows(rows).split('\n').slice(0, 2)).toEqual(['10.0.0.1:40000-10.0.0.2:21,other,PASV,227', '10.0.0.1:40000-10.0.0.2:21,other,RETR,150']);
   });
 
+  it('hostile: data records whose control flow never comes are held up to maxDataRecords, the oldest dropped, counted', () => {
+    const d = recordsOf(writePcap([...pkts].sort((a, b) => a.tsUs - b.tsUs), 101)).find((r) => r.type === 'data') as DataRecord;
+    const ex = createExchangeExtractor({ maxDataRecords: 10 }, () => {});
+    for (let i = 0; i < 1000; i++) ex.pushData({ ...d, control: `F${i}` });
+    ex.end();
+    const c = ex.options.counters;
+    expect([c.get('extract.data_records'), c.get('extract.data_dropped'), c.get('extract.data_unlinked')]).toEqual([1000, 990, 10]);
+  });
+
   it('NDJSON through ftp-extract (the command) gives the same rows as in process', async () => {
     const { runExtract } = await import('../stages/extract.js');
     const { Readable, PassThrough } = await import('node:stream');
