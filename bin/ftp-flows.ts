@@ -16,6 +16,8 @@ runCli('ftp-flows', async () => {
       'max-fragment-datagrams': { type: 'string' },
       'max-fragment-bytes': { type: 'string' },
       'fragment-timeout': { type: 'string' },
+      'max-expected-data': { type: 'string' },
+      'data-timeout': { type: 'string' },
       strict: { type: 'boolean' },
       stats: { type: 'boolean' },
       'stats-format': { type: 'string' },

@@ -10,7 +10,9 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { createFlowReader } from '../src/flows/reader.js';
-import { type FlowRecord } from '../src/flows/record.js';
+import { flowToJsonLine, type FlowRecord } from '../src/flows/record.js';
+import { dataLine } from '../src/flows/table.js';
+import type { DataRecord } from '../src/common/ftp-data.js';
 import { tsharkFollow, type TsharkStream } from './tshark-follow.js';
 
 export interface FollowMismatch {
@@ -32,6 +34,20 @@ export function flowsOf(bytes: Buffer, options: Record<string, unknown> = {}): F
   r.push(bytes);
   r.end();
   return flows;
+}
+
+/** Flow and data records of a capture in the order ftp-flows writes them (in-process, one push). */
+export function recordsOf(bytes: Buffer, options: Record<string, unknown> = {}): (FlowRecord | DataRecord)[] {
+  const out: (FlowRecord | DataRecord)[] = [];
+  const r = createFlowReader(options, (f) => out.push(f), (d) => out.push(d));
+  r.push(bytes);
+  r.end();
+  return out;
+}
+
+/** ftp-flows' NDJSON text of a capture, built from the library's records. */
+export function recordLinesOf(bytes: Buffer, options: Record<string, unknown> = {}, flowLine: (f: FlowRecord) => string = flowToJsonLine): string {
+  return recordsOf(bytes, options).map((r) => (r.type === 'data' ? dataLine(r) : flowLine(r))).join('');
 }
 
 /**

@@ -18,10 +18,10 @@ import { createExchangeExtractor } from '../src/extract/extractor.js';
 import type { TimeFormat } from '../src/common/time.js';
 import { csvHeader, csvRows, seedRows, type OutputFormat } from '../src/extract/csv.js';
 import { SuricataEveReader, ZeekFtpLogReader } from '../src/extract/sensor-logs.js';
-import { parseFlowLine } from '../src/extract/flow-line.js';
-import type { ExchangeRow, FlowRecord } from '../src/extract/types.js';
+import { parseFlowLine, parseRecordLine } from '../src/extract/flow-line.js';
+import type { DataRecord, ExchangeRow, FlowRecord } from '../src/extract/types.js';
 
-export { parseFlowLine };
+export { parseFlowLine, parseRecordLine };
 import { labelOf } from '../src/label/label.js';
 import { DEFAULT_SIGNATURES, type SignatureSet } from '../src/label/signatures.js';
 
@@ -90,7 +90,7 @@ export function detectInputKind(firstLine: string): InputKind {
   const t = firstLine.trimStart();
   if (t.startsWith('#')) return 'zeek';
   if (t.startsWith('{')) {
-    if (/"type"\s*:\s*"flow"/.test(t)) return 'flows';
+    if (/"type"\s*:\s*"(flow|data)"/.test(t)) return 'flows';
     if (/"event_type"\s*:/.test(t)) return 'eve';
     if (/"uid"\s*:/.test(t) && /"command"\s*:/.test(t)) return 'zeek';
     return 'flows'; // let the flow parser name what is wrong
@@ -115,8 +115,11 @@ export interface ExtractRunOptions {
   progress?: Progress;
 }
 
-/** highland stage: flows → exchange rows (labels flows that carry none with `signatures`). */
-export function extractStage(options: ExtractRunOptions = {}): (s: Highland.Stream<FlowRecord>) => Highland.Stream<ExchangeRow> {
+/**
+ * highland stage: flows → exchange rows (labels flows that carry none with `signatures`); data
+ * records are held until their control flow comes and fill its transfer rows' data columns.
+ */
+export function extractStage(options: ExtractRunOptions = {}): (s: Highland.Stream<FlowRecord | DataRecord>) => Highland.Stream<ExchangeRow> {
   return (s) => {
     let rows: ExchangeRow[] = [];
     const ex = createExchangeExtractor(
@@ -124,6 +127,10 @@ export function extractStage(options: ExtractRunOptions = {}): (s: Highland.Stre
       (row) => rows.push(row),
     );
     return s.flatMap((flow) => {
+      if (flow.type === 'data') {
+        ex.pushData(flow);
+        return _<ExchangeRow>([]);
+      }
       ex.pushFlow(flow);
       const out = rows;
       rows = [];
@@ -182,7 +189,11 @@ export async function runExtract(inputs: InputSource[], output: Writable, option
         }
         if (reader) reader.line(text, lineNo);
         else if (text.trim() !== '') {
-          const flow = parseFlowLine(text, lineNo, input.name);
+          const flow = parseRecordLine(text, lineNo, input.name);
+          if (flow.type === 'data') {
+            extractor.pushData(flow);
+            continue;
+          }
           const before = batch.length;
           try {
             extractor.pushFlow(flow);
@@ -200,6 +211,7 @@ export async function runExtract(inputs: InputSource[], output: Writable, option
       reader?.end();
       await flush();
     }
+    extractor.end();
   } finally {
     await flush();
     options.progress?.done(`${counters.get('extract.flows')} flows, ${counters.get('extract.rows')} rows`);

@@ -6,11 +6,12 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { labelFlow, type LabelOptions } from '../src/label/label.js';
 import { formatSuggestions, SuggestionCollector } from '../src/label/suggest.js';
-import type { FlowRecord, LabelledFlowRecord } from '../src/extract/types.js';
-import { parseFlowLine, readLines, type InputSource } from './extract.js';
+import type { DataRecord, FlowRecord, LabelledFlowRecord } from '../src/extract/types.js';
+import { parseRecordLine, readLines, type InputSource } from './extract.js';
 
-export function labelStage(options: LabelOptions = {}): (s: Highland.Stream<FlowRecord>) => Highland.Stream<LabelledFlowRecord> {
-  return (s) => s.map((flow) => labelFlow(flow, options));
+/** flows → labelled flows; data records pass unchanged */
+export function labelStage(options: LabelOptions = {}): (s: Highland.Stream<FlowRecord | DataRecord>) => Highland.Stream<LabelledFlowRecord | DataRecord> {
+  return (s) => s.map((flow) => (flow.type === 'data' ? flow : labelFlow(flow, options)));
 }
 
 export interface LabelRunOptions extends LabelOptions {
@@ -37,7 +38,13 @@ export async function runLabel(inputs: InputSource[], output: Writable, options:
           continue;
         }
         if (text.trim() === '') continue;
-        const labelled = labelFlow(parseFlowLine(text, lineNo, input.name), options);
+        const rec = parseRecordLine(text, lineNo, input.name);
+        if (rec.type === 'data') {
+          // data records pass through for ftp-extract
+          if (!collector) pending += text + '\n';
+          continue;
+        }
+        const labelled = labelFlow(rec, options);
         if (collector) collector.add(labelled.greeting);
         else {
           pending += JSON.stringify(labelled) + '\n';

@@ -35,7 +35,7 @@ describe('ftp-extract CLI', () => {
     writeFileSync(f, Array.from({ length: 20000 }, (_, i) => flowLine(`F${i}`)).join('\n') + '\n');
     const r = spawnSync('bash', ['-c', `set -o pipefail; node ${EXTRACT} ${f} | head -1`], { encoding: 'utf8' });
     expect(r.status).toBe(0);
-    expect(r.stdout.trim()).toBe('flow_id,community_id,client_ip,client_port,server_ip,server_port,label,index,ts_request,ts_reply,command,arg,reply_codes,final_code,flags,tags,flow_end,reply_path');
+    expect(r.stdout.trim()).toBe('flow_id,community_id,client_ip,client_port,server_ip,server_port,label,index,ts_request,ts_reply,command,arg,reply_codes,final_code,flags,tags,flow_end,reply_path,data_bytes,data_direction,data_duration,data_mode,data_peer,data_type,data_flags');
     expect(r.stderr).toBe('');
   });
   it('reads a Zeek ftp.log and a Suricata eve.json (auto-detected)', () => {

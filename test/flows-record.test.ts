@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { flowsOf, readCaptureFile } from '../scripts/compare-follow.js';
+import { flowsOf, readCaptureFile, recordLinesOf } from '../scripts/compare-follow.js';
 import { createEmittingFlowReader } from '../src/flows/reader.js';
 import {
   CHUNK_C, CHUNK_S, flowHeadJson, flowToJsonLine, putBytes, putChunkHead, putData, putGap, putTs, putTsUs, type FlowHead, type FlowRecord,
@@ -153,7 +153,7 @@ describe('ftp-flows command reads large files in blocks', () => {
       encoding: 'latin1',
     });
     expect(r.status).toBe(0);
-    expect(r.stdout).toBe(flowsOf(readFileSync(file), { all: true }).map(reference).join(''));
+    expect(r.stdout).toBe(recordLinesOf(readFileSync(file), { all: true }, reference));
   });
 });
 
@@ -178,7 +178,7 @@ describe('community_id (one-shot SHA-1)', () => {
 describe('ftp-flows on a live stdin', () => {
   it('writes a finished session before stdin ends (tcpdump -w - | ftp-flows)', async () => {
     const capture = readFileSync(join(SHARED, 'corpus/zeek/ipv4/ipv4.pcap'));
-    const want = flowsOf(capture).map(reference).join('');
+    const want = recordLinesOf(capture, {}, reference);
     expect(want.length).toBeGreaterThan(0);
     const child = spawn(process.execPath, [join(ROOT, 'dist/bin/ftp-flows.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
     child.stdin.write(capture); // stdin stays open

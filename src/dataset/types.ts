@@ -61,4 +61,12 @@ export const DATASET_COLUMNS = [
   'tags',
   'flow_end',
   'reply_path',
+  // the data connection of a transfer command (ftp-flows data records); empty on other rows
+  'data_bytes',
+  'data_direction',
+  'data_duration',
+  'data_mode',
+  'data_peer',
+  'data_type',
+  'data_flags',
 ] as const;

@@ -44,19 +44,31 @@ function rowArray(r: ExchangeRow): (string | number | null)[] {
   return [
     r.flow_id, r.community_id, r.client_ip, r.client_port, r.server_ip, r.server_port, r.label, r.index,
     r.ts_request, r.ts_reply, r.command, r.arg, r.reply_codes, r.final_code, r.flags, r.tags, r.flow_end, r.reply_path,
+    ...dataFields(r),
   ];
 }
+
+/** the data-connection columns (all empty on rows without one) */
+function dataFields(r: ExchangeRow): (string | number | null)[] {
+  if (r.data_mode === undefined || r.data_mode === '') return r.data_flags ? [null, '', null, '', '', '', r.data_flags] : NO_DATA;
+  return [r.data_bytes ?? null, r.data_direction ?? '', r.data_duration ?? null, r.data_mode, r.data_peer ?? '', r.data_type ?? '', r.data_flags ?? ''];
+}
+const NO_DATA: (string | number | null)[] = [null, '', null, '', '', '', ''];
+const NO_DATA_TEXT = ',,,,,,,';
 
 /** One CSV line (csv-stringify for the rare row that needs quoting). */
 export function csvRow(r: ExchangeRow): string {
   if (
     NEEDS_QUOTING.test(
-      r.flow_id + r.community_id + r.client_ip + r.server_ip + r.label + r.command + r.arg + r.reply_codes + r.final_code + r.flags + r.tags + r.flow_end + r.reply_path,
+      r.flow_id + r.community_id + r.client_ip + r.server_ip + r.label + r.command + r.arg + r.reply_codes + r.final_code + r.flags + r.tags + r.flow_end + r.reply_path +
+        (r.data_mode ?? '') + (r.data_peer ?? '') + (r.data_type ?? '') + (r.data_flags ?? ''),
     )
   ) {
     return stringify([rowArray(r)], CSV_OPTIONS);
   }
-  return `${r.flow_id},${r.community_id},${r.client_ip},${r.client_port},${r.server_ip},${r.server_port},${r.label},${r.index},${r.ts_request},${r.ts_reply === null ? '' : r.ts_reply},${r.command},${r.arg},${r.reply_codes},${r.final_code},${r.flags},${r.tags},${r.flow_end},${r.reply_path}\n`;
+  // (a row without a data connection, nearly all of them, ends in empty fields)
+  const data = r.data_mode || r.data_flags ? ',' + dataFields(r).map((v) => (v === null ? '' : v)).join(',') : NO_DATA_TEXT;
+  return `${r.flow_id},${r.community_id},${r.client_ip},${r.client_port},${r.server_ip},${r.server_port},${r.label},${r.index},${r.ts_request},${r.ts_reply === null ? '' : r.ts_reply},${r.command},${r.arg},${r.reply_codes},${r.final_code},${r.flags},${r.tags},${r.flow_end},${r.reply_path}${data}\n`;
 }
 
 export function csvRows(rows: ExchangeRow[], time: TimeFormat = 'epoch'): string {

@@ -17,7 +17,8 @@ import { normalizeExtractOptions, type ExtractOptions } from './options.js';
 import { ReplyAssembler, type Reply } from './replies.js';
 import { parseRequest } from './requests.js';
 import { argumentTags } from './tags.js';
-import { chunkBytes, EMPTY, ENCRYPTED, GAP, GREETING, UNSOLICITED, type ExchangeRow, type FlowRecord } from './types.js';
+import { chunkBytes, EMPTY, ENCRYPTED, GAP, GREETING, UNSOLICITED, type DataRecord, type ExchangeRow, type FlowRecord } from './types.js';
+import { canonicalIp, parseEprtArg, parseEpsvReply, parsePasvReply, parsePortArg, TRANSFER_COMMANDS, type Announcement } from '../common/ftp-data.js';
 
 /** bound: servers whose label is remembered for their empty connections (oldest forgotten, counted) */
 export const MAX_SERVER_LABELS = 65_536;
@@ -61,11 +62,28 @@ interface Pending {
   replyPath: string;
 }
 
+/** A data endpoint announced in the session: by the exchange `index` (PORT/EPRT, or PASV/EPSV answered 227/229). */
+interface SessionAnnouncement {
+  index: number;
+  mode: Announcement['mode'];
+  /** canonical address (EPSV: the control connection's server) */
+  ip: string;
+  port: number;
+  ts: number;
+  /** a transfer command took it */
+  used: boolean;
+}
+
 export type RowSink = (row: ExchangeRow) => void;
 
 export interface ExchangeExtractor {
   /** Extract every exchange of one flow (rows go to the callback before this returns). */
   pushFlow(flow: FlowRecord): void;
+  /**
+   * A data record (ftp-flows writes it when the data connection ends, before its control flow's
+   * record): held until its control flow comes, bounded by maxDataRecords (the oldest dropped, counted).
+   */
+  pushData(data: DataRecord): void;
   end(): void;
   /** each server's label as its talking connections showed it (for its empty ones): carried between runs */
   serverLabels: [string, string][];
@@ -79,10 +97,31 @@ export function createExchangeExtractor(rawOptions: Record<string, unknown> | Ex
   // the label each server's last talking connection got: an empty connection has no greeting of its
   // own, but it went to a server whose greeting other connections showed
   const serverLabels = new Map<string, string>();
+  /** data records by control flow id, waiting for it (a Map keeps insertion order: the oldest go first) */
+  const waiting = new Map<string, DataRecord[]>();
+  let held = 0;
   return {
     options,
+    pushData(data: DataRecord): void {
+      c.add('extract.data_records');
+      while (held >= options.maxDataRecords) {
+        const [id, list] = waiting.entries().next().value as [string, DataRecord[]];
+        waiting.delete(id);
+        held -= list.length;
+        c.add('extract.data_dropped', list.length);
+      }
+      const list = waiting.get(data.control);
+      if (list) list.push(data);
+      else waiting.set(data.control, [data]);
+      held++;
+    },
     pushFlow(flow: FlowRecord): void {
-      const session = new FlowSession(flow, options, onRow);
+      const data = waiting.get(flow.id);
+      if (data) {
+        waiting.delete(flow.id);
+        held -= data.length;
+      }
+      const session = new FlowSession(flow, options, onRow, data ?? NO_DATA);
       session.run();
       const server = `${flow.server?.ip}:${flow.server?.port}`;
       if (session.rows === 0) {
@@ -99,6 +138,8 @@ export function createExchangeExtractor(rawOptions: Record<string, unknown> | Ex
         }
         serverLabels.set(server, session.label);
       }
+      c.add('extract.data_linked', session.dataLinked);
+      c.add('extract.data_unmatched', session.data.length - session.dataLinked);
       c.add('extract.flows');
       c.add('extract.rows', session.rows);
       if (session.stopped) c.add('extract.encrypted_flows');
@@ -115,7 +156,12 @@ export function createExchangeExtractor(rawOptions: Record<string, unknown> | Ex
         }
       }
     },
-    end(): void {},
+    end(): void {
+      // data records whose control flow never came (it came first, or not at all)
+      c.add('extract.data_unlinked', held);
+      waiting.clear();
+      held = 0;
+    },
     get serverLabels(): [string, string][] {
       return [...serverLabels];
     },
@@ -124,6 +170,8 @@ export function createExchangeExtractor(rawOptions: Record<string, unknown> | Ex
     },
   };
 }
+
+const NO_DATA: DataRecord[] = [];
 
 class FlowSession {
   private readonly queue: Pending[] = [];
@@ -146,8 +194,21 @@ class FlowSession {
   private readonly replies: ReplyAssembler;
   readonly label: string;
   private readonly noSyn: boolean;
+  /** data endpoints announced so far, in order */
+  private readonly announced: SessionAnnouncement[] = [];
+  /** what the 227/229 reply being attached announces */
+  private replyAnnounce: Announcement | null = null;
+  /** data records of this flow used by a transfer command */
+  private readonly dataUsed = new Set<DataRecord>();
+  dataLinked = 0;
 
-  constructor(private readonly flow: FlowRecord, private readonly o: ExtractOptions, private readonly onRow: RowSink) {
+  constructor(
+    private readonly flow: FlowRecord,
+    private readonly o: ExtractOptions,
+    private readonly onRow: RowSink,
+    /** the data records of this control flow (ftp-flows), in the order they came */
+    readonly data: DataRecord[] = NO_DATA,
+  ) {
     this.client = new LineSplitter(o.maxLineBytes, (line, overlong, ts, cut) => this.clientLine(line, overlong, ts, cut));
     this.server = new LineSplitter(o.maxLineBytes, (line, overlong, ts, cut) => this.serverLine(line, overlong, ts, cut));
     this.replies = new ReplyAssembler(o.maxReplyLines);
@@ -274,6 +335,9 @@ class FlowSession {
       this.compact();
     }
     const tags = argumentTags(req.command, req.arg, this.flow.client.ip);
+    if (req.command === 'PORT' || req.command === 'EPRT') {
+      this.announce(req.command === 'PORT' ? parsePortArg(req.arg) : parseEprtArg(req.arg), this.nextIndex, ts);
+    }
     this.queue.push({
       index: this.nextIndex++,
       command: req.command,
@@ -297,6 +361,9 @@ class FlowSession {
     this.replyLineOverlong = false;
     // the directory a 257 reply names (PWD, MKD): the session context needs the login directory
     this.replyPath = reply.code === '257' && !overlong ? quotedPath(line) : '';
+    // the data endpoint a 227/229 reply names (its last line: the one that completes it)
+    this.replyAnnounce =
+      reply.code === '227' ? parsePasvReply(line.toString('latin1', 4)) : reply.code === '229' ? parseEpsvReply(line.toString('latin1')) : null;
     this.reply(reply, extra, ts);
   }
 
@@ -329,6 +396,7 @@ class FlowSession {
     }
     const p = this.queue[this.head];
     this.attach(p, r, extraFlags, ts);
+    if (this.replyAnnounce) this.announce(this.replyAnnounce, p.index, ts);
     if (preliminary) return;
     this.head++;
     this.emit(p);
@@ -423,7 +491,7 @@ class FlowSession {
       else if (p.command === 'PASS' && !this.o.showPasswords && arg !== '') arg = '****';
     }
     this.rows++;
-    this.onRow({
+    const row: ExchangeRow = {
       flow_id: f.id,
       community_id: f.community_id,
       client_ip: f.client.ip,
@@ -442,7 +510,66 @@ class FlowSession {
       tags: p.tags,
       flow_end: f.end ?? '',
       reply_path: p.replyPath,
-    });
+    };
+    if (isCommand && TRANSFER_COMMANDS.has(p.command)) this.linkData(row, p);
+    this.onRow(row);
+  }
+
+  private announce(a: Announcement | null, index: number, ts: number): void {
+    if (!a) return;
+    const ip = a.ip === null ? this.flow.server.ip : canonicalIp(a.ip);
+    if (ip === null) return;
+    this.announced.push({ index, mode: a.mode, ip, port: a.port, ts, used: false });
+  }
+
+  /**
+   * The data connection of a transfer command: the one that answers the last data endpoint
+   * announced before the command (by an exchange of lower index, not taken by an earlier
+   * transfer), the first of this flow's data records to that endpoint not used yet.
+   */
+  private linkData(row: ExchangeRow, p: Pending): void {
+    let ann: SessionAnnouncement | null = null;
+    for (let i = this.announced.length - 1; i >= 0; i--) {
+      if (this.announced[i].index < p.index) {
+        ann = this.announced[i];
+        break;
+      }
+    }
+    if (ann && ann.used) ann = null;
+    let d: DataRecord | null = null;
+    if (ann) {
+      ann.used = true;
+      for (const x of this.data) {
+        if (!this.dataUsed.has(x) && x.announced.port === ann.port && x.mode === ann.mode && x.announced.ip === ann.ip) {
+          d = x;
+          break;
+        }
+      }
+    }
+    const flags: string[] = [];
+    if (!d) {
+      if (ann) flags.push('never_opened');
+      if (p.codes.length && p.codes[p.codes.length - 1] === '226') flags.push('no_data_226');
+      row.data_flags = flags.join(';');
+      return;
+    }
+    this.dataUsed.add(d);
+    this.dataLinked++;
+    // the data connection's end on the server's side: the responder in passive mode, the initiator in active mode
+    const passive = d.mode === 'passive';
+    const srv = passive ? d.server : d.client;
+    const peer = passive ? d.client : d.server;
+    const down = passive ? d.bytes.s + d.missing.s : d.bytes.c + d.missing.c;
+    const up = passive ? d.bytes.c + d.missing.c : d.bytes.s + d.missing.s;
+    if (peer.ip !== this.flow.client.ip || srv.ip !== this.flow.server.ip) flags.push('third_host');
+    if (d.missing.c + d.missing.s > 0) flags.push('data_gap');
+    row.data_bytes = down + up;
+    row.data_direction = down > 0 && up > 0 ? 'both' : down > 0 ? 'download' : up > 0 ? 'upload' : 'none';
+    row.data_duration = Math.round((d.last_ts - d.first_ts) * 1e6) / 1e6;
+    row.data_mode = d.mode;
+    row.data_peer = peer.ip;
+    row.data_type = up > down ? (passive ? d.sniff.c : d.sniff.s) : passive ? d.sniff.s : d.sniff.c;
+    row.data_flags = flags.join(';');
   }
 }
 

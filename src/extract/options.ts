@@ -20,6 +20,8 @@ export interface ExtractOptions {
   readonly counters: Counters;
   /** a warning about the input (given once per kind and run; default: none) */
   readonly onWarning: (message: string) => void;
+  /** data records held until their control flow comes (the oldest dropped beyond, counted) */
+  readonly maxDataRecords: number;
 }
 
 export const EXTRACT_DEFAULTS = {
@@ -27,6 +29,7 @@ export const EXTRACT_DEFAULTS = {
   maxCommandBytes: 32,
   maxReplyLines: 10000,
   maxPendingCommands: 1000,
+  maxDataRecords: 100000,
 };
 
 const DEFAULT_LABEL_OF = signatureLabel();
@@ -42,6 +45,7 @@ export function normalizeExtractOptions(raw: Record<string, unknown> = {}): Extr
     maxPendingCommands: optInt(raw, 'maxPendingCommands', EXTRACT_DEFAULTS.maxPendingCommands, 1),
     showPasswords: optBool(raw, 'showPasswords', false),
     noArgs: optBool(raw, 'noArgs', false),
+    maxDataRecords: optInt(raw, 'maxDataRecords', EXTRACT_DEFAULTS.maxDataRecords, 1),
     labelOf: typeof labelOf === 'function' ? (labelOf as (f: FlowRecord) => string) : DEFAULT_LABEL_OF,
     counters: counters instanceof Counters ? counters : new Counters(),
     onWarning: typeof onWarning === 'function' ? (onWarning as (message: string) => void) : () => {},

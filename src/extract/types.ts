@@ -4,6 +4,9 @@
  * the capture code; `ExchangeRow` is the CSV row, field names exactly as the CSV columns.
  */
 import { DATASET_COLUMNS } from '../dataset/types.js';
+import type { DataRecord } from '../common/ftp-data.js';
+
+export type { DataRecord };
 
 /**
  * One piece of a flow's payload in delivery order: bytes (`data`: base64 on the wire, a Buffer when
@@ -76,6 +79,22 @@ export interface ExchangeRow {
   flow_end: string;
   /** the quoted directory of a 257 reply (PWD, XPWD, MKD), `""` unescaped; '' for every other reply */
   reply_path: string;
+  // The data connection of a transfer command (RETR STOR STOU APPE LIST NLST MLSD), from ftp-flows'
+  // data records; absent (empty columns) on other rows and for Zeek/Suricata input.
+  /** bytes the data connection carried, both ways (captured + missing: what the sequence numbers say) */
+  data_bytes?: number | null;
+  /** `download` (server to client), `upload`, `both`, `none` (no payload) */
+  data_direction?: string;
+  /** seconds from the data connection's first to last packet */
+  data_duration?: number | null;
+  /** `passive` (PASV/EPSV) or `active` (PORT/EPRT) */
+  data_mode?: string;
+  /** address of the data connection's client-side end (the initiator in passive mode, the responder in active mode) */
+  data_peer?: string;
+  /** sniffed type of the transferred bytes (src/common/ftp-data.ts sniffType) */
+  data_type?: string;
+  /** `;`-separated: never_opened, third_host, no_data_226, data_gap */
+  data_flags?: string;
 }
 
 /** CSV column order of the exchange dataset (one list, shared with the dataset reader). */

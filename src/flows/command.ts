@@ -12,7 +12,8 @@ const READ_BLOCK = 1 << 16;
 
 export const FLOWS_USAGE = `usage: ftp-flows [options] [capture ...]   (no file or "-": stdin; .gz detected)
 Reads pcap/pcapng (several files = one capture, in order) and writes one NDJSON flow record
-per FTP control connection (recognised by content on any port).
+per FTP control connection (recognised by content on any port), and one "data" record per data
+connection that a control connection announced (PASV/EPSV replies, PORT/EPRT commands).
   --all                    every TCP connection
   --port N                 also every connection on port N (repeatable)
   --idle-timeout D         capture time without packets before a flow is emitted (900s)
@@ -22,6 +23,8 @@ per FTP control connection (recognised by content on any port).
   --detect-bytes S         bytes a flow may carry before it is judged not FTP (16k)
   --max-record-bytes S     a larger capture record is an error (256k)
   --max-fragment-datagrams N, --max-fragment-bytes S, --fragment-timeout D   IP reassembly bounds
+  --max-expected-data N    announced data connections waiting for their SYN; oldest dropped (10000)
+  --data-timeout D         capture time an announced data connection is waited for (300s)
   --strict                 a truncated last record is an error, not a warning
   --stats                  counters to stderr as JSON at the end (--stats-format kv: key=value lines)
 `;
@@ -43,10 +46,14 @@ export async function runFlowsCommand(values: Values, files: string[]): Promise<
   checkInputsOpen(files);
   const out = new BlockWriter(process.stdout);
   let flows = 0;
-  const reader = createEmittingFlowReader(raw, (f: EmittedFlow): void => {
-    flows++;
-    out.used = f.writeLine(out.room(f.lineMaxBytes()), out.used);
-  });
+  const reader = createEmittingFlowReader(
+    raw,
+    (f: EmittedFlow): void => {
+      flows++;
+      out.used = f.writeLine(out.room(f.lineMaxBytes()), out.used);
+    },
+    { withData: true },
+  );
   const flush = (all: boolean): Promise<void> => out.flush(all);
   const printWarnings = (from: number): number => {
     for (let i = from; i < reader.warnings.length; i++) {

@@ -27,6 +27,10 @@ export interface FlowOptions {
   readonly maxFragmentBytes: number;
   /** capture-time seconds a datagram may wait for its missing fragments */
   readonly fragmentTimeout: number;
+  /** announced data connections waiting for their SYN; the oldest announcement dropped beyond */
+  readonly maxExpectedData: number;
+  /** capture-time seconds an announced data connection is waited for */
+  readonly dataTimeout: number;
 }
 
 export const FLOW_OPTION_DEFAULTS: FlowOptions = Object.freeze({
@@ -42,6 +46,8 @@ export const FLOW_OPTION_DEFAULTS: FlowOptions = Object.freeze({
   maxFragmentDatagrams: 1024,
   maxFragmentBytes: 4 * 1048576,
   fragmentTimeout: 30,
+  maxExpectedData: 10000,
+  dataTimeout: 300,
 });
 
 /** Accepts camelCase or kebab-case names (CLI flags); throws FtpIdsError('INVALID_OPTION'). */
@@ -74,5 +80,7 @@ export function normalizeFlowOptions(raw: Record<string, unknown> = {}): FlowOpt
     maxFragmentDatagrams: optInt(r, 'maxFragmentDatagrams', d.maxFragmentDatagrams, 0),
     maxFragmentBytes: optSize(r, 'maxFragmentBytes', d.maxFragmentBytes),
     fragmentTimeout: optDuration(r, 'fragmentTimeout', d.fragmentTimeout),
+    maxExpectedData: optInt(r, 'maxExpectedData', d.maxExpectedData, 1),
+    dataTimeout: optDuration(r, 'dataTimeout', d.dataTimeout),
   });
 }

@@ -3,6 +3,7 @@ import { FtpIdsError } from '../common/errors.js';
 import { PacketDecoder, TUNNEL_COUNTERS } from '../decode/packet.js';
 import { normalizeFlowOptions, type FlowOptions } from './options.js';
 import type { FlowHead, FlowRecord } from './record.js';
+import type { DataRecord } from '../common/ftp-data.js';
 import { FlowTable, type EmittedFlow } from './table.js';
 
 export interface FlowReaderWarning {
@@ -39,8 +40,20 @@ export interface FlowReader {
  * or an already normalised object). Errors are FtpIdsError carrying file and byte offset; every
  * flow completed before the error has already been passed to onFlow.
  */
-export function createFlowReader(options: Record<string, unknown> | FlowOptions, onFlow: (flow: FlowRecord) => void): FlowReader {
-  return createEmittingFlowReader(options, (e) => onFlow(e.toRecord()));
+export function createFlowReader(
+  options: Record<string, unknown> | FlowOptions,
+  onFlow: (flow: FlowRecord) => void,
+  /** data records of announced data connections (docs/ARCHITECTURE.md §1b); without it they are not built */
+  onData?: (data: DataRecord) => void,
+): FlowReader {
+  return createEmittingFlowReader(
+    options,
+    (e) => {
+      if (e.kind === 'flow') onFlow(e.toRecord());
+      else onData?.(e.toDataRecord());
+    },
+    { withData: onData !== undefined },
+  );
 }
 
 /**
@@ -52,7 +65,7 @@ export function createEmittingFlowReader(
   options: Record<string, unknown> | FlowOptions,
   onFlow: (flow: EmittedFlow) => void,
   /** internal: the flow table's LRU move batch (tests compare 1, moves made at once, with the default) */
-  tuning: { touchLog?: number } = {},
+  tuning: { touchLog?: number; withData?: boolean } = {},
 ): FlowReader {
   const opts = normalizeFlowOptions(options as Record<string, unknown>);
   const decoder = new PacketDecoder({
@@ -60,7 +73,8 @@ export function createEmittingFlowReader(
     maxBytes: opts.maxFragmentBytes,
     timeoutUs: Math.round(opts.fragmentTimeout * 1e6),
   });
-  const table = new FlowTable(opts, onFlow, tuning.touchLog);
+  // data records go to onFlow only when asked for (callers that know only flow records get none)
+  const table = new FlowTable(opts, tuning.withData ? onFlow : (e) => e.kind === 'flow' && onFlow(e), tuning.touchLog);
   const warnings: FlowReaderWarning[] = [];
   let file: string | undefined;
   let files = 0;
@@ -151,6 +165,7 @@ export function createEmittingFlowReader(
       out.payload_arena_bytes = table.arenaBytes;
       out.payload_pages_peak = table.arenaPagesPeak;
       out.flow_slots = table.capacity;
+      out.data_expected_open = table.expectedData;
       out.ip_fragments_pending = decoder.fragments.pending;
       out.warnings = warnings.length;
       return out;

@@ -6,6 +6,8 @@ import { ChunkCursor, PAGE, PayloadArena, STORE_HOT_INTS, writeChunksJson } from
 import { COMMUNITY_ID_BYTES, putCommunityIdV1, putFlowId } from './community-id.js';
 import { isCommand, isFtpClientWord, isGreeting, isNotFtpClient, isReply, namesSmtp } from './head-words.js';
 import type { FlowOptions } from './options.js';
+import { ipv6Text, type Announcement, type DataRecord } from '../common/ftp-data.js';
+import { ControlLines, DataChannel, ExpectTable, endpointKeyOf, type DataCounters, type EndpointKey, type Expected } from './data-channels.js';
 import {
   flowLineBound, putLineEnd, putNumber, putString, putTsUs,
   type FlowChunk, type FlowEnd, type FlowFlag, type FlowHead, type FlowRecord,
@@ -38,6 +40,8 @@ import {
 const CLS_UNKNOWN = 0;
 const CLS_FTP = 1;
 const CLS_OTHER = 2;
+/** an announced data connection (not --all): only counted, written as a data record */
+const CLS_DATA = 3;
 
 const F_GAP = 2;
 const F_TRUNC_0 = 4; // truncated, side 0; side 1 is F_TRUNC_0 << 1
@@ -85,8 +89,14 @@ const B_CLOSED = 2;
 /** side 0 (the sender of the first packet) is the key's first endpoint */
 const B_SIDE0_FIRST = 4;
 const B_V6 = 8;
+/** an announced data connection (dataOf[slot] holds its DataChannel) */
+const B_DATA = 16;
+/** a data connection whose first bytes are still being kept for the sniff */
+const B_SNIFF = 32;
+/** a finished control flow whose record waits for its open data connections (ctl[slot].deferredEnd) */
+const B_DEFER = 64;
 /** a replay of a connection already emitted (same SYN): its segments are retransmissions, nothing emitted */
-const B_REPLAY = 16;
+const B_REPLAY = 128;
 // S_BITS
 const SB_INIT = 1;
 /** sent a SYN without ACK (the client) */
@@ -140,7 +150,7 @@ interface Segment {
   tsUs: number;
 }
 
-export interface FlowCounters {
+export interface FlowCounters extends DataCounters {
   flows: number;
   flows_emitted: number;
   flows_ftp: number;
@@ -167,6 +177,8 @@ export interface FlowCounters {
   replayed_flows: number;
   /** emitted flows whose id would repeat one emitted before (same connection and first time, no SYN to tell): given a distinct id */
   flow_id_repeats: number;
+  flows_data: number;
+  flows_deferred: number;
 }
 
 /**
@@ -175,7 +187,10 @@ export interface FlowCounters {
  * as NDJSON — byte for byte `flowToJsonLine(toRecord())` — straight from the table's storage.
  */
 export interface EmittedFlow {
+  /** `data`: an announced data connection's record (DataRecord); toRecord is for `flow` only */
+  readonly kind: 'flow' | 'data';
   toRecord(): FlowRecord;
+  toDataRecord(): DataRecord;
   /** an upper bound of the bytes writeLine writes */
   lineMaxBytes(): number;
   writeLine(out: Buffer, pos: number): number;
@@ -260,7 +275,15 @@ export class FlowTable {
     ended_idle: 0, ended_eof: 0, evicted: 0, evicted_buffer: 0, truncated: 0, holes: 0, hole_bytes: 0,
     retransmitted: 0, overlap_conflicts: 0, out_of_order: 0, out_of_order_dropped: 0, port_reuse: 0, stray_after_close: 0,
     continued_after_eviction: 0, replayed_flows: 0, flow_id_repeats: 0,
+    flows_data: 0, flows_deferred: 0, data_announced: 0, data_matched: 0, data_expected_expired: 0, data_expected_evicted: 0,
+    data_expected_replaced: 0, data_expected_peak: 0, data_records: 0, data_reordered_bytes: 0,
   };
+  /** announced data connections not yet seen (bounded by maxExpectedData) */
+  private readonly expect: ExpectTable;
+  /** per slot: the line reader of an FTP control flow */
+  private ctl: (ControlLines | undefined)[] = [];
+  /** per slot: the state of an announced data connection */
+  private dataOf: (DataChannel | undefined)[] = [];
 
   /**
    * Flows emitted although not judged FTP: the continuation of a connection an earlier run left open
@@ -289,6 +312,7 @@ export class FlowTable {
     this.evictedFtp = new BoundedMap(opts.maxFlows);
     this.portSet = new Set(opts.ports);
     this.emitted = new EmittedView(this);
+    this.expect = new ExpectTable(opts.maxExpectedData, Math.round(opts.dataTimeout * 1e6), this.counters);
     this.grow(Math.min(1024, opts.maxFlows));
   }
 
@@ -325,6 +349,11 @@ export class FlowTable {
   /** slots allocated (grows by doubling up to maxFlows) */
   get capacity(): number {
     return this.cap;
+  }
+
+  /** announced data connections waiting for their SYN */
+  get expectedData(): number {
+    return this.expect.size;
   }
 
   segment(v: TcpSegmentView): void {
@@ -394,7 +423,10 @@ export class FlowTable {
       slot = this.create(h, ka, kb, kp, v6, v, srcFirst, ts);
       if (replay) this.markReplay(slot);
       else if (serverFirst !== undefined) this.continueEvicted(slot, serverFirst);
-      else if (this.portSet.size && (this.portSet.has(sp) || this.portSet.has(dp))) this.classify(slot, CLS_FTP);
+      else {
+        if (this.expect.size) this.matchData(slot, syn);
+        if (this.portSet.size && this.I[slot * RI + I_CLS] === CLS_UNKNOWN && (this.portSet.has(sp) || this.portSet.has(dp))) this.classify(slot, CLS_FTP);
+      }
     } else {
       const d = slot * RD + D_LAST;
       if (ts > this.D[d]) this.D[d] = ts;
@@ -452,7 +484,9 @@ export class FlowTable {
     this.applyTouches();
     const open: number[] = [];
     for (let s = this.lruHead; s >= 0; s = this.I[s * RI + I_NEXT]) if (!(this.I[s * RI + I_BITS] & B_CLOSED)) open.push(s);
-    open.sort((a, b) => this.CD[a * RD + CD_FIRST] - this.CD[b * RD + CD_FIRST]);
+    // data connections first: a control flow's record comes after its data records (ftp-extract links them)
+    const isData = (s: number): number => (this.I[s * RI + I_BITS] & B_DATA ? 0 : 1);
+    open.sort((a, b) => isData(a) - isData(b) || this.CD[a * RD + CD_FIRST] - this.CD[b * RD + CD_FIRST]);
     for (const s of open) this.finish(s, 'eof');
     // closed entries that were waiting for stray packets go too
     while (this.lruHead >= 0) this.remove(this.lruHead);
@@ -547,6 +581,8 @@ export class FlowTable {
     // packed arrays (a write far past the end would make V8 switch them to a dictionary)
     for (let s = old; s < n; s++) {
       this.pending.push(NO_PENDING, NO_PENDING);
+      this.ctl.push(undefined);
+      this.dataOf.push(undefined);
     }
     let nb = 1;
     while (nb < n) nb <<= 1;
@@ -605,8 +641,13 @@ export class FlowTable {
     const I = this.I;
     const D = this.D;
     let rel = (seq - I[sr + S_NEXT]) | 0;
-    if (!(I[slot * RI + I_BITS] & B_RETAIN)) {
-      if (I[slot * RI + I_BITS] & B_REPLAY) this.counters.retransmitted++;
+    const bits = I[slot * RI + I_BITS];
+    if (!(bits & B_RETAIN)) {
+      if (bits & B_DATA) {
+        this.dataSegment(slot, si, rel, seq, buf, off, len);
+        return;
+      }
+      if (bits & B_REPLAY) this.counters.retransmitted++;
       // payload is only counted: no reassembly queue, the stream position just moves forward
       if (rel + len > 0) {
         const fresh = rel >= 0 ? len : rel + len;
@@ -691,6 +732,7 @@ export class FlowTable {
     const sr = slot * RI + I_SIDE + IS_SIDE * si;
     const sd = slot * RD + D_SIDE + DS_SIDE * si;
     this.I[slot * RI + I_FLAGS] |= F_GAP;
+    this.ctl[slot]?.gap(si);
     this.counters.holes++;
     this.counters.hole_bytes += n;
     if (this.I[slot * RI + I_BITS] & B_RETAIN) this.arena.append(this.I, slot * RI + I_STORE, this.C, slot * RI + C_FIRST, si, null, 0, n, this.D[sd + SD_STREAM], ts);
@@ -727,6 +769,14 @@ export class FlowTable {
     }
     // decide first: a connection found not to be FTP by this very segment never copies it
     if (I[r + I_CLS] === CLS_UNKNOWN) this.detect(slot, false);
+    if (I[r + I_BITS] & B_SNIFF && (this.dataOf[slot] as DataChannel).keep(si, at, buf, off, len)) I[r + I_BITS] &= ~B_SNIFF;
+    if (I[r + I_CLS] === CLS_FTP) {
+      const cl = this.ctl[slot];
+      if (cl) {
+        if (cl.serverSide < 0) cl.serverSide = 1 - this.clientOf(slot);
+        cl.feed(si, buf, off, len, this.chunkTs);
+      }
+    }
     if (!(I[r + I_BITS] & B_RETAIN)) return;
     if (keep < len) {
       if (!(I[sr + S_BITS] & SB_TRUNC)) {
@@ -873,8 +923,10 @@ export class FlowTable {
         this.knownServers.add(k);
       }
     }
-    if (cls === CLS_FTP) this.counters.flows_ftp++;
-    else {
+    if (cls === CLS_FTP) {
+      this.counters.flows_ftp++;
+      this.startControl(slot);
+    } else {
       this.counters.flows_other++;
       if (!this.opts.all && !this.awaited?.(this.flowHead(slot, 'eof'))) {
         // not emitted: drop what was kept and only count from now on
@@ -882,6 +934,202 @@ export class FlowTable {
         this.I[r + I_BITS] &= ~B_RETAIN;
       }
     }
+  }
+
+  // ---- data channels
+
+  /** An FTP control flow: read its lines for announcements, from the bytes it has delivered so far. */
+  private startControl(slot: number): void {
+    const server = this.C[slot * RI + C_SERVER];
+    const cl: ControlLines = new ControlLines(server, (a, tsUs) => this.announce(slot, cl, a, tsUs));
+    this.ctl[slot] = cl;
+    let c = this.firstChunk(slot);
+    if (!c) return;
+    if (cl.serverSide < 0) cl.serverSide = 1 - this.clientOf(slot);
+    for (let ok = true; ok; ok = c.next()) {
+      if (c.gap) cl.gap(c.side);
+      else {
+        c.data();
+        cl.feed(c.side, c.buf, c.at, c.len, c.tsUs);
+      }
+    }
+  }
+
+  /** A control flow announced a data endpoint: expect a connection to it. */
+  private announce(slot: number, cl: ControlLines, a: Announcement, tsUs: number): void {
+    const serverIp = (cl.serverIp ??= this.ipOf(slot, cl.serverSide));
+    const ip = a.ip ?? serverIp;
+    const keys: EndpointKey[] = [];
+    const k = endpointKeyOf(ip, a.port);
+    if (k !== null) keys.push(k);
+    // an address other than the control connection's own end (the server's for 227, the client's for
+    // PORT/EPRT): a third host, or NAT (the connection then goes to the control connection's end,
+    // as tcpreplay --unique-ip captures show: suricata-verify/ftp-ippair-leak-5204), so both are expected
+    const own = a.mode === 'passive' ? serverIp : (cl.clientIp ??= this.ipOf(slot, 1 - cl.serverSide));
+    if (ip !== own) {
+      const k2 = endpointKeyOf(own, a.port);
+      if (k2 !== null) keys.push(k2);
+    }
+    if (keys.length === 0) return;
+    cl.id ??= this.idOf(slot);
+    this.expect.add(
+      {
+        control: cl.id, ctlSlot: slot, ctlGen: this.C[slot * RI + C_GEN], mode: a.mode, ip, port: a.port, tsUs, keys, live: false,
+        from: a.mode === 'passive' ? (cl.clientIp ??= this.ipOf(slot, 1 - cl.serverSide)) : serverIp,
+      },
+      this.nowUs,
+    );
+  }
+
+  /** A new connection: is it to an announced endpoint? (the SYN's receiver; picked up mid-stream, either side) */
+  private matchData(slot: number, pureSyn: boolean): void {
+    let initiator = 0;
+    let e = this.expect.take(this.endpointKey(slot, 1), this.nowUs, () => this.ipOf(slot, 0));
+    if (!e && !pureSyn) {
+      e = this.expect.take(this.endpointKey(slot, 0), this.nowUs, () => this.ipOf(slot, 1));
+      initiator = 1;
+    }
+    if (!e) return;
+    const r = slot * RI;
+    this.dataOf[slot] = new DataChannel(e);
+    const cl = this.C[e.ctlSlot * RI + C_GEN] === e.ctlGen ? this.ctl[e.ctlSlot] : undefined;
+    if (cl) cl.openData++;
+    this.C[r + C_SERVER] = 1 - initiator;
+    this.I[r + I_BITS] |= B_DATA | B_SNIFF;
+    this.counters.flows_data++;
+    if (!this.opts.all) {
+      // only counted (payload never copied): no reassembly queue, see dataSegment
+      this.I[r + I_CLS] = CLS_DATA;
+      this.I[r + I_BITS] &= ~B_RETAIN;
+    }
+  }
+
+  /**
+   * A segment of a data connection that keeps no payload: counters, the first bytes for the sniff,
+   * and one hole per side, so that a segment arriving after a later one (reordering) still counts.
+   */
+  private dataSegment(slot: number, si: number, rel: number, seq: number, buf: Buffer, off: number, len: number): void {
+    const dc = this.dataOf[slot] as DataChannel;
+    const sr = slot * RI + I_SIDE + IS_SIDE * si;
+    const sd = slot * RD + D_SIDE + DS_SIDE * si;
+    const I = this.I;
+    const D = this.D;
+    if (rel + len > 0) {
+      const skip = rel < 0 ? -rel : 0;
+      const fresh = len - skip;
+      if (rel > 0) dc.hole(si, I[sr + S_NEXT], rel, D[sd + SD_STREAM]);
+      else if (I[slot * RI + I_BITS] & B_SNIFF && dc.keep(si, D[sd + SD_STREAM], buf, off + skip, fresh)) I[slot * RI + I_BITS] &= ~B_SNIFF;
+      D[sd + SD_BYTES] += fresh;
+      D[sd + SD_STREAM] += fresh + (rel > 0 ? rel : 0);
+      I[sr + S_NEXT] = (seq + len) | 0;
+      return;
+    }
+    const n = dc.holeLen0 > 0 || dc.holeLen1 > 0 ? dc.fill(si, seq, len) : 0;
+    if (n > 0) {
+      D[sd + SD_BYTES] += n;
+      this.counters.data_reordered_bytes += n;
+      if (I[slot * RI + I_BITS] & B_SNIFF && dc.keep(si, dc.filledAt, buf, off + dc.filledOff, n)) I[slot * RI + I_BITS] &= ~B_SNIFF;
+    } else this.counters.retransmitted++;
+  }
+
+  /** the data record, read back from what writeDataLine writes (as flowHead: the two cannot disagree) */
+  dataRecord(slot: number, end: FlowEnd): DataRecord {
+    const n = this.writeDataLine(slot, end, dataScratch, 0);
+    return JSON.parse(dataScratch.toString('latin1', 0, n)) as DataRecord;
+  }
+
+  /** the data flags of the slot's data connection, in the record's order */
+  private dataFlags(slot: number, client: number): string {
+    const dc = this.dataOf[slot] as DataChannel;
+    const fl = this.I[slot * RI + I_FLAGS];
+    const b = this.I[slot * RI + I_SIDE + S_BITS] | this.I[slot * RI + I_SIDE + IS_SIDE + S_BITS];
+    const noSyn = !(b & (SB_SYN | SB_SYNACK));
+    const gap = fl & F_GAP || dc.gap || dc.holeLen0 > 0 || dc.holeLen1 > 0;
+    const evicted = fl & F_EVICTED;
+    void client;
+    if (!noSyn && !gap && !evicted) return '[]';
+    const f: string[] = [];
+    if (noSyn) f.push('no_syn');
+    if (gap) f.push('gap');
+    if (evicted) f.push('evicted');
+    return `["${f.join('","')}"]`;
+  }
+
+  /**
+   * The data record's NDJSON line straight into `out` (the text of JSON.stringify, dataLine, byte
+   * for byte: tested), at most DATA_LINE_MAX bytes: no object or string per connection.
+   */
+  writeDataLine(slot: number, end: FlowEnd, out: Buffer, pos: number): number {
+    const dc = this.dataOf[slot] as DataChannel;
+    const e = dc.expected;
+    const r = slot * RI;
+    const d = slot * RD;
+    const client = this.clientOf(slot);
+    const srv = 1 - client;
+    const alen = this.I[r + I_BITS] & B_V6 ? 16 : 4;
+    const p0 = this.C[r + C_PORT0];
+    const p1 = this.C[r + C_PORT1];
+    const sc = d + D_SIDE + DS_SIDE * client;
+    const ss = d + D_SIDE + DS_SIDE * srv;
+    const D = this.D;
+    pos = putString(out, pos, '{"type":"data","v":1,"community_id":"');
+    pos = putCommunityIdV1(out, pos, this.addrs, slot * AS, slot * AS + 16, alen, p0, p1);
+    pos = putString(out, pos, '","control":"');
+    pos = putString(out, pos, e.control);
+    pos = putString(out, pos, e.mode === 'passive' ? '","mode":"passive","announced":{"ip":"' : '","mode":"active","announced":{"ip":"');
+    pos = putString(out, pos, e.ip);
+    pos = putString(out, pos, '","port":');
+    pos = putNumber(out, pos, e.port);
+    pos = putString(out, pos, '},"announced_ts":');
+    pos = putTsUs(out, pos, e.tsUs);
+    pos = putString(out, pos, ',"client":{"ip":"');
+    pos = this.putIp(out, pos, slot * AS + 16 * client, alen);
+    pos = putString(out, pos, '","port":');
+    pos = putNumber(out, pos, client === 0 ? p0 : p1);
+    pos = putString(out, pos, '},"server":{"ip":"');
+    pos = this.putIp(out, pos, slot * AS + 16 * srv, alen);
+    pos = putString(out, pos, '","port":');
+    pos = putNumber(out, pos, srv === 0 ? p0 : p1);
+    pos = putString(out, pos, '},"first_ts":');
+    pos = putTsUs(out, pos, this.CD[d + CD_FIRST]);
+    pos = putString(out, pos, ',"last_ts":');
+    pos = putTsUs(out, pos, D[d + D_LAST]);
+    pos = putString(out, pos, ',"packets":{"c":');
+    pos = putNumber(out, pos, D[sc + SD_PACKETS]);
+    pos = putString(out, pos, ',"s":');
+    pos = putNumber(out, pos, D[ss + SD_PACKETS]);
+    pos = putString(out, pos, '},"bytes":{"c":');
+    pos = putNumber(out, pos, D[sc + SD_BYTES]);
+    pos = putString(out, pos, ',"s":');
+    pos = putNumber(out, pos, D[ss + SD_BYTES]);
+    pos = putString(out, pos, '},"missing":{"c":');
+    pos = putNumber(out, pos, D[sc + SD_STREAM] - D[sc + SD_BYTES]);
+    pos = putString(out, pos, ',"s":');
+    pos = putNumber(out, pos, D[ss + SD_STREAM] - D[ss + SD_BYTES]);
+    pos = putString(out, pos, '},"end":"');
+    pos = putString(out, pos, end);
+    pos = putString(out, pos, '","flags":');
+    pos = putString(out, pos, this.dataFlags(slot, client));
+    pos = putString(out, pos, ',"sniff":{"c":"');
+    pos = putString(out, pos, dc.sniffOf(client));
+    pos = putString(out, pos, '","s":"');
+    pos = putString(out, pos, dc.sniffOf(srv));
+    pos = putString(out, pos, '"}}\n');
+    if (pos > out.length) throw new Error('data line longer than its bound');
+    return pos;
+  }
+
+  /** the flow record's id of the slot's flow (what writeHead writes) */
+  private idOf(slot: number): string {
+    const r = slot * RI;
+    const alen = this.I[r + I_BITS] & B_V6 ? 16 : 4;
+    putCommunityIdV1(idScratch, 0, this.addrs, slot * AS, slot * AS + 16, alen, this.C[r + C_PORT0], this.C[r + C_PORT1]);
+    const end = putFlowId(idScratch, COMMUNITY_ID_BYTES, idScratch, 0, COMMUNITY_ID_BYTES, this.CD[slot * RD + CD_FIRST]);
+    return idScratch.toString('latin1', COMMUNITY_ID_BYTES, end);
+  }
+
+  private ipOf(slot: number, side: number): string {
+    return ipString(this.addrs, slot * AS + 16 * side, this.I[slot * RI + I_BITS] & B_V6 ? 16 : 4);
   }
 
   /** address and port of one side: a number for IPv4 (no string per connection), a string for IPv6 */
@@ -933,7 +1181,40 @@ export class FlowTable {
     else if (end === 'rst') this.counters.ended_rst++;
     else if (end === 'idle') this.counters.ended_idle++;
     else if (end === 'eof') this.counters.ended_eof++;
+    if (I[r + I_BITS] & B_DATA) {
+      const dc = this.dataOf[slot] as DataChannel;
+      this.counters.data_records++;
+      this.emitted.setData(slot, end);
+      this.onFlow(this.emitted);
+      this.emitted.set(NONE, end);
+      this.dataOf[slot] = undefined;
+      I[r + I_BITS] &= ~(B_DATA | B_SNIFF);
+      this.dataEnded(dc.expected);
+    }
+    const cl = this.ctl[slot];
+    if (cl && cl.openData > 0) {
+      // its data connections are still open: their records go first (ftp-extract links them to
+      // this flow's rows), this one waits as a closed entry until they end or the entry goes
+      cl.deferredEnd = end;
+      I[r + I_BITS] |= B_DEFER;
+      this.counters.flows_deferred++;
+    } else this.emitFlow(slot, end);
+    if (end === 'fin' || end === 'rst' || I[r + I_BITS] & B_DEFER) {
+      // keep a closed entry so the last ACKs do not start a new flow; a new SYN replaces it
+      I[r + I_BITS] |= B_CLOSED;
+      this.closedSlots.push(slot);
+      this.closedGens.push(this.C[r + C_GEN]);
+      this.closedTimes.push(this.nowUs);
+      if (this.closedSlots.length - this.closedHead > 2 * this.opts.maxFlows + 1024) this.compactClosed();
+    } else this.remove(slot);
+  }
+
+  /** Write the flow record of a finished flow (if it is one to write) and drop its payload. */
+  private emitFlow(slot: number, end: FlowEnd): void {
+    const r = slot * RI;
+    const I = this.I;
     if (I[r + I_BITS] & B_REPLAY) this.counters.replayed_flows++;
+    else if (I[r + I_CLS] === CLS_DATA) this.counters.flows_not_emitted++;
     else if (I[r + I_CLS] === CLS_FTP || this.opts.all || (I[r + I_BITS] & B_RETAIN && this.awaited?.(this.flowHead(slot, end)))) {
       this.counters.flows_emitted++;
       this.emitRepeat = this.rememberEmitted(slot);
@@ -944,14 +1225,21 @@ export class FlowTable {
     } else this.counters.flows_not_emitted++;
     this.release(slot);
     I[r + I_BITS] &= ~B_RETAIN;
-    if (end === 'fin' || end === 'rst') {
-      // keep a closed entry so the last ACKs do not start a new flow; a new SYN replaces it
-      I[r + I_BITS] |= B_CLOSED;
-      this.closedSlots.push(slot);
-      this.closedGens.push(this.C[r + C_GEN]);
-      this.closedTimes.push(this.nowUs);
-      if (this.closedSlots.length - this.closedHead > 2 * this.opts.maxFlows + 1024) this.compactClosed();
-    } else this.remove(slot);
+  }
+
+  /** A waiting control flow (B_DEFER) is written now. */
+  private emitDeferred(slot: number): void {
+    this.I[slot * RI + I_BITS] &= ~B_DEFER;
+    this.emitFlow(slot, (this.ctl[slot] as ControlLines).deferredEnd as FlowEnd);
+  }
+
+  /** A data connection ended: its control flow, if it waits for its data connections, may go. */
+  private dataEnded(e: Expected): void {
+    const s = e.ctlSlot;
+    if (s < 0 || this.C[s * RI + C_GEN] !== e.ctlGen) return;
+    const cl = this.ctl[s];
+    if (!cl || --cl.openData > 0) return;
+    if (this.I[s * RI + I_BITS] & B_DEFER) this.emitDeferred(s);
   }
 
   private dropPending(slot: number, si: number, seg: Segment): void {
@@ -1111,6 +1399,8 @@ export class FlowTable {
     if (this.lastSlot === slot) this.lastSlot = NONE;
     const I = this.I;
     const r = slot * RI;
+    // a control flow still waiting for its data connections is written before its entry goes
+    if (I[r + I_BITS] & B_DEFER) this.emitDeferred(slot);
     const b = I[r + I_HASH] & this.mask;
     let s = this.buckets[b];
     if (s === slot) this.buckets[b] = I[r + I_CHAIN];
@@ -1126,6 +1416,8 @@ export class FlowTable {
     if (this.lastTouched === slot) this.lastTouched = NONE;
     this.arena.release(this.I, r + I_STORE, this.C, r + C_FIRST);
     this.pending[slot * 2] = this.pending[slot * 2 + 1] = NO_PENDING;
+    this.ctl[slot] = undefined;
+    this.dataOf[slot] = undefined;
     I[r + I_BITS] = 0;
     this.C[r + C_GEN]++;
     this.free[this.freeTop++] = slot;
@@ -1327,6 +1619,8 @@ export class FlowTable {
 class EmittedView implements EmittedFlow {
   slot = NONE;
   end: FlowEnd = 'eof';
+  kind: 'flow' | 'data' = 'flow';
+  private data: DataRecord | null = null;
   /** computed once per emission (the id and community_id cost two SHA-1s) */
   private headOfSlot: FlowHead | null = null;
   constructor(private readonly table: FlowTable) {}
@@ -1335,6 +1629,19 @@ class EmittedView implements EmittedFlow {
     this.slot = slot;
     this.end = end;
     this.headOfSlot = null;
+    this.kind = 'flow';
+    this.data = null;
+  }
+
+  /** the data record of the slot's data connection (built only when asked for) */
+  setData(slot: number, end: FlowEnd): void {
+    this.set(slot, end);
+    this.kind = 'data';
+  }
+
+  toDataRecord(): DataRecord {
+    if (this.kind !== 'data') throw new Error('toDataRecord: not a data record');
+    return (this.data ??= this.table.dataRecord(this.slot, this.end));
   }
 
   private head(): FlowHead {
@@ -1342,6 +1649,7 @@ class EmittedView implements EmittedFlow {
   }
 
   toRecord(): FlowRecord {
+    if (this.kind !== 'flow') throw new Error('toRecord: a data record (toDataRecord)');
     const t = this.table;
     const client = t.clientOf(this.slot);
     const chunks: FlowChunk[] = [];
@@ -1363,16 +1671,42 @@ class EmittedView implements EmittedFlow {
   }
 
   lineMaxBytes(): number {
-    return this.table.lineBound(this.slot);
+    return this.kind === 'data' ? DATA_LINE_MAX : this.table.lineBound(this.slot);
   }
 
   writeLine(out: Buffer, pos: number): number {
+    if (this.kind === 'data') return this.table.writeDataLine(this.slot, this.end, out, pos);
     const client = this.table.clientOf(this.slot);
     pos = this.table.writeHead(this.slot, this.end, out, pos);
     pos = this.table.writeChunks(this.slot, out, pos, client);
     return putLineEnd(out, pos);
   }
 }
+
+/**
+ * The data record's NDJSON line: JSON.stringify's text (tested), built by hand (JSON.stringify of the
+ * nested object cost 4 µs a connection). Every string is an address, an id, a number or a fixed
+ * word: ASCII, nothing to escape.
+ */
+export function dataLine(r: DataRecord): string {
+  const ep = (e: { ip: string; port: number }): string => `{"ip":"${e.ip}","port":${e.port}}`;
+  const flags = r.flags.length ? `["${r.flags.join('","')}"]` : '[]';
+  return (
+    `{"type":"data","v":1,"community_id":"${r.community_id}","control":"${r.control}","mode":"${r.mode}",` +
+    `"announced":${ep(r.announced)},"announced_ts":${r.announced_ts},"client":${ep(r.client)},"server":${ep(r.server)},` +
+    `"first_ts":${r.first_ts},"last_ts":${r.last_ts},"packets":{"c":${r.packets.c},"s":${r.packets.s}},` +
+    `"bytes":{"c":${r.bytes.c},"s":${r.bytes.s}},"missing":{"c":${r.missing.c},"s":${r.missing.s}},"end":"${r.end}","flags":${flags},"sniff":{"c":"${r.sniff.c}","s":"${r.sniff.s}"}}\n`
+  );
+}
+
+/** a data line's bound: fixed text and names (< 400), two IPv6 addresses and the announced one, numbers, the sniff classes */
+const DATA_LINE_MAX = 1024;
+
+/** what dataRecord parses */
+const dataScratch = Buffer.alloc(DATA_LINE_MAX);
+
+/** community id and flow id of a data record's control flow / of the data connection */
+const idScratch = Buffer.alloc(128);
 
 /** what flowHead parses (a head is under 1 KiB: flowLineBound) */
 const headScratch = Buffer.alloc(1024);
@@ -1398,24 +1732,5 @@ const MAX_KNOWN_SERVERS = 65536;
 /** the address of `len` (4 or 16) bytes at b[off] as text (IPv6 in RFC 5952 form) */
 function ipString(b: Buffer, off: number, len: number): string {
   if (len === 4) return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((b[off + i] << 8) | b[off + i + 1]).toString(16));
-  // RFC 5952: compress the longest run (>= 2) of zero groups
-  let best = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== '0') {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > bestLen && j - i >= 2) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (best < 0) return groups.join(':');
-  return groups.slice(0, best).join(':') + '::' + groups.slice(best + bestLen).join(':');
+  return ipv6Text(b, off);
 }

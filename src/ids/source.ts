@@ -10,7 +10,7 @@ import type { FlowRecord } from '../flows/record.js';
 import { labelOf } from '../label/label.js';
 import { DEFAULT_SIGNATURES, type SignatureSet } from '../label/signatures.js';
 import { RowSessionizer } from '../match/sessions.js';
-import { parseFlowLine } from '../extract/flow-line.js';
+import { parseRecordLine } from '../extract/flow-line.js';
 
 /**
  * Everything ftp-match and ftp-ids read, turned into sessions in one process, without writing
@@ -219,7 +219,11 @@ export class SessionSource {
       if (!this.flowReader) {
         // The flow reader's records carry Buffer payloads; the extractor decodes `data` with
         // Buffer.from(data, 'base64'), which copies a Buffer as it is — no base64 round trip.
-        this.flowReader = createFlowReader(this.opts.flows ?? {}, (f: FlowRecord) => this.flow(f as unknown as ExtractFlowRecord));
+        this.flowReader = createFlowReader(
+          this.opts.flows ?? {},
+          (f: FlowRecord) => this.flow(f as unknown as ExtractFlowRecord),
+          (d) => this.extractor.pushData(d),
+        );
         this.flowReader.knownServers = this.earlierServers;
       }
       this.flowReader.startFile(name);
@@ -263,7 +267,11 @@ export class SessionSource {
     this.lineNo++;
     const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (text.trim() === '') return;
-    const flow = parseFlowLine(text, this.lineNo, this.file);
+    const flow = parseRecordLine(text, this.lineNo, this.file);
+    if (flow.type === 'data') {
+      this.extractor.pushData(flow);
+      return;
+    }
     try {
       this.flow(flow);
     } catch (e) {
@@ -302,6 +310,7 @@ export class SessionSource {
     const left = [...this.earlier.values()];
     this.earlier.clear();
     for (const f of left) this.flow(f);
+    this.extractor.end();
     this.sessionizer.end();
   }
 
