@@ -16,6 +16,7 @@ import { parseLabels, type LabelTable } from '../src/ids/labels.js';
 import { DEFAULT_FPRS, formatRocTable, recallAtFpr, rocCurve } from '../src/ids/roc.js';
 import { splitSessions } from '../src/ids/split.js';
 import { trainModelText, TRAIN_GSP_DEFAULTS } from '../src/ids/train.js';
+import { reportCommand, REPORT_SPEC } from './report.js';
 
 /**
  * ftp-ids: the whole pipeline in one process (capture → flows → exchanges → sessions, then
@@ -42,6 +43,9 @@ INPUT: captures (pcap/pcapng, .gz), flow NDJSON or the exchange CSV (detected pe
       curve (recall at false-positive rates 0.1 % … 20 %) and its AUC; the study's plain matching beside it
       --split held-back        judge benign sessions of the held-back part only (training ones left out)
       --json                   the results as JSON
+  ftp-ids report --model model.json [--labels labels.csv] INPUT... -o report.html
+      one self-contained HTML page: summary, timeline, alerts with their exchanges, clients, the model,
+      the score distribution (and the eval table and ROC curve with --labels); ftp-ids report --help
   ftp-ids demo [--samples DIR] for samples/ and samples/corpus2/: trains on each corpus's benign training
       part, judges its held-back benign sessions and attacks; then both corpora trained together, and each
       model on the other corpus (what \`npm start\` runs)
@@ -76,13 +80,13 @@ async function readSessions(inputs: string[], opts: MatchRunOptions = {}): Promi
   return sessions;
 }
 
-function readLabels(path: unknown): LabelTable {
+export function readLabels(path: unknown): LabelTable {
   if (typeof path !== 'string' || path === '') throw new FtpIdsError('USAGE', 'option --labels FILE is required');
   return parseLabels(readFileSync(path, 'utf8'), path);
 }
 
 /** The sessions of one part of the split (benign ones of that part; attacks go with held-back). */
-function selectSplit(sessions: Session[], labels: LabelTable, part: 'train' | 'held-back' | 'all'): Session[] {
+export function selectSplit(sessions: Session[], labels: LabelTable, part: 'train' | 'held-back' | 'all'): Session[] {
   if (part === 'all') return sessions;
   const sp = splitSessions(sessions, labels);
   const keep = new Set(part === 'train' ? sp.train : [...sp.heldBack, ...sp.attacks]);
@@ -280,6 +284,10 @@ export async function idsMain(argv: string[], out: (s: string) => void): Promise
       if (!values.help && positionals.length === 0) throw new FtpIdsError('USAGE', 'ftp-ids eval: name at least one input');
       return evalCommand(values, positionals, out);
     }
+    case 'report': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: REPORT_SPEC });
+      return reportCommand(values, positionals, out);
+    }
     case 'demo': {
       const { values } = parseArgs({ args: rest, allowPositionals: false, options: { samples: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
       if (values.help) {
@@ -299,6 +307,6 @@ export async function idsMain(argv: string[], out: (s: string) => void): Promise
       out(IDS_USAGE);
       return 0;
     default:
-      throw new FtpIdsError('USAGE', `unknown command "${cmd}" (train, detect, eval, demo)`);
+      throw new FtpIdsError('USAGE', `unknown command "${cmd}" (train, detect, eval, report, demo)`);
   }
 }
