@@ -539,7 +539,8 @@ export class ReportBuilder {
       if (s) {
         for (const ex of s.exchanges) {
           if (isFailedLogin(ex)) c.failedLogins++;
-          // the command line as sent: COMMAND SP argument CRLF (pseudo-commands like <greeting> are not sent)
+          // the command line as sent: COMMAND SP argument CRLF (pseudo-commands like <greeting> are not
+          // sent); the command word was decoded as latin1 (a byte a character), the argument as UTF-8
           if (!ex.command.startsWith('<')) c.commandBytes += ex.command.length + (ex.arg.length ? 1 + Buffer.byteLength(ex.arg) : 0) + 2;
         }
         c.commands += clientCommandCount(s);
