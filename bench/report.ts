@@ -1,0 +1,162 @@
+/**
+ * `ftp-ids report` on 100k sessions: how long the page takes to open in headless Chromium (Debian's
+ * chromium through playwright-core, as the tests), and what the report costs beside `ftp-ids detect`
+ * on the same input (CPU seconds, one run). Side by side, in the same browser: the same page with
+ * EVERY session in detail (--max-alerts/--max-sample beyond the input), which is what the bound saves.
+ *
+ * Input: the synthetic dataset CSV (bench/synthetic-ftp.ts, deterministic) — 100k sessions of the
+ * generator's mix, hostile ones included; the model is trained on 3,000 other sessions (seed 2).
+ * Run: `node dist/bench/report.js [--sessions N] [--runs K]` (npm run bench runs it too).
+ */
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { optInt } from '../src/common/options.js';
+import { syntheticDatasetCsv } from './synthetic-ftp.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url)); // dist/bench
+const ROOT = resolve(HERE, '../..');
+const OUT = join(ROOT, 'bench', 'out');
+const IDS = join(ROOT, 'dist/bin/ftp-ids.js');
+const GNU_TIME = '/usr/bin/time';
+const CHROMIUM = '/usr/bin/chromium';
+
+async function writeDataset(file: string, n: number, seed: number): Promise<void> {
+  if (existsSync(file)) return;
+  const out = createWriteStream(file);
+  for (const piece of syntheticDatasetCsv(n, seed)) if (!out.write(piece)) await once(out, 'drain');
+  out.end();
+  await once(out, 'finish');
+}
+
+/** Run a command; CPU seconds (user+sys) and peak RSS from GNU time when present, and wall seconds. */
+function timed(args: string[], cwd = ROOT): { wall: number; cpu: number | null; rssMb: number | null } {
+  const t0 = process.hrtime.bigint();
+  const useTime = existsSync(GNU_TIME);
+  const r = useTime
+    ? spawnSync(GNU_TIME, ['-f', '%U %S %M', process.execPath, ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 })
+    : spawnSync(process.execPath, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0 && r.status !== 1) throw new Error(`${args.join(' ')}: exit ${r.status}: ${r.stderr.slice(-500)}`);
+  if (!useTime) return { wall, cpu: null, rssMb: null };
+  const last = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);
+  return { wall, cpu: last[0]! + last[1]!, rssMb: last[2]! / 1024 };
+}
+
+export interface ReportBenchRow {
+  page: string;
+  sizeMb: number;
+  sessionsInDetail: number;
+  openMs: number[];
+  medianOpenMs: number;
+}
+
+/** Open each page `runs` times in a fresh tab; the time from navigation start to the page's `report-ready` mark. */
+async function openTimes(files: { page: string; file: string }[], runs: number): Promise<ReportBenchRow[]> {
+  const { chromium } = await import('playwright-core');
+  const ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'ftp-report-bench-')), {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1200, height: 900 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const rows: ReportBenchRow[] = [];
+  try {
+    for (const { page: name, file } of files) {
+      const times: number[] = [];
+      let detail = 0;
+      for (let i = 0; i < runs; i++) {
+        const page = await ctx.newPage();
+        await page.goto(pathToFileURL(file).href, { timeout: 300_000 });
+        await page.waitForSelector('body[data-ready="1"]', { timeout: 300_000 });
+        const ms = await page.evaluate(() => performance.getEntriesByName('report-ready')[0]!.startTime);
+        detail = await page.evaluate(() => JSON.parse(document.getElementById('report-data')!.textContent!).sessions.length as number);
+        times.push(ms);
+        await page.close();
+      }
+      const sorted = [...times].sort((a, b) => a - b);
+      rows.push({ page: name, sizeMb: statSync(file).size / 1e6, sessionsInDetail: detail, openMs: times.map((t) => Math.round(t)), medianOpenMs: Math.round(sorted[Math.floor(sorted.length / 2)]!) });
+    }
+  } finally {
+    await ctx.close();
+  }
+  return rows;
+}
+
+export async function runReportBench(opts: { sessions?: number; runs?: number } = {}): Promise<Record<string, unknown>> {
+  const n = opts.sessions ?? 100_000;
+  const runs = opts.runs ?? 3;
+  if (!existsSync(CHROMIUM)) return { skipped: `${CHROMIUM} is absent (apt-get install chromium)` };
+  mkdirSync(OUT, { recursive: true });
+  const data = join(OUT, `report-${n}.csv`);
+  const train = join(OUT, 'report-train-3000.csv');
+  const model = join(OUT, 'report-model.json');
+  await writeDataset(data, n, 1);
+  await writeDataset(train, 3000, 2);
+  if (!existsSync(model)) timed([IDS, 'train', train, '-o', model]);
+  const page = join(OUT, `report-${n}.html`);
+  const full = join(OUT, `report-${n}-every-session.html`);
+  const detect = timed([IDS, 'detect', '--model', model, data]);
+  const report = timed([IDS, 'report', '--model', model, data, '-o', page]);
+  const every = timed([IDS, 'report', '--model', model, '--max-alerts', String(n), '--max-sample', String(n), data, '-o', full]);
+  const open = await openTimes([{ page: 'bounded (default)', file: page }, { page: 'every session in detail', file: full }], runs);
+  return {
+    sessions: n,
+    cpuSeconds: { detect: detect.cpu, report: report.cpu, reportEverySession: every.cpu },
+    wallSeconds: { detect: detect.wall, report: report.wall, reportEverySession: every.wall },
+    peakRssMb: { detect: detect.rssMb, report: report.rssMb, reportEverySession: every.rssMb },
+    reportOverDetectCpu: detect.cpu && report.cpu ? report.cpu / detect.cpu : null,
+    open,
+    openRatioEveryOverBounded: open[1]!.medianOpenMs / open[0]!.medianOpenMs,
+  };
+}
+
+/**
+ * docs/report.png: the report on samples/ (trained on its benign training part, judging the held-back
+ * benign sessions and the attacks, with the labels), the first alert opened; the top of the page.
+ */
+async function screenshot(file: string): Promise<void> {
+  const S = (f: string): string => join('samples', f); // relative: the page shows its inputs as given
+  const dir = mkdtempSync(join(tmpdir(), 'ftp-report-shot-'));
+  const model = join(dir, 'model.json');
+  const page = join(dir, 'report.html');
+  const sig = ['--signatures', S('signatures.csv')];
+  timed([IDS, 'train', '--labels', S('labels.csv'), '--split', 'train', ...sig, S('benign.pcap'), '-o', model]);
+  timed([IDS, 'report', '--model', model, '--labels', S('labels.csv'), '--split', 'held-back', ...sig, S('benign.pcap'), S('attacks.pcap'), '-o', page]);
+  const { chromium } = await import('playwright-core');
+  const ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'ftp-report-bench-')), {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1100, height: 2050 },
+    deviceScaleFactor: 0.75,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const p = await ctx.newPage();
+    await p.goto(pathToFileURL(page).href);
+    await p.waitForSelector('body[data-ready="1"]');
+    await p.locator('#sessions tbody tr').first().click();
+    // the opened alert right under the table's first rows: hide the scroll box's other rows
+    await p.evaluate(() => {
+      document.querySelectorAll('#sessions tbody tr:nth-child(n+5)').forEach((tr) => ((tr as HTMLElement).style.display = 'none'));
+      window.scrollTo(0, 0);
+    });
+    await p.screenshot({ path: file, clip: { x: 0, y: 0, width: 1100, height: 2050 } });
+  } finally {
+    await ctx.close();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { values } = parseArgs({ options: { sessions: { type: 'string' }, runs: { type: 'string' }, screenshot: { type: 'string' } } });
+  if (values.screenshot) {
+    await screenshot(values.screenshot);
+    process.exit(0);
+  }
+  const r = await runReportBench({ sessions: optInt(values, 'sessions', 100_000, 1), runs: optInt(values, 'runs', 3, 1, 99) });
+  process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+}
