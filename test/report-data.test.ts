@@ -227,3 +227,33 @@ describe('ftp-ids report data: parts', () => {
     expect(html).toContain("default-src 'none'");
   });
 });
+
+describe.skipIf(!have || !existsSync(join(ROOT, 'dist/bin/ftp-ids.js')))('ftp-ids report: the command on bad input', () => {
+  it('a bad line in a verdict stream: an error exit, one line naming the line, and the page of what came before is still written', async () => {
+    const { execFileSync, spawnSync } = await import('node:child_process');
+    const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'ftp-report-bad-'));
+    const IDS = join(ROOT, 'dist/bin/ftp-ids.js');
+    const model = join(dir, 'model.json');
+    const S = (f: string) => join(ROOT, 'samples', f);
+    execFileSync('node', [IDS, 'train', '--labels', S('labels.csv'), '--split', 'train', '--signatures', S('signatures.csv'), S('benign.pcap'), '-o', model]);
+    const stream = execFileSync('node', [IDS, 'detect', '--json', '--all', '--model', model, '--signatures', S('signatures.csv'), S('attacks.pcap')], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    const lines = stream.split('\n').filter((l) => l.startsWith('{"flow_id"'));
+    writeFileSync(join(dir, 'v.json'), [lines[0], lines[1], lines[2]!.slice(0, 40), lines[3]].join('\n') + '\n');
+    const page = join(dir, 'r.html');
+    const r = spawnSync('node', [IDS, 'report', '--model', model, join(dir, 'v.json'), '-o', page], { encoding: 'utf8' });
+    expect(r.status).toBe(1); // runCli: a bad input exits 1, a usage error 2
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/v\.json: line 3: not JSON/);
+    const html = readFileSync(page, 'utf8');
+    const data = JSON.parse(/<script type="application\/json" id="report-data">(.*?)<\/script>/s.exec(html)![1]!) as ReportData;
+    expect(data.summary.sessions).toBe(2);
+    expect(data.inputs.at(-1)).toMatch(/stopped: .*line 3/);
+    // --help and a missing model are usage errors
+    expect(spawnSync('node', [IDS, 'report', '--help'], { encoding: 'utf8' }).stdout).toContain('usage: ftp-ids report');
+    const noModel = spawnSync('node', [IDS, 'report', join(dir, 'v.json')], { encoding: 'utf8' });
+    expect(noModel.status).toBe(2);
+    expect(noModel.stderr).toContain('--model');
+  }, 180_000);
+});
