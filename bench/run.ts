@@ -397,8 +397,9 @@ async function runReport(results: Record<string, unknown>, quick: boolean): Prom
     const r = await mod.runReportBench({ sessions: 100_000, runs: quick ? 1 : 3 });
     results.report = r;
     const open = (r.open ?? []) as { page: string; sizeMb: number; sessionsInDetail: number; medianOpenMs: number }[];
-    const cpu = (r.cpuSeconds ?? {}) as Record<string, number | null>;
-    process.stdout.write(`\nftp-ids report, ${String(r.sessions ?? '?')} sessions: CPU s detect ${fmt(cpu.detect)}, report ${fmt(cpu.report)} (every session in detail ${fmt(cpu.reportEverySession)})${r.skipped ? ` — ${String(r.skipped)}` : ''}\n`);
+    const cmp = (r.compare ?? {}) as { sessions?: number; cpuSeconds?: Record<string, number | null> };
+    const cpu = cmp.cpuSeconds ?? {};
+    process.stdout.write(`\nftp-ids report: CPU s on ${String(cmp.sessions ?? '?')} sessions: detect ${fmt(cpu.detect)}, report ${fmt(cpu.report)} (every session in detail ${fmt(cpu.reportEverySession)})${r.skipped ? ` — ${String(r.skipped)}` : ''}\n`);
     if (open.length) process.stdout.write(table(['page', 'MB', 'sessions in detail', 'open ms (median)'], open.map((o) => [o.page, fmt(o.sizeMb), String(o.sessionsInDetail), String(o.medianOpenMs)])) + '\n');
   } catch (e) {
     progress(`report bench failed: ${(e as Error).stack ?? e}`);
