@@ -113,11 +113,12 @@ describe.skipIf(!have)('ftp-ids report in headless Chromium', () => {
   it('filtering by a client shows exactly its sessions; clicking an alert shows its exchanges, the named ones highlighted', async () => {
     const file = join(dir, 'all.html');
     ids('report', ...SIG, '--model', model, ...CAPTURES, '-o', file);
-    const verdicts = ids('detect', '--json', '--all', ...SIG, '--model', model, ...CAPTURES)
+    const records = ids('detect', '--json', '--all', ...SIG, '--model', model, ...CAPTURES)
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as V & { type?: string })
-      .filter((v) => v.type === undefined && !v.update);
+      .map((l) => JSON.parse(l) as V & { type?: string; id?: string; client?: string });
+    const verdicts = records.filter((v) => v.type === undefined && !v.update);
+    const incidents = records.filter((r) => r.type === 'incident');
     const page = await open(file);
     expect(await value(page, 'sessions')).toBe(String(verdicts.length));
     // the client with the most sessions
@@ -130,6 +131,11 @@ describe.skipIf(!have)('ftp-ids report in headless Chromium', () => {
     const shown = await page.locator('#sessions tbody tr').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.id!));
     expect(shown.sort()).toEqual([...flows].sort());
     expect(await page.locator('#sessions-count').textContent()).toBe(`${flows.length} sessions`);
+    // the incidents table follows the client filter: exactly that client's incidents
+    const incClient = incidents[0]!.client!;
+    await page.selectOption('#f-client', incClient);
+    const incShown = await page.locator('#incidents tbody tr').evaluateAll((trs) => trs.map((tr) => tr.firstElementChild!.textContent!));
+    expect(incShown.sort()).toEqual([...new Set(incidents.filter((r) => r.client === incClient).map((r) => r.id!))].sort());
 
     // an alert whose reasons name exchanges: click it
     await page.selectOption('#f-which', 'alerts');

@@ -176,6 +176,7 @@ export function reportClient(data: any, uPlot: any, doc: any, win: any): void {
       }),
     );
     $('#sessions-count').textContent = `${list.length} session${list.length === 1 ? '' : 's'}${list.length > LIMIT ? ` (first ${LIMIT} shown; narrow the filter)` : ''}`;
+    if (data.incidents.length) renderIncidents();
   }
   for (const f of [clientSel, serverSel, kindSel, which]) f.addEventListener('change', render);
   for (const f of [from, to]) f.addEventListener('input', render);
@@ -233,21 +234,53 @@ export function reportClient(data: any, uPlot: any, doc: any, win: any): void {
     box.scrollIntoView({ block: 'nearest' });
   }
 
-  // ---- incidents
+  // ---- incidents: the same client, reason and time filters; sortable
   const inc = $('#incidents tbody');
-  if (data.incidents.length === 0) $('#incidents').replaceWith(el('p', { class: 'muted', text: 'No incident (no client crossed a window limit of the training).' }));
-  for (const x of data.incidents) {
-    const tr = el('tr', {}, el('td', { text: x.id }), el('td', { text: x.client }), el('td', { text: iso(x.first) }), el('td', { text: iso(x.last) }), el('td', { text: String(x.sessions.length) }), el('td', { text: x.reason.kind }));
-    tr.addEventListener('click', () => {
-      clientSel.value = x.client;
-      from.value = iso(x.first);
-      to.value = iso(x.last + 1);
-      which.value = 'all';
-      render();
-      $('#sessions').scrollIntoView();
+  let incKey = 'first';
+  let incDir = 1;
+  const incCols: [string, (x: any) => any][] = [
+    ['id', (x) => x.id],
+    ['client', (x) => x.client],
+    ['first', (x) => x.first],
+    ['last', (x) => x.last],
+    ['sessions', (x) => x.sessions.length],
+    ['reason', (x) => x.reason.kind],
+  ];
+  doc.querySelectorAll('#incidents thead th').forEach((th: any, i: number) => {
+    th.dataset.sort = incCols[i]![0];
+    th.addEventListener('click', () => {
+      incDir = incKey === incCols[i]![0] ? -incDir : 1;
+      incKey = incCols[i]![0];
+      renderIncidents();
     });
-    inc.append(tr);
+  });
+  function renderIncidents(): void {
+    const c = clientSel.value;
+    const k = kindSel.value;
+    const lo = parseTime(from.value);
+    const hi = parseTime(to.value);
+    const get = incCols.find(([key]) => key === incKey)![1];
+    const list = data.incidents
+      .filter((x: any) => (c === '' || x.client === c) && (k === '' || k === 'incident' || x.reason.kind === k) && (lo === null || x.last >= lo) && (hi === null || x.first < hi))
+      .sort((a: any, b: any) => (get(a) < get(b) ? -1 : get(a) > get(b) ? 1 : 0) * incDir);
+    for (const th of doc.querySelectorAll('#incidents thead th')) th.className = th.dataset.sort === incKey ? (incDir > 0 ? 'asc' : 'desc') : '';
+    inc.replaceChildren(
+      ...list.map((x: any) => {
+        const tr = el('tr', { 'data-client': x.client }, el('td', { text: x.id }), el('td', { text: x.client }), el('td', { text: iso(x.first) }), el('td', { text: iso(x.last) }), el('td', { text: String(x.sessions.length) }), el('td', { text: x.reason.kind }));
+        tr.addEventListener('click', () => {
+          clientSel.value = x.client;
+          from.value = iso(x.first);
+          to.value = iso(x.last + 1);
+          which.value = 'all';
+          render();
+          $('#sessions').scrollIntoView();
+        });
+        return tr;
+      }),
+    );
+    $('#incidents-count').textContent = `${list.length} of ${data.incidents.length}`;
   }
+  if (data.incidents.length === 0) $('#incidents-box').replaceWith(el('p', { class: 'muted', text: 'No incident (no client crossed a window limit of the training).' }));
 
   // ---- clients
   const cb = $('#clients tbody');

@@ -74,7 +74,7 @@ const BODY = `
 <span class="muted" id="sessions-count"></span></div>
 <div class="scroll"><table id="sessions"><thead><tr></tr></thead><tbody></tbody></table></div>
 <div id="detail" hidden></div>
-<h3>Incidents</h3><div class="scroll" id="incidents-box"><table id="incidents"><thead><tr><th>incident</th><th>client</th><th>first</th><th>last</th><th>sessions</th><th>reason</th></tr></thead><tbody></tbody></table></div>
+<h3>Incidents <span class="muted" id="incidents-count"></span></h3><div class="scroll" id="incidents-box"><table id="incidents"><thead><tr><th>incident</th><th>client</th><th>first</th><th>last</th><th>sessions</th><th>reason</th></tr></thead><tbody></tbody></table></div>
 </section>
 <section id="clients-section"><h2>Clients</h2><p class="muted" id="clients-note"></p>
 <div class="scroll"><table id="clients"><thead><tr><th>client</th><th>sessions</th><th>alerts</th><th>failed logins</th><th>commands</th><th>command bytes</th><th>servers</th><th>first seen</th><th>last seen</th></tr></thead><tbody></tbody></table></div></section>
