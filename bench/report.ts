@@ -17,8 +17,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
 import { optInt } from '../src/common/options.js';
-import { syntheticDatasetCsv } from './synthetic-ftp.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // dist/bench
 const ROOT = resolve(HERE, '../..');
@@ -27,10 +28,54 @@ const IDS = join(ROOT, 'dist/bin/ftp-ids.js');
 const GNU_TIME = '/usr/bin/time';
 const CHROMIUM = '/usr/bin/chromium';
 
-async function writeDataset(file: string, n: number, seed: number): Promise<void> {
+const S = (f: string): string => join(ROOT, 'samples', f);
+const SIG = ['--signatures', S('signatures.csv')];
+
+/**
+ * n sessions made of samples/'s real ones (benign and attacks, 925 sessions, 2.1 minutes), copied
+ * as often as it takes: copy k has its client addresses moved to 127.k.x.y (so each copy's clients are
+ * new clients, their windows their own), its flow ids suffixed and its times shifted k spans later.
+ * The synthetic generator's mix would be the other choice, but matching it runs at ~120 sessions per
+ * CPU second here (its model has ~200 patterns per label and long mirror sessions): 14 CPU minutes for
+ * one page; these sessions match at ~1,000 per CPU second.
+ */
+async function writeDataset(file: string, n: number): Promise<void> {
   if (existsSync(file)) return;
+  const r = spawnSync('bash', ['-o', 'pipefail', '-c', `node ${join(ROOT, 'dist/bin/ftp-flows.js')} ${S('benign.pcap')} ${S('attacks.pcap')} | node ${join(ROOT, 'dist/bin/ftp-extract.js')} ${SIG.join(' ')}`], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`ftp-flows | ftp-extract on samples/: ${r.stderr}`);
+  const [header, ...rows] = parse(r.stdout) as string[][];
+  const at = (name: string): number => header!.indexOf(name);
+  const [fid, cid, cip, tsq, tsr] = ['flow_id', 'community_id', 'client_ip', 'ts_request', 'ts_reply'].map(at) as [number, number, number, number, number];
+  const flows: string[][][] = [];
+  let t0 = Infinity;
+  let t1 = -Infinity;
+  for (const row of rows) {
+    if (flows.length === 0 || flows[flows.length - 1]![0]![fid] !== row[fid]) flows.push([]);
+    flows[flows.length - 1]!.push(row);
+    for (const c of [tsq, tsr]) if (row[c] !== '') {
+      t0 = Math.min(t0, Number(row[c]));
+      t1 = Math.max(t1, Number(row[c]));
+    }
+  }
+  const span = Math.ceil(t1 - t0) + 30;
   const out = createWriteStream(file);
-  for (const piece of syntheticDatasetCsv(n, seed)) if (!out.write(piece)) await once(out, 'drain');
+  out.write(stringify([header!]));
+  let written = 0;
+  for (let k = 0; written < n; k++) {
+    for (const flow of flows) {
+      if (written++ >= n) break;
+      const copy = flow.map((row) => {
+        const x = [...row];
+        x[fid] = k === 0 ? x[fid]! : `${x[fid]}-${k}`;
+        x[cid] = k === 0 ? x[cid]! : '';
+        const ip = x[cip]!.split('.');
+        if (ip.length === 4 && k > 0) x[cip] = `127.${k % 256}.${ip[2]}.${ip[3]}`;
+        for (const c of [tsq, tsr]) if (x[c] !== '' && k > 0) x[c] = (Number(x[c]) + k * span).toFixed(6);
+        return x;
+      });
+      if (!out.write(stringify(copy))) await once(out, 'drain');
+    }
+  }
   out.end();
   await once(out, 'finish');
 }
@@ -95,22 +140,21 @@ export async function runReportBench(opts: { sessions?: number; compare?: number
   const runs = opts.runs ?? 3;
   if (!existsSync(CHROMIUM)) return { skipped: `${CHROMIUM} is absent (apt-get install chromium)` };
   mkdirSync(OUT, { recursive: true });
-  const data = join(OUT, `report-${n}.csv`);
-  const small = join(OUT, `report-${m}.csv`);
-  const train = join(OUT, 'report-train-3000.csv');
-  const model = join(OUT, 'report-model.json');
-  await writeDataset(data, n, 1);
-  await writeDataset(small, m, 1); // the first m sessions of the same stream (the generator is deterministic per index)
-  await writeDataset(train, 3000, 2);
-  if (!existsSync(model)) timed([IDS, 'train', train, '-o', model]);
+  const data = join(OUT, `report-samples-${n}.csv`);
+  const small = join(OUT, `report-samples-${m}.csv`);
+  const model = join(OUT, 'report-samples-model.json');
+  await writeDataset(data, n);
+  await writeDataset(small, m); // the first m sessions of the same copies
+  // the model: samples/'s benign training part, as the tests and the demo
+  if (!existsSync(model)) timed([IDS, 'train', '--labels', S('labels.csv'), '--split', 'train', ...SIG, S('benign.pcap'), '-o', model]);
   // the big page: made once and kept (about 14 CPU minutes of matching at 100k on the generator's mix;
   // delete bench/out/report-N.html to make it again with changed code)
-  const page = join(OUT, `report-${n}.html`);
+  const page = join(OUT, `report-samples-${n}.html`);
   const fresh = existsSync(page) && statSync(page).mtimeMs > Math.max(statSync(data).mtimeMs, statSync(model).mtimeMs);
   const big = fresh ? null : timed([IDS, 'report', '--model', model, data, '-o', page]);
   // side by side on the first m sessions: detect, the report, and the report with every session in detail
-  const smallPage = join(OUT, `report-${m}.html`);
-  const every = join(OUT, `report-${m}-every-session.html`);
+  const smallPage = join(OUT, `report-samples-${m}.html`);
+  const every = join(OUT, `report-samples-${m}-every-session.html`);
   const detect = timed([IDS, 'detect', '--model', model, small]);
   const report = timed([IDS, 'report', '--model', model, small, '-o', smallPage]);
   const all = timed([IDS, 'report', '--model', model, '--max-alerts', String(m), '--max-sample', String(m), small, '-o', every]);
@@ -141,13 +185,13 @@ export async function runReportBench(opts: { sessions?: number; compare?: number
  * benign sessions and the attacks, with the labels), the first alert opened; the top of the page.
  */
 async function screenshot(file: string): Promise<void> {
-  const S = (f: string): string => join('samples', f); // relative: the page shows its inputs as given
+  const rel = (f: string): string => join('samples', f); // relative: the page shows its inputs as given
   const dir = mkdtempSync(join(tmpdir(), 'ftp-report-shot-'));
   const model = join(dir, 'model.json');
   const page = join(dir, 'report.html');
-  const sig = ['--signatures', S('signatures.csv')];
-  timed([IDS, 'train', '--labels', S('labels.csv'), '--split', 'train', ...sig, S('benign.pcap'), '-o', model]);
-  timed([IDS, 'report', '--model', model, '--labels', S('labels.csv'), '--split', 'held-back', ...sig, S('benign.pcap'), S('attacks.pcap'), '-o', page]);
+  const sig = ['--signatures', rel('signatures.csv')];
+  timed([IDS, 'train', '--labels', rel('labels.csv'), '--split', 'train', ...sig, rel('benign.pcap'), '-o', model]);
+  timed([IDS, 'report', '--model', model, '--labels', rel('labels.csv'), '--split', 'held-back', ...sig, rel('benign.pcap'), rel('attacks.pcap'), '-o', page]);
   const { chromium } = await import('playwright-core');
   const ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'ftp-report-bench-')), {
     executablePath: CHROMIUM,
