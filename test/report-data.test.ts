@@ -137,7 +137,7 @@ describe.skipIf(!have)('ftp-ids report data on samples/', () => {
   });
 
   it('bounds: at most maxAlerts alerts and maxSample others in detail, the rest counted', () => {
-    const b = new ReportBuilder(model, { source: 'sessions', inputs: [] }, { maxAlerts: 10, maxSample: 5, maxExchanges: 3 });
+    const b = new ReportBuilder(model, { source: 'sessions', inputs: [] }, { maxAlerts: 10, maxSample: 5, maxExchanges: 3, recentSessions: 20 });
     runAll(model, corpus.sessions, b);
     const d = b.result();
     expect(d.sessions.filter((r) => r.why === 'alert').length).toBe(10);
@@ -147,6 +147,8 @@ describe.skipIf(!have)('ftp-ids report data on samples/', () => {
     expect(d.summary.alerts).toBe(data.summary.alerts);
     expect(d.summary.detail.sampledFrom).toBe(verdicts.filter((v) => !v.update && v.verdict === 'normal').length);
     expect(d.sessions.every((r) => r.exchanges!.length <= 3 && r.exchangesOmitted === r.nExchanges - r.exchanges!.length)).toBe(true);
+    // the sessions kept for incident updates: the last 20, the others forgotten (counted)
+    expect(d.counters['report.recentSessionsForgotten']).toBe(corpus.sessions.length - 20);
   });
 
   it('a verdict stream read back (cut at every byte) gives the same verdicts and the same summary', () => {

@@ -346,6 +346,12 @@ export class ReportBuilder {
   private current: Session | null = null;
   /** sessions after their verdict, for an incident's update (bounded: recentSessions, oldest first) */
   private readonly recent = new Map<string, Session>();
+  /**
+   * the same ids in arrival order, oldest at recentHead: evicting with recent.keys().next() would walk
+   * the deleted entries V8's Map keeps at its front until it rehashes (2.9 s per 100k sessions at 10k)
+   */
+  private recentOrder: string[] = [];
+  private recentHead = 0;
   private readonly alerts = new Map<string, SessionRow>();
   private readonly sample: BottomK<SessionRow>;
   private sampledFrom = 0;
@@ -395,9 +401,14 @@ export class ReportBuilder {
     this.current = s;
     if (this.opts.recentSessions === 0) return;
     if (this.recent.size >= this.opts.recentSessions) {
-      this.recent.delete(this.recent.keys().next().value as string);
+      this.recent.delete(this.recentOrder[this.recentHead++]!);
       this.counters.add('report.recentSessionsForgotten');
+      if (this.recentHead > this.opts.recentSessions) {
+        this.recentOrder = this.recentOrder.slice(this.recentHead);
+        this.recentHead = 0;
+      }
     }
+    if (!this.recent.has(s.flowId)) this.recentOrder.push(s.flowId);
     this.recent.set(s.flowId, s);
   }
 
