@@ -208,7 +208,7 @@ export function reportClient(data: any, uPlot: any, doc: any, win: any): void {
       box.append(p);
     } else box.append(el('p', { class: 'muted', text: 'best pattern: none (the session supports no pattern of its model)' }));
     if (!r.exchanges) {
-      box.append(el('p', { class: 'muted', text: 'The exchanges are not in a verdict stream.' }));
+      box.append(el('p', { class: 'muted', text: data.source === 'verdicts' ? 'The exchanges are not in a verdict stream.' : 'The exchanges were no longer held: an incident named this session long after it ended (the report keeps the last sessions only, counted as report.recentSessionsForgotten).' }));
     } else {
       const t = el('table', { class: 'dialogue' }, el('thead', {}, el('tr', {}, ...['#', 'time (UTC)', 'command', 'argument', 'reply', 'pattern'].map((h) => el('th', { text: h })))));
       const tb = el('tbody');
