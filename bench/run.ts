@@ -246,6 +246,7 @@ async function main(): Promise<void> {
       'data-ratio': { type: 'string' },
       'skip-tshark': { type: 'boolean', default: false },
       'skip-gsp': { type: 'boolean', default: false },
+      'skip-report': { type: 'boolean', default: false },
       'skip-capture': { type: 'boolean', default: false },
       'skip-hostile': { type: 'boolean', default: false },
       'only-capture': { type: 'boolean', default: false },
@@ -361,6 +362,7 @@ async function main(): Promise<void> {
     const args = [join(HERE, 'hostile.js'), ...(values.quick ? ['--quick'] : []), ...(values['skip-tshark'] ? ['--skip-tshark'] : [])];
     results.hostile = spawnSync(process.execPath, args, { stdio: 'inherit' }).status === 0 ? 'bench/out/hostile.json' : 'failed';
   }
+  if (!values['skip-report']) await runReport(results, values.quick === true);
   save();
   progress(`results written to ${resultsFile}`);
 }
@@ -391,6 +393,24 @@ async function runGsp(results: Record<string, unknown>, save: () => void, quick:
   } catch (e) {
     progress(`GSP bench failed: ${(e as Error).stack ?? e}`);
     sections.error = [{ error: String((e as Error).message ?? e) }];
+  }
+}
+
+/** ftp-ids report's bench (bench/report.ts): the open time of a 100k-session page in headless Chromium. */
+async function runReport(results: Record<string, unknown>, quick: boolean): Promise<void> {
+  progress('running the report bench (bench/report.ts): 100k sessions, detect and report, then the page in Chromium ...');
+  try {
+    const mod = (await import(pathToFileURL(join(HERE, 'report.js')).href)) as { runReportBench: (o: { sessions?: number; runs?: number }) => Promise<Record<string, unknown>> };
+    const r = await mod.runReportBench({ sessions: 100_000, runs: quick ? 1 : 3 });
+    results.report = r;
+    const open = (r.open ?? []) as { page: string; sizeMb: number; sessionsInDetail: number; medianOpenMs: number }[];
+    const cmp = (r.compare ?? {}) as { sessions?: number; cpuSeconds?: Record<string, number | null> };
+    const cpu = cmp.cpuSeconds ?? {};
+    process.stdout.write(`\nftp-ids report: CPU s on ${String(cmp.sessions ?? '?')} sessions: detect ${fmt(cpu.detect)}, report ${fmt(cpu.report)} (every session in detail ${fmt(cpu.reportEverySession)})${r.skipped ? ` — ${String(r.skipped)}` : ''}\n`);
+    if (open.length) process.stdout.write(table(['page', 'MB', 'sessions in detail', 'open ms (median)'], open.map((o) => [o.page, fmt(o.sizeMb), String(o.sessionsInDetail), String(o.medianOpenMs)])) + '\n');
+  } catch (e) {
+    progress(`report bench failed: ${(e as Error).stack ?? e}`);
+    results.report = { error: String((e as Error).message ?? e) };
   }
 }
 

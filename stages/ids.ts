@@ -18,6 +18,7 @@ import { DEFAULT_FPRS, formatRocTable, recallAtFpr, rocCurve } from '../src/ids/
 import { formatModelSummary, summarizeModel } from '../src/ids/show.js';
 import { splitSessions } from '../src/ids/split.js';
 import { trainModelText, TRAIN_GSP_DEFAULTS } from '../src/ids/train.js';
+import { reportCommand, REPORT_SPEC } from './report.js';
 
 /**
  * ftp-ids: the whole pipeline in one process (capture → flows → exchanges → sessions, then
@@ -51,6 +52,9 @@ Reference of every command and option: docs/cli.md.
   ftp-ids show MODEL [--json] [--top N]    what a model learned: per server label the patterns with their
       supports (as ftp-gsp -f text prints them), the limits of every score feature, the profiles, the
       calibrated threshold and the training data
+  ftp-ids report --model model.json [--labels labels.csv] INPUT... -o report.html
+      one self-contained HTML page: summary, timeline, alerts with their exchanges, clients, the model,
+      the score distribution (and the eval table and ROC curve with --labels); ftp-ids report --help
   ftp-ids demo [--samples DIR] for samples/ and samples/corpus2/: trains on each corpus's benign training
       part, judges its held-back benign sessions and attacks; then both corpora trained together, and each
       model on the other corpus (what \`npm start\` runs)
@@ -93,13 +97,13 @@ async function readSessions(inputs: string[], opts: MatchRunOptions = {}): Promi
   return sessions;
 }
 
-function readLabels(path: unknown): LabelTable {
+export function readLabels(path: unknown): LabelTable {
   if (typeof path !== 'string' || path === '') throw new FtpIdsError('USAGE', 'option --labels FILE is required');
   return parseLabels(readFileSync(path, 'utf8'), path);
 }
 
 /** The sessions of one part of the split (benign ones of that part; attacks go with held-back). */
-function selectSplit(sessions: Session[], labels: LabelTable, part: 'train' | 'held-back' | 'all'): Session[] {
+export function selectSplit(sessions: Session[], labels: LabelTable, part: 'train' | 'held-back' | 'all'): Session[] {
   if (part === 'all') return sessions;
   const sp = splitSessions(sessions, labels);
   const keep = new Set(part === 'train' ? sp.train : [...sp.heldBack, ...sp.attacks]);
@@ -327,6 +331,11 @@ export async function idsMain(argv: string[], out: (s: string) => void): Promise
       else out(formatModelSummary(summary, values.top === undefined ? Infinity : optInt(values, 'top', 10, 0)));
       return 0;
     }
+    case 'report': {
+      const { values, positionals } = parse(REPORT_SPEC);
+      if (version(values)) return 0;
+      return reportCommand(values, positionals, out);
+    }
     case 'demo': {
       const { values } = parse({ samples: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, false);
       if (version(values)) return 0;
@@ -351,6 +360,6 @@ export async function idsMain(argv: string[], out: (s: string) => void): Promise
       out(IDS_USAGE);
       return 0;
     default:
-      throw new FtpIdsError('USAGE', `unknown command "${cmd}" (train, detect, eval, show, demo; see ftp-ids --help)`);
+      throw new FtpIdsError('USAGE', `unknown command "${cmd}" (train, detect, eval, show, report, demo; see ftp-ids --help)`);
   }
 }
