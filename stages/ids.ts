@@ -33,7 +33,7 @@ Reference of every command and option: docs/cli.md.
                                           and calibrate the anomaly score's threshold by cross-validation
       -o, --out FILE           model file (default stdout)
       --target-fpr F           false-positive rate the threshold is calibrated for (default 0.01)
-      --folds K                cross-validation folds (default 5)
+      --folds K                cross-validation folds (default 20)
       -s, --min-support F      GSP minimum support, a fraction (0.3) or percentage (30%) of the sessions
                                (default ${String(TRAIN_GSP_DEFAULTS.minSupport)}, as ftp-gsp); --min-count N: N sessions instead
       --patterns KIND          maximal (default) | closed | all

@@ -21,7 +21,7 @@ const run = (cmd: string, args: string[], input?: Buffer | string) => spawnSync(
 describe.skipIf(!have)('command-line habits', () => {
   it('--version on every command and every ftp-ids subcommand', () => {
     for (const c of COMMANDS) expect([c, run(c, ['--version']).stdout, run(c, ['--version']).status]).toEqual([c, `${c} ${VERSION}\n`, 0]);
-    for (const sub of ['train', 'detect', 'eval', 'show', 'demo']) expect(run('ftp-ids', [sub, '--version']).stdout).toBe(`ftp-ids ${VERSION}\n`);
+    for (const sub of ['train', 'detect', 'eval', 'show', 'report', 'demo']) expect(run('ftp-ids', [sub, '--version']).stdout).toBe(`ftp-ids ${VERSION}\n`);
   });
 
   it('an unknown option is a usage error naming it and pointing at --help', () => {
@@ -29,10 +29,10 @@ describe.skipIf(!have)('command-line habits', () => {
       const r = run(c, ['--no-such-option']);
       expect({ c, status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ c, status: 2, stdout: '', stderr: `${c}: unknown option --no-such-option (see ${c} --help)\n` });
     }
-    for (const sub of ['train', 'detect', 'eval', 'show', 'demo']) {
+    for (const sub of ['train', 'detect', 'eval', 'show', 'report', 'demo']) {
       expect(run('ftp-ids', [sub, '--no-such-option']).stderr).toBe(`ftp-ids: unknown option --no-such-option (see ftp-ids ${sub} --help)\n`);
     }
-    expect(run('ftp-ids', ['bogus']).stderr).toBe('ftp-ids: unknown command "bogus" (train, detect, eval, show, demo; see ftp-ids --help)\n');
+    expect(run('ftp-ids', ['bogus']).stderr).toBe('ftp-ids: unknown command "bogus" (train, detect, eval, show, report, demo; see ftp-ids --help)\n');
     const missing = run('ftp-match', ['--model']);
     expect([missing.status, missing.stderr]).toEqual([2, "ftp-match: option '-m, --model <value>' argument missing (see ftp-match --help)\n"]);
   });
@@ -54,7 +54,7 @@ describe.skipIf(!have)('command-line habits', () => {
 
   it('docs/cli.md documents every option every --help lists', () => {
     const doc = readFileSync(join(ROOT, 'docs/cli.md'), 'utf8');
-    const helps = [...COMMANDS.map((c) => run(c, ['--help']).stdout), ...['train', 'detect', 'eval', 'show', 'demo'].map((s) => run('ftp-ids', [s, '--help']).stdout)];
+    const helps = [...COMMANDS.map((c) => run(c, ['--help']).stdout), ...['train', 'detect', 'eval', 'show', 'report', 'demo'].map((s) => run('ftp-ids', [s, '--help']).stdout)];
     const options = new Set(helps.flatMap((h) => [...h.matchAll(/--([a-z][a-z-]+)/g)].map((m) => m[0])));
     expect(options.size).toBeGreaterThan(60);
     expect([...options].filter((o) => !doc.includes(o))).toEqual([]);
