@@ -248,7 +248,7 @@ describe.skipIf(!have || !existsSync(join(ROOT, 'dist/bin/ftp-ids.js')))('ftp-id
     writeFileSync(join(dir, 'v.json'), [lines[0], lines[1], lines[2]!.slice(0, 40), lines[3]].join('\n') + '\n');
     const page = join(dir, 'r.html');
     const r = spawnSync('node', [IDS, 'report', '--model', model, join(dir, 'v.json'), '-o', page], { encoding: 'utf8' });
-    expect(r.status).toBe(1); // runCli: a bad input exits 1, a usage error 2
+    expect(r.status).toBe(2); // runCli: every error exits 2 (1 means "flagged")
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/v\.json: line 3: not JSON/);
     const html = readFileSync(page, 'utf8');
