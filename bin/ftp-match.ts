@@ -10,7 +10,7 @@ runCli('ftp-match', async () => {
     process.stdout.write(MATCH_USAGE('ftp-match [options] --model MODEL [FILE...]'));
     return 0;
   }
-  const model = readModelFile(values.model);
+  const model = readModelFile(values.model, values);
   const opts = matchCommandOptions(values);
   const result = await runMatch(positionals, model, process.stdout, opts);
   if (values.stats) process.stderr.write(JSON.stringify({ ...result.counters.toJSON(), sessions: result.sessions, flagged: result.flagged }) + '\n');

@@ -157,7 +157,7 @@ export async function evalCommand(values: Values, inputs: string[], out: (s: str
     out(IDS_USAGE);
     return 0;
   }
-  const model = readModelFile(values.model);
+  const model = readModelFile(values.model, values);
   const labels = readLabels(values.labels);
   const opts = matchCommandOptions({ ...values, baseline: undefined });
   const part = optEnum(values, 'split', ['held-back', 'all'] as const, 'all');
@@ -270,7 +270,7 @@ export async function idsMain(argv: string[], out: (s: string) => void): Promise
         return 0;
       }
       if (positionals.length === 0) throw new FtpIdsError('USAGE', 'ftp-ids detect: name at least one input');
-      const model = readModelFile(values.model);
+      const model = readModelFile(values.model, values);
       const r = await runMatch(positionals, model, process.stdout, matchCommandOptions(values));
       if (values.stats) process.stderr.write(JSON.stringify({ ...r.counters.toJSON(), sessions: r.sessions, flagged: r.flagged }) + '\n');
       return values['fail-on-alert'] && r.flagged > 0 ? 1 : 0;
