@@ -108,9 +108,21 @@ function bad(file: string, line: number, msg: string): FtpIdsError {
   return new FtpIdsError('BAD_SIGNATURES', msg, { file, line });
 }
 
+/**
+ * Longest prefix accepted: four times the greeting text ftp-label reads by default (4096 bytes),
+ * far beyond any banner; a hostile file's megabyte prefix would only make an oversized RegExp.
+ */
+export const MAX_PREFIX_CHARS = 16384;
+
 function checkEntry(file: string, line: number, prefix: unknown, label: unknown): Signature {
   if (typeof prefix !== 'string' || prefix === '') throw bad(file, line, 'signature needs a non-empty string "prefix"');
+  if (prefix.length > MAX_PREFIX_CHARS) throw bad(file, line, `signature prefix is longer than ${MAX_PREFIX_CHARS} characters`);
   if (typeof label !== 'string' || !/^\S+$/.test(label)) throw bad(file, line, 'signature needs a "label" without blanks');
+  try {
+    compilePrefix(prefix, false);
+  } catch (e) {
+    throw bad(file, line, `signature prefix cannot be matched: ${(e as Error).message.slice(0, 80)}`);
+  }
   return { prefix, label };
 }
 

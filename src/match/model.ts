@@ -151,19 +151,20 @@ export function normalizeModelBounds(raw: Record<string, unknown> = {}): ModelBo
 }
 
 /**
- * Read and check model text: ftp-gsp's readModel refuses another format or version and damaged
+ * Read and check model text (a file read by ftp-match: with `bounds`, their defaults when empty): ftp-gsp's readModel refuses another format or version and damaged
  * content (MODEL_FORMAT / MODEL_VERSION / MODEL_DAMAGED, with the line and the value's path); the
  * pattern bound (MODEL_TOO_LARGE); then the matcher's own checks.
  */
-export function parseModelText(text: string, file?: string, bounds: Record<string, unknown> | ModelBounds = {}): MatchModel {
-  const b = normalizeModelBounds(bounds as Record<string, unknown>);
+export function parseModelText(text: string, file?: string, bounds?: Record<string, unknown> | ModelBounds): MatchModel {
+  // no bounds given: a model this process mined itself (the calibration's fold models)
+  const max = bounds ? normalizeModelBounds(bounds as Record<string, unknown>).maxModelPatterns : Infinity;
   const obj = readModel(text, file);
   let patterns = 0;
   for (const m of Object.values(obj.models)) patterns += m.patterns.length;
-  if (patterns > b.maxModelPatterns) {
+  if (patterns > max) {
     throw new FtpIdsError(
       'MODEL_TOO_LARGE',
-      `model holds ${patterns} patterns, more than the bound of ${b.maxModelPatterns} (--max-model-patterns; mine with a higher support or --output maximal)`,
+      `model holds ${patterns} patterns, more than the bound of ${max} (--max-model-patterns; mine with a higher support or --output maximal)`,
       { file },
     );
   }
