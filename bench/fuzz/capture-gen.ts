@@ -110,7 +110,7 @@ function segments(rng: Rng, writes: { client: boolean; text: Buffer }[], twists:
     segs.push({ client: false, flags: FIN | ACK, payload: Buffer.alloc(0), rel: rel.s });
   }
   const k = rng.int(4);
-  for (let t = 0; t < k; t++) {
+  for (let t = 0; t < k && segs.length > 0; t++) {
     const i = rng.int(segs.length);
     switch (rng.int(5)) {
       case 0: // reorder neighbours

@@ -81,7 +81,7 @@ async function main(): Promise<number> {
     process.stdout.write(
       `fuzz: seed ${s.seed}: ${s.cases} cases in the state (${s.runCases} this run, ${s.casesPerSecond.toFixed(0)} cases/s, ` +
         `${s.cpuSecondsPerKiloCase.toFixed(2)} CPU s per 1000 cases)\n` +
-        `  ok ${c.ok}, expected errors ${c.expected}, crashes ${c.crash}, hangs ${c.hang}, memory breaches ${c.memory}, slow ${c.slow}\n` +
+        `  ok ${c.ok}, expected errors ${c.expected}, crashes ${c.crash}, hangs ${c.hang}, memory breaches ${c.memory}, slow ${c.slow}${c.skipped ? `, generator failures ${c.skipped}` : ''}\n` +
         s.failures.map((f) => `  ${f.count} × ${f.signature}\n    ${f.saved.join('\n    ')}\n`).join(''),
     );
   }

@@ -107,7 +107,8 @@ export function hostileJson(rng: Rng): string {
 }
 
 /** A JSON document with one value (picked by a token position) replaced by a hostile one. */
-function jsonValueSwap(rng: Rng, text: string): string {
+function jsonValueSwap(rng: Rng, text: string | undefined): string {
+  if (!text) return text ?? '';
   const spots: number[] = [];
   for (let i = 0; i < text.length && spots.length < 4000; i++) {
     const c = text.charCodeAt(i);

@@ -19,8 +19,9 @@ import { Worker } from 'node:worker_threads';
 import { caseInput, FAMILIES, fuzzModelText, type Family, type FuzzCase } from './inputs.js';
 import type { CaseReply, CaseRequest } from './worker.js';
 
-export type Outcome = 'ok' | 'expected' | 'crash' | 'hang' | 'memory' | 'slow';
-const OUTCOMES: Outcome[] = ['ok', 'expected', 'crash', 'hang', 'memory', 'slow'];
+/** `skipped`: the generator itself failed on this case (a harness bug, reported, never an input's outcome) */
+export type Outcome = 'ok' | 'expected' | 'crash' | 'hang' | 'memory' | 'slow' | 'skipped';
+const OUTCOMES: Outcome[] = ['ok', 'expected', 'crash', 'hang', 'memory', 'slow', 'skipped'];
 const FAILURES: Outcome[] = ['crash', 'hang', 'memory'];
 
 export interface FuzzOptions {
@@ -281,9 +282,14 @@ export async function runFuzz(o: FuzzOptions, log: (s: string) => void = (s) => 
       const i = next++;
       if (done.has(i)) continue;
       inFlight.add(i);
-      const c = caseInput(o.seed, i, o.families);
-      const r = await slot.run(c);
-      await record(slot, c, r);
+      let c: FuzzCase | null = null;
+      try {
+        c = caseInput(o.seed, i, o.families);
+      } catch (e) {
+        state.counts.skipped++;
+        log(`\nfuzz: the generator failed on case ${i}: ${(e as Error).stack ?? String(e)}\n`);
+      }
+      if (c) await record(slot, c, await slot.run(c));
       inFlight.delete(i);
       done.add(i);
       runCases++;
