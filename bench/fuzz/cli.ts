@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isFtpIdsError } from '../../src/common/errors.js';
-import { FAMILIES, fuzzModelText, type Family } from './inputs.js';
+import { ALL_FAMILIES, FAMILIES, fuzzModelText, type Family } from './inputs.js';
 import { defaultFuzzOptions, runFuzz } from './run.js';
 import { createContext, disposeContext, runTarget } from './targets.js';
 
@@ -20,6 +20,7 @@ const USAGE = `usage: npm run fuzz -- [--cases N] [--seconds S] [--seed N] [--wo
   --workers N    worker threads (default 1)
   --case-ms MS   time bound of one case (default 3000): beyond it the worker is ended (a hang)
   --memory-mb MB heap bound of a worker, and bound on Buffers left after a case (default 256)
+  --minimize-ms  time budget for minimizing one failing input (default 20000)
   --out DIR      minimized failing inputs, by family (default fuzz-out); the state file is DIR/state.json
 `;
 
@@ -37,7 +38,7 @@ async function main(): Promise<number> {
     options: {
       cases: { type: 'string' }, seconds: { type: 'string' }, seed: { type: 'string' }, workers: { type: 'string' },
       out: { type: 'string' }, state: { type: 'string' }, 'case-ms': { type: 'string' }, 'memory-mb': { type: 'string' },
-      families: { type: 'string' }, fresh: { type: 'boolean' }, json: { type: 'boolean' },
+      families: { type: 'string' }, 'minimize-ms': { type: 'string' }, fresh: { type: 'boolean' }, json: { type: 'boolean' },
       replay: { type: 'string' }, family: { type: 'string' }, variant: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -47,7 +48,7 @@ async function main(): Promise<number> {
   }
   const families = (values.families ?? values.family)?.split(',') as Family[] | undefined;
   for (const f of families ?? []) {
-    if (!FAMILIES.includes(f)) {
+    if (!ALL_FAMILIES.includes(f)) {
       process.stderr.write(`fuzz: unknown family ${JSON.stringify(f)} (one of ${FAMILIES.join(', ')})\n`);
       return 2;
     }
@@ -72,7 +73,7 @@ async function main(): Promise<number> {
   const o = defaultFuzzOptions({
     seed: int(values.seed, 'seed'), cases: int(values.cases, 'cases'), seconds: int(values.seconds, 'seconds'),
     workers: int(values.workers, 'workers'), out: values.out, state: values.state, caseMs: int(values['case-ms'], 'case-ms'),
-    memoryMb: int(values['memory-mb'], 'memory-mb'), families, fresh: values.fresh,
+    memoryMb: int(values['memory-mb'], 'memory-mb'), families, fresh: values.fresh, minimizeMs: int(values['minimize-ms'], 'minimize-ms'),
   });
   const s = await runFuzz(o);
   if (values.json) process.stdout.write(JSON.stringify(s) + '\n');

@@ -15,7 +15,13 @@ import { generateCapture } from './capture-gen.js';
 export const FAMILIES = [
   'pcap', 'pcap-ns', 'pcapng', 'gzip', 'flows', 'csv', 'spmf', 'jsonl', 'zeek', 'eve', 'model', 'signatures', 'labels', 'taxonomy',
 ] as const;
-export type Family = (typeof FAMILIES)[number];
+/**
+ * `selftest` (never in the default list): a target that crashes on inputs holding CRASH, loops on
+ * HANG and allocates without end on MEM — the harness's own test that it classifies, bounds and
+ * minimizes (test/fuzz.test.ts).
+ */
+export type Family = (typeof FAMILIES)[number] | 'selftest';
+export const ALL_FAMILIES: readonly Family[] = [...FAMILIES, 'selftest'];
 
 export interface FuzzCase {
   index: number;
@@ -290,6 +296,11 @@ export function generate(rng: Rng, family: Family): Buffer {
         return `${s.client.ip},${s.client.port},${s.server.ip},21,${rng.pick(['benign', 'attack', 'Benign', 'x'])},${s.profile},${s.kind}`;
       });
       return Buffer.from(['client_ip,client_port,server_ip,server_port,class,scenario,server', ...rows].join('\n') + '\n');
+    }
+    case 'selftest': {
+      // lower-case noise around at most one trigger word
+      const noise = (): string => Array.from({ length: rng.range(10, 100) }, () => String.fromCharCode(97 + rng.int(26))).join('');
+      return Buffer.from(noise() + rng.pick(['', 'BAD', 'CRASH', 'HANG', 'MEM']) + noise());
     }
     case 'taxonomy': {
       const words = ['USER', 'PASS', 'RETR', 'auth', 'transfer', 'cmd', 'x'];

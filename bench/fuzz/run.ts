@@ -103,7 +103,7 @@ function loadState(o: FuzzOptions): FuzzState {
     if (s.version !== 1 || s.seed !== o.seed || s.families.join(',') !== o.families.join(',')) {
       throw new Error(`state file ${o.state} is of another run (seed ${s.seed}, families ${s.families.join(',')}); use --fresh or another --state`);
     }
-    return s;
+    return { ...s, counts: { ...zero(), ...s.counts } };
   }
   return { version: 1, seed: o.seed, families: o.families, watermark: 0, doneAbove: [], counts: zero(), byFamily: {}, signatures: {}, seconds: 0, cpuSeconds: 0 };
 }
@@ -125,6 +125,8 @@ interface RunResult {
 class Slot {
   private worker!: Worker;
   private pending: { id: number; resolve: (r: RunResult) => void; timer: NodeJS.Timeout } | null = null;
+  /** resolves when the worker has loaded the cores and the model (its start is not a case's time) */
+  private ready!: Promise<void>;
   private nextId = 0;
   constructor(private readonly o: FuzzOptions, private readonly modelText: string) {
     this.spawn();
@@ -140,7 +142,10 @@ class Slot {
     // the cores write nothing; whatever a worker prints is drained, not kept
     w.stdout.resume();
     w.stderr.resume();
-    w.on('message', (r: CaseReply) => {
+    let started!: () => void;
+    this.ready = new Promise((resolve) => (started = resolve));
+    w.on('message', (r: CaseReply | 'ready') => {
+      if (r === 'ready') return started();
       const p = this.pending;
       if (!p || r.id !== p.id) return;
       this.settle(r.outcome === 'crash' ? { outcome: 'crash', signature: r.signature, stack: r.stack } : r.externalBytes > this.o.memoryMb * 1048576 ? { outcome: 'memory', signature: 'external memory above the bound' } : { outcome: r.outcome });
@@ -170,7 +175,8 @@ class Slot {
     this.settle(r);
   }
 
-  run(c: Pick<FuzzCase, 'family' | 'variant' | 'data'>, ms = this.o.caseMs): Promise<RunResult> {
+  async run(c: Pick<FuzzCase, 'family' | 'variant' | 'data'>, ms = this.o.caseMs): Promise<RunResult> {
+    await this.ready;
     return new Promise((resolve) => {
       const id = ++this.nextId;
       const timer = setTimeout(() => this.replace({ outcome: 'hang', signature: `no answer within ${ms} ms` }), ms);
@@ -250,7 +256,7 @@ export async function runFuzz(o: FuzzOptions, log: (s: string) => void = (s) => 
     if (outcome === 'hang') {
       // a busy machine can stall a case: a hang must repeat with three times the bound
       const again = await slot.run(c, o.caseMs * 3);
-      if (again.outcome !== 'hang') outcome = 'slow';
+      if (again.outcome === 'ok' || again.outcome === 'expected') outcome = 'slow';
     }
     state.counts[outcome]++;
     (state.byFamily[c.family] ??= zero())[outcome]++;

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { Counters } from '../../src/common/bounds.js';
+import { FtpIdsError } from '../../src/common/errors.js';
 import { DatasetReader } from '../../src/dataset/read.js';
 import type { Session } from '../../src/dataset/types.js';
 import { csvRows } from '../../src/extract/csv.js';
@@ -203,5 +204,16 @@ export async function runTarget(family: Family, data: Buffer, variant: number, c
     case 'taxonomy':
       parseTaxonomy(data.toString('utf8'), 'fuzz');
       return;
+    case 'selftest': {
+      const t = data.toString('latin1');
+      if (t.includes('CRASH')) throw new TypeError('selftest crash');
+      if (t.includes('BAD')) throw new FtpIdsError('SELFTEST', 'an expected error');
+      if (t.includes('HANG')) for (;;);
+      if (t.includes('MEM')) {
+        const keep: string[][] = [];
+        for (;;) keep.push(Array.from({ length: 1 << 16 }, (_, i) => `${i}`));
+      }
+      return;
+    }
   }
 }

@@ -37,6 +37,7 @@ export function crashSignature(e: unknown): string {
   return `${name}: ${msg}${frame ? ` @ ${frame[1].replace(/^dist\//, '')}:${frame[2]}` : ''}`;
 }
 
+parentPort!.postMessage('ready');
 parentPort!.on('message', (req: CaseRequest) => {
   const t0 = performance.now();
   const done = (outcome: CaseReply['outcome'], e?: unknown): void => {
