@@ -33,10 +33,11 @@ describe.skipIf(!existsSync(CLI))('npm run fuzz', () => {
   it('a seeded run over every input family: no crash, hang or memory breach; resumable', () => {
     const out = mkdtempSync(join(tmpdir(), 'ftp-ids-fuzz-'));
     const seed = 5;
-    const first = fuzz(['--cases', '1000', '--seed', String(seed), '--workers', '2', '--out', out]);
+    const opts = ['--seed', String(seed), '--workers', '2', '--minimize-ms', '3000', '--out', out];
+    const first = fuzz(['--cases', '1000', ...opts]);
     expect(first.summary.cases).toBe(1000);
     // the same state: continues at case 1000
-    const r = fuzz(['--cases', '2000', '--seed', String(seed), '--workers', '2', '--out', out]);
+    const r = fuzz(['--cases', '2000', ...opts]);
     const s = r.summary;
     expect(s.runCases).toBe(1000);
     expect(s.cases).toBe(2000);
