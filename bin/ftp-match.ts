@@ -14,7 +14,7 @@ runCli('ftp-match', async () => {
     process.stdout.write(MATCH_USAGE('ftp-match [options] --model MODEL [FILE...]'));
     return 0;
   }
-  const model = readModelFile(values.model);
+  const model = readModelFile(values.model, values);
   const opts = matchCommandOptions(values);
   checkInputsOpen(positionals);
   const result = await runMatch(positionals, model, process.stdout, { ...opts, progress: new Progress('ftp-match') });

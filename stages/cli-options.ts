@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { FtpIdsError } from '../src/common/errors.js';
 import { optEnum } from '../src/common/options.js';
 import { normalizeMatchOptions } from '../src/match/matcher.js';
-import { parseModelText, type MatchModel } from '../src/match/model.js';
+import { parseModelText, readModelTextFile, type MatchModel } from '../src/match/model.js';
 import { ALERT_FORMATS, TIME_FORMATS } from '../src/match/output.js';
 import { builtinSignatures, parseSignatureFile, type SignatureSet } from '../src/label/signatures.js';
 import type { MatchRunOptions } from './match.js';
@@ -23,6 +23,8 @@ export const MATCH_OPTION_SPEC = {
   'max-clients': { type: 'string' },
   'max-window-sessions': { type: 'string' },
   'max-match-exchanges': { type: 'string' },
+  'max-model-bytes': { type: 'string' },
+  'max-model-patterns': { type: 'string' },
   stats: { type: 'boolean' },
   state: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -52,6 +54,8 @@ Input (detected per file, no FILE or "-": stdin): the exchange dataset CSV (ftp-
   --max-clients N           client addresses with an open window (100000)
   --max-window-sessions N   sessions remembered per client address (10000)
   --max-match-exchanges N   exchanges of a session matched against patterns (5000)
+  --max-model-bytes SIZE    model file text read at most (64M)
+  --max-model-patterns N    patterns in the model at most (50000; ~3.3 KB of memory each)
   --stats                   counters as JSON on stderr at the end
   --state FILE              carry per-client windows, open incidents and the connections still open at the
                             end of the input from one run to the next (created when missing; rewritten at
@@ -95,7 +99,8 @@ export function signaturesOption(value: unknown): SignatureSet | undefined {
 }
 
 /** Read and check a model file; a missing --model is a usage error. */
-export function readModelFile(path: unknown): MatchModel {
+export function readModelFile(path: unknown, values: Values = {}): MatchModel {
   if (typeof path !== 'string' || path === '') throw new FtpIdsError('USAGE', 'option --model FILE is required');
-  return parseModelText(readFileSync(path, 'utf8'), path);
+  const bounds = { maxModelBytes: values['max-model-bytes'], maxModelPatterns: values['max-model-patterns'] };
+  return parseModelText(readModelTextFile(path, bounds), path, bounds);
 }

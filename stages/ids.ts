@@ -179,7 +179,7 @@ export async function evalCommand(values: Values, inputs: string[], out: (s: str
     out(IDS_USAGE);
     return 0;
   }
-  const model = readModelFile(values.model);
+  const model = readModelFile(values.model, values);
   const labels = readLabels(values.labels);
   const opts = matchCommandOptions({ ...values, baseline: undefined });
   const part = optEnum(values, 'split', ['held-back', 'all'] as const, 'all');
@@ -304,7 +304,7 @@ export async function idsMain(argv: string[], out: (s: string) => void): Promise
         return 0;
       }
       needInput('detect', positionals);
-      const model = readModelFile(values.model);
+      const model = readModelFile(values.model, values);
       const opts = matchCommandOptions(values);
       checkInputsOpen(positionals);
       const r = await runMatch(positionals, model, process.stdout, { ...opts, progress: new Progress('ftp-ids detect') });

@@ -130,12 +130,36 @@ describe('model file', () => {
     expect(readModel(JSON.stringify(good)).models['*'].patterns[0].support).toBe(2);
   });
   it('refuses another format, another version, and damage, with clear coded errors', () => {
-    expect(code(() => readModel(JSON.stringify({ ...good, format: 'other' })))).toBe('MODEL_FORMAT@');
-    expect(code(() => readModel(JSON.stringify({ ...good, version: 2 })))).toBe('MODEL_VERSION@');
-    expect(code(() => readModel(JSON.stringify(good).slice(0, 50)))).toBe('MODEL_DAMAGED@');
+    expect(code(() => readModel(JSON.stringify({ ...good, format: 'other' })))).toBe('MODEL_FORMAT@1');
+    expect(code(() => readModel(JSON.stringify({ ...good, version: 2 })))).toBe('MODEL_VERSION@1');
+    expect(code(() => readModel(JSON.stringify(good).slice(0, 50)))).toBe('MODEL_DAMAGED@1');
     const broken = structuredClone(good) as Record<string, any>;
     broken.models['*'].patterns[0].pattern = [[]];
-    expect(code(() => readModel(JSON.stringify(broken)))).toBe('MODEL_DAMAGED@');
+    expect(code(() => readModel(JSON.stringify(broken)))).toBe('MODEL_DAMAGED@1');
+  });
+  it('says where and what is wrong: the line and the path of the value, never the value whole', () => {
+    // one pattern a line, as ModelWriter writes them: pattern 2 of "*" is on line 5
+    const lines = JSON.stringify(good, null, 0).replace('"patterns":[', '"patterns":[\n');
+    const three = lines.replace(/(\{"pattern":\[\["USER"\]\],"support":2,"fraction":1\})/, '$1,\n$1,\n{"pattern":[["USER"]],"support":"12","fraction":1}');
+    const text = three.replace('{"format"', '\n\n{"format"');
+    const err = (() => {
+      try {
+        readModel(text, 'm.json');
+      } catch (e) {
+        return e as FtpIdsError;
+      }
+      throw new Error('accepted');
+    })();
+    expect(err.code).toBe('MODEL_DAMAGED');
+    expect(err.describe()).toBe('m.json: line 6: models["*"].patterns[2].support: is not a non-negative integer ("12")');
+    // an item that is not a string, nested deep: described, not printed
+    const deep = JSON.stringify(good).replace('[["USER"]]', `[["USER",${'['.repeat(5000)}${']'.repeat(5000)}]]`);
+    expect(() => readModel(deep)).toThrow('models["*"].patterns[0].pattern[0][1]: item is not a string (an array of 1)');
+    // a syntax error names its line
+    expect(code(() => readModel('{\n"format": "ftp-ids-model",\n"version": 1,,\n}'))).toBe('MODEL_DAMAGED@3');
+  });
+  it('accepts a UTF-8 byte order mark', () => {
+    expect(readModel('\uFEFF' + JSON.stringify(good)).models['*'].patterns).toHaveLength(1);
   });
 });
 

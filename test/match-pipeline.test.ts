@@ -102,6 +102,6 @@ describe.skipIf(!have)('ftp-match: the in-process pipeline equals the shell pipe
       err = (e as { stderr: string }).stderr;
       expect((e as { status: number }).status).toBe(2);
     }
-    expect(err).toMatch(/^ftp-match: .*bad\.json: model version 7 is not supported/);
+    expect(err).toMatch(/^ftp-match: .*bad\.json: line 1: model version 7 is not supported/);
   });
 });

@@ -1,4 +1,4 @@
-import { FtpIdsError } from './errors.js';
+import { describeValue, FtpIdsError } from './errors.js';
 
 /**
  * Small validators for option normalisers. Every stage has one `normalizeXOptions(raw)`
@@ -16,7 +16,7 @@ export function optInt(
   if (v === undefined || v === null || v === '') return dflt;
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : NaN;
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new FtpIdsError('INVALID_OPTION', `option ${name}: expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+    throw new FtpIdsError('INVALID_OPTION', `option ${name}: expected an integer from ${min} to ${max}, got ${describeValue(v)}`);
   }
   return n;
 }
@@ -32,10 +32,10 @@ export function optNumber(
   if (v === undefined || v === null || v === '') return dflt;
   const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
   if (!Number.isFinite(n) && !(n === Infinity && max === Infinity)) {
-    throw new FtpIdsError('INVALID_OPTION', `option ${name}: expected a number, got ${JSON.stringify(v)}`);
+    throw new FtpIdsError('INVALID_OPTION', `option ${name}: expected a number, got ${describeValue(v)}`);
   }
   if (n < min || n > max) {
-    throw new FtpIdsError('INVALID_OPTION', `option ${name}: expected a number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+    throw new FtpIdsError('INVALID_OPTION', `option ${name}: expected a number from ${min} to ${max}, got ${describeValue(v)}`);
   }
   return n;
 }
@@ -46,7 +46,7 @@ export function optBool(raw: Record<string, unknown>, name: string, dflt: boolea
   if (typeof v === 'boolean') return v;
   if (v === 'true' || v === '1' || v === 'yes') return true;
   if (v === 'false' || v === '0' || v === 'no') return false;
-  throw new FtpIdsError('INVALID_OPTION', `option ${name}: expected true or false, got ${JSON.stringify(v)}`);
+  throw new FtpIdsError('INVALID_OPTION', `option ${name}: expected true or false, got ${describeValue(v)}`);
 }
 
 export function optEnum<T extends string>(
@@ -58,7 +58,7 @@ export function optEnum<T extends string>(
   const v = raw[name];
   if (v === undefined || v === null || v === '') return dflt;
   if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
-  throw new FtpIdsError('INVALID_OPTION', `option ${name}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+  throw new FtpIdsError('INVALID_OPTION', `option ${name}: expected one of ${allowed.join(', ')}, got ${describeValue(v)}`);
 }
 
 /** Durations: "30", "30s", "5m", "1h", "250ms" -> seconds */
@@ -67,7 +67,7 @@ export function optDuration(raw: Record<string, unknown>, name: string, dflt: nu
   if (v === undefined || v === null || v === '') return dflt;
   if (typeof v === 'number' && v >= 0) return v;
   const m = typeof v === 'string' ? /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim()) : null;
-  if (!m) throw new FtpIdsError('INVALID_OPTION', `option ${name}: expected a duration such as 30s, 5m or 1h, got ${JSON.stringify(v)}`);
+  if (!m) throw new FtpIdsError('INVALID_OPTION', `option ${name}: expected a duration such as 30s, 5m or 1h, got ${describeValue(v)}`);
   const mult = m[2] === 'ms' ? 0.001 : m[2] === 'm' ? 60 : m[2] === 'h' ? 3600 : 1;
   return Number(m[1]) * mult;
 }
@@ -78,7 +78,7 @@ export function optSize(raw: Record<string, unknown>, name: string, dflt: number
   if (v === undefined || v === null || v === '') return dflt;
   if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
   const m = typeof v === 'string' ? /^(\d+)([kKmMgG])?[bB]?$/.exec(v.trim()) : null;
-  if (!m) throw new FtpIdsError('INVALID_OPTION', `option ${name}: expected a size such as 65536, 64k or 16M, got ${JSON.stringify(v)}`);
+  if (!m) throw new FtpIdsError('INVALID_OPTION', `option ${name}: expected a size such as 65536, 64k or 16M, got ${describeValue(v)}`);
   const mult = !m[2] ? 1 : m[2].toLowerCase() === 'k' ? 1024 : m[2].toLowerCase() === 'm' ? 1024 ** 2 : 1024 ** 3;
   return Number(m[1]) * mult;
 }

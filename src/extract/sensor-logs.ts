@@ -92,6 +92,22 @@ abstract class SessionBuffer {
   abstract line(text: string, lineNo: number): void;
 }
 
+const ZEEK_FIELDS = ['uid', 'command', 'reply_code', 'id.orig_h', 'id.orig_p', 'id.resp_h', 'id.resp_p', 'arg', 'community_id', 'ts'];
+const EVE_FIELDS = ['src_ip', 'src_port', 'dest_ip', 'dest_port', 'flow_id', 'timestamp'];
+
+/**
+ * Fields read with String() or Number() must be strings, numbers, booleans or null: String() of an
+ * array nested 10,000 deep (a hostile log line) overflows the stack in Array#join.
+ */
+function checkScalars(rec: Record<string, unknown>, keys: readonly string[], file: string, line: number, prefix = ''): void {
+  for (const k of keys) {
+    const v = rec[k];
+    if (typeof v === 'object' && v !== null) {
+      throw new FtpIdsError('BAD_INPUT', `${prefix ? `${prefix}[${k}]` : k} is not a string or a number`, { file, line });
+    }
+  }
+}
+
 function unsetToEmpty(v: unknown, unset = '-', empty = '(empty)'): string {
   if (v === undefined || v === null) return '';
   const s = String(v);
@@ -146,6 +162,7 @@ export class ZeekFtpLogReader extends SessionBuffer {
   }
 
   private record(rec: Record<string, unknown>, lineNo: number): void {
+    checkScalars(rec, ZEEK_FIELDS, this.file, lineNo);
     const uid = unsetToEmpty(rec.uid, this.unset, this.empty);
     const command = unsetToEmpty(rec.command, this.unset, this.empty);
     if (!uid || !command) throw new FtpIdsError('BAD_INPUT', 'Zeek ftp.log record without uid or command', { file: this.file, line: lineNo });
@@ -196,12 +213,15 @@ export class SuricataEveReader extends SessionBuffer {
     } catch (e) {
       throw new FtpIdsError('BAD_INPUT', `invalid JSON: ${(e as Error).message}`, { file: this.file, line: lineNo });
     }
+    if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw new FtpIdsError('BAD_INPUT', 'not a JSON object', { file: this.file, line: lineNo });
     if (rec.event_type !== 'ftp') {
       this.counters.add('eve.skipped_events');
       return;
     }
     const ftp = rec.ftp as Record<string, unknown> | undefined;
     if (!ftp || typeof ftp !== 'object') throw new FtpIdsError('BAD_INPUT', 'ftp event without an "ftp" object', { file: this.file, line: lineNo });
+    checkScalars(rec, EVE_FIELDS, this.file, lineNo);
+    for (const k of ['completion_code', 'reply']) if (Array.isArray(ftp[k])) checkScalars(ftp[k] as unknown as Record<string, unknown>, Object.keys(ftp[k] as object), this.file, lineNo, `ftp.${k}`);
     // ftp transactions are logged in the to-server direction; swap if the server port is the source
     let cIp = String(rec.src_ip ?? '');
     let cPort = Number(rec.src_port);

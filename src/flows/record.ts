@@ -1,4 +1,4 @@
-import { FtpIdsError } from '../common/errors.js';
+import { describeValue, FtpIdsError } from '../common/errors.js';
 import { ViewCache } from '../common/views.js';
 
 /**
@@ -73,12 +73,15 @@ export function parseFlowRecord(input: string | unknown, line?: number): FlowRec
   }
   const r = o as Record<string, unknown>;
   if (!r || typeof r !== 'object' || r.type !== 'flow') throw new FtpIdsError('BAD_RECORD', 'not a flow record', { line });
-  if (r.v !== 1) throw new FtpIdsError('BAD_RECORD', `unsupported flow record version ${JSON.stringify(r.v)}`, { line });
+  if (r.v !== 1) throw new FtpIdsError('BAD_RECORD', `unsupported flow record version ${describeValue(r.v)}`, { line });
   if (!Array.isArray(r.chunks) || typeof r.end !== 'string' || !ENDS.has(r.end)) {
     throw new FtpIdsError('BAD_RECORD', 'flow record without chunks or end', { line });
   }
+  if (r.flags !== undefined && !(Array.isArray(r.flags) && r.flags.every((f) => typeof f === 'string'))) {
+    throw new FtpIdsError('BAD_RECORD', 'flags is not an array of strings', { line });
+  }
   const chunks: FlowChunk[] = (r.chunks as Record<string, unknown>[]).map((c) => {
-    if (c.dir !== 'c' && c.dir !== 's') throw new FtpIdsError('BAD_RECORD', `chunk dir ${JSON.stringify(c.dir)}`, { line });
+    if (!c || typeof c !== 'object' || (c.dir !== 'c' && c.dir !== 's')) throw new FtpIdsError('BAD_RECORD', `chunk dir ${describeValue(c?.dir)}`, { line });
     if (typeof c.data === 'string') return { dir: c.dir, ts: Number(c.ts), data: Buffer.from(c.data, 'base64') };
     return { dir: c.dir, ts: Number(c.ts), gap: Number(c.gap) };
   });

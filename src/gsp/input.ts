@@ -1,4 +1,4 @@
-import { FtpIdsError } from '../common/errors.js';
+import { describeValue, FtpIdsError, stripBom } from '../common/errors.js';
 import { sessionTransactions, type ItemsConfig } from '../dataset/items.js';
 import type { Session } from '../dataset/types.js';
 import { flatFromRaw, type FlatInput, type RawSequence } from './db.js';
@@ -225,7 +225,7 @@ class SpmfScanner {
 
 export function parseJsonLines(text: string, file?: string): ParsedInput {
   const sequences: RawSequence[] = [];
-  const lines = text.split('\n');
+  const lines = stripBom(text).split('\n');
   for (let ln = 0; ln < lines.length; ln++) {
     const line = lines[ln].trim();
     if (line === '') continue;
@@ -258,10 +258,12 @@ export function parseJsonLines(text: string, file?: string): ParsedInput {
       if (!Array.isArray(is) || is.length === 0) throw new FtpIdsError('JSONL_LINE', `itemset ${i} must be a non-empty array`, where);
       return [
         ...new Set(
-          is.map((x) => {
+          is.map((x, j) => {
             if (typeof x === 'string' && x !== '' && !/[\s,{}]/.test(x)) return x;
             if (typeof x === 'number' && Number.isInteger(x)) return String(x);
-            throw new FtpIdsError('JSONL_LINE', `item ${JSON.stringify(x)} in itemset ${i}: expected a word without blanks, commas or braces, or an integer`, where);
+            // never the value whole in the message: an item may be an array nested 10,000 deep
+            if (typeof x !== 'string') throw new FtpIdsError('JSONL_LINE', `item is not a string or an integer (itemset ${i}, item ${j}: ${describeValue(x)})`, where);
+            throw new FtpIdsError('JSONL_LINE', `item ${describeValue(x)} in itemset ${i}: expected a word without blanks, commas or braces, or an integer`, where);
           }),
         ),
       ];

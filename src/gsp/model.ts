@@ -1,4 +1,5 @@
-import { FtpIdsError } from '../common/errors.js';
+import { describeValue, FtpIdsError, stripBom } from '../common/errors.js';
+import { jsonErrorOffset, jsonPathOffset, lineAt } from '../common/json-position.js';
 
 /**
  * The model file ftp-gsp writes and ftp-match reads (docs/ARCHITECTURE.md §5). JSON, version 1:
@@ -69,50 +70,83 @@ export interface FtpIdsModel {
   profiles?: unknown;
 }
 
-/** Parse and validate a model file. Refuses another format or version, and damaged content. */
-export function readModel(text: string, file?: string): FtpIdsModel {
+/**
+ * Parse and validate a model file. Refuses another format or version, and damaged content: every
+ * error says what is wrong and where (the line, and the path of the value: `models["*"].patterns[63]:
+ * support is not a non-negative integer`). A UTF-8 byte order mark is accepted. Untrusted values
+ * are described, never quoted whole (describeValue).
+ */
+export function readModel(input: string, file?: string): FtpIdsModel {
+  const text = stripBom(input);
   let v: unknown;
   try {
     v = JSON.parse(text);
   } catch (e) {
-    throw new FtpIdsError('MODEL_DAMAGED', `not a JSON model (${(e as Error).message})`, { file });
+    const msg = (e as Error).message;
+    throw new FtpIdsError('MODEL_DAMAGED', `not a JSON model (${msg})`, { file, line: lineAt(text, jsonErrorOffset(text, msg)) });
   }
-  const bad = (msg: string): never => {
-    throw new FtpIdsError('MODEL_DAMAGED', msg, { file });
+  /** an error about the value at `path` (its line when it can be found) */
+  const bad = (path: (string | number)[], msg: string, code = 'MODEL_DAMAGED', named = true): never => {
+    const at = jsonPathOffset(text, path);
+    const where = named && path.length ? `${pathText(path)}: ` : '';
+    throw new FtpIdsError(code, `${where}${msg}`, at >= 0 ? { file, line: lineAt(text, at) } : { file });
   };
-  if (!v || typeof v !== 'object' || Array.isArray(v)) return bad('model is not a JSON object');
-  const o = v as Record<string, unknown>;
+  if (!isObj(v)) return bad([], 'model is not a JSON object');
+  const o = v;
   if (o.format !== MODEL_FORMAT) {
-    throw new FtpIdsError('MODEL_FORMAT', `not an ftp-ids model (format ${JSON.stringify(o.format)}, expected "${MODEL_FORMAT}")`, { file });
+    bad(['format'], `not an ftp-ids model (format ${describeValue(o.format)}, expected "${MODEL_FORMAT}")`, 'MODEL_FORMAT', false);
   }
   if (o.version !== MODEL_VERSION) {
-    throw new FtpIdsError('MODEL_VERSION', `model version ${JSON.stringify(o.version)} is not supported (this reader knows version ${MODEL_VERSION})`, {
-      file,
-    });
+    // a scalar is named in the sentence, a container only described
+    const d = describeValue(o.version);
+    const known = `this reader knows version ${MODEL_VERSION}`;
+    const container = typeof o.version === 'object' && o.version !== null;
+    bad(['version'], container ? `model version is not supported (${d}; ${known})` : `model version ${d} is not supported (${known})`, 'MODEL_VERSION', false);
   }
-  if (!o.params || typeof o.params !== 'object') bad('model has no "params" object');
-  const ds = o.dataset as Record<string, unknown> | undefined;
-  if (!ds || !Number.isInteger(ds.sequences)) bad('model has no "dataset.sequences" count');
-  if (!o.models || typeof o.models !== 'object' || Array.isArray(o.models)) bad('model has no "models" object');
-  for (const [name, m] of Object.entries(o.models as Record<string, unknown>)) {
-    const pm = m as Record<string, unknown>;
-    if (!pm || typeof pm !== 'object') bad(`model "${name}" is not an object`);
-    if (!Number.isInteger(pm.sequences) || !Number.isInteger(pm.minSupportCount)) bad(`model "${name}": sequences/minSupportCount missing`);
-    if (!Array.isArray(pm.patterns)) bad(`model "${name}": "patterns" is not an array`);
-    (pm.patterns as unknown[]).forEach((p, i) => {
-      const pp = p as Record<string, unknown>;
-      const ok =
-        pp &&
-        Array.isArray(pp.pattern) &&
-        pp.pattern.length > 0 &&
-        pp.pattern.every((e) => Array.isArray(e) && e.length > 0 && e.every((x) => typeof x === 'string')) &&
-        Number.isInteger(pp.support) &&
-        typeof pp.fraction === 'number' &&
-        (pp.sids === undefined || Array.isArray(pp.sids));
-      if (!ok) bad(`model "${name}": pattern ${i} is damaged`);
+  if (!isObj(o.params)) bad(['params'], 'model has no "params" object');
+  if (!isObj(o.dataset) || !Number.isInteger(o.dataset.sequences)) bad(['dataset'], 'model has no "dataset.sequences" count');
+  if (!isObj(o.models)) return bad(['models'], 'model has no "models" object');
+  for (const [name, m] of Object.entries(o.models)) {
+    const at = ['models', name];
+    if (!isObj(m)) return bad(at, 'is not an object');
+    for (const k of ['sequences', 'minSupportCount']) {
+      if (!isCount(m[k])) bad([...at, k], `is not a non-negative integer (${describeValue(m[k])})`);
+    }
+    if (!Array.isArray(m.patterns)) return bad([...at, 'patterns'], `is not an array (${describeValue(m.patterns)})`);
+    m.patterns.forEach((p, i) => {
+      const problem = patternProblem(p);
+      if (problem) bad([...at, 'patterns', i, ...problem.path], problem.msg);
     });
   }
   return o as unknown as FtpIdsModel;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/** `models["*"].patterns[63].support` */
+function pathText(path: readonly (string | number)[]): string {
+  let s = '';
+  for (const k of path) s += typeof k === 'number' ? `[${k}]` : /^[A-Za-z_]\w*$/.test(k) ? `${s ? '.' : ''}${k}` : `[${describeValue(k)}]`;
+  return s;
+}
+
+/** What is wrong with one pattern entry, and where inside it; null when it is good. */
+function patternProblem(p: unknown): { path: (string | number)[]; msg: string } | null {
+  if (!isObj(p)) return { path: [], msg: `is not an object (${describeValue(p)})` };
+  const pat = p.pattern;
+  if (!Array.isArray(pat) || pat.length === 0) return { path: ['pattern'], msg: `is not a non-empty array of elements (${describeValue(pat)})` };
+  for (let e = 0; e < pat.length; e++) {
+    const el: unknown = pat[e];
+    if (!Array.isArray(el) || el.length === 0) return { path: ['pattern', e], msg: `is not a non-empty array of items (${describeValue(el)})` };
+    for (let j = 0; j < el.length; j++) {
+      if (typeof el[j] !== 'string') return { path: ['pattern', e, j], msg: `item is not a string (${describeValue(el[j])})` };
+    }
+  }
+  if (!isCount(p.support)) return { path: ['support'], msg: `is not a non-negative integer (${describeValue(p.support)})` };
+  if (typeof p.fraction !== 'number') return { path: ['fraction'], msg: `is not a number (${describeValue(p.fraction)})` };
+  if (p.sids !== undefined && !Array.isArray(p.sids)) return { path: ['sids'], msg: `is not an array (${describeValue(p.sids)})` };
+  return null;
 }
 
 /** Streams a model as JSON text through `write`. Call order: beginModel, pattern*, endModel, …, end. */

@@ -15,7 +15,8 @@
  * backslash escapes `\r`, `\n`, `\t`, `\\` in CSV prefixes.
  */
 import { parse as parseCsv } from 'csv-parse/sync';
-import { FtpIdsError } from '../common/errors.js';
+import { describeValue, FtpIdsError, stripBom } from '../common/errors.js';
+import { jsonErrorOffset, lineAt } from '../common/json-position.js';
 
 export interface Signature {
   prefix: string;
@@ -159,7 +160,8 @@ export function builtinSignatures(name: string): SignatureSet | undefined {
 }
 
 /** Parse a signature file; the format is taken from the name (.json / .csv) or, failing that, the content. */
-export function parseSignatureFile(text: string, file = 'signatures'): SignatureSet {
+export function parseSignatureFile(input: string, file = 'signatures'): SignatureSet {
+  const text = stripBom(input);
   const json = /\.json$/i.test(file) || (!/\.csv$/i.test(file) && /^\s*[[{]/.test(text));
   return json ? parseJsonSignatures(text, file) : parseCsvSignatures(text, file);
 }
@@ -168,16 +170,22 @@ function bad(file: string, line: number, msg: string): FtpIdsError {
   return new FtpIdsError('BAD_SIGNATURES', msg, { file, line });
 }
 
+/**
+ * Longest prefix accepted: four times the greeting text ftp-label reads by default (4096 bytes),
+ * far beyond any banner; a hostile file's megabyte prefix would only make an oversized RegExp.
+ */
+export const MAX_PREFIX_CHARS = 16384;
+
 function checkEntry(file: string, line: number, prefix: unknown, label: unknown): Signature {
   if (typeof prefix !== 'string' || prefix === '') throw bad(file, line, 'signature needs a non-empty string "prefix"');
+  if (prefix.length > MAX_PREFIX_CHARS) throw bad(file, line, `signature prefix is longer than ${MAX_PREFIX_CHARS} characters`);
   if (typeof label !== 'string' || !/^\S+$/.test(label)) throw bad(file, line, 'signature needs a "label" without blanks');
+  try {
+    compilePrefix(prefix, false);
+  } catch (e) {
+    throw bad(file, line, `signature prefix cannot be matched: ${(e as Error).message.slice(0, 80)}`);
+  }
   return { prefix, label };
-}
-
-function lineAt(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
 }
 
 /** Line of the start of each element of the signature array (depth 1 for a bare array, 2 in the object form). */
@@ -209,40 +217,14 @@ function elementLines(text: string, depth: number): number[] {
   return lines;
 }
 
-/**
- * Offset of a JSON syntax error when the engine's message gives none: the shortest prefix whose
- * error is not merely "input ended too early" (binary search; signature files are small).
- */
-function jsonErrorOffset(text: string): number {
-  const endedEarly = (len: number): boolean => {
-    try {
-      JSON.parse(text.slice(0, len));
-      return true;
-    } catch (e) {
-      // V8 names the offending token only as `Unexpected token …, "…" is not valid JSON`; any other
-      // message on a prefix means the prefix merely stopped early
-      return !/is not valid JSON$/.test((e as Error).message);
-    }
-  };
-  let lo = 0;
-  let hi = text.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (endedEarly(mid + 1)) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 function parseJsonSignatures(text: string, file: string): SignatureSet {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (e) {
     const msg = (e as Error).message;
-    const pos = /position (\d+)/.exec(msg);
     const lc = /line (\d+)/.exec(msg);
-    throw bad(file, lc ? Number(lc[1]) : lineAt(text, pos ? Number(pos[1]) : jsonErrorOffset(text)), `invalid JSON: ${msg}`);
+    throw bad(file, lc ? Number(lc[1]) : lineAt(text, jsonErrorOffset(text, msg)), `invalid JSON: ${msg}`);
   }
   let list: unknown;
   let caseSensitive = true;
@@ -251,7 +233,7 @@ function parseJsonSignatures(text: string, file: string): SignatureSet {
   else if (doc && typeof doc === 'object') {
     const o = doc as Record<string, unknown>;
     for (const k of Object.keys(o)) {
-      if (k !== 'signatures' && k !== 'case_sensitive') throw bad(file, lineAt(text, text.indexOf(`"${k}"`)), `unknown key "${k}"`);
+      if (k !== 'signatures' && k !== 'case_sensitive') throw bad(file, lineAt(text, text.indexOf(`"${k}"`)), `unknown key ${describeValue(k)}`);
     }
     if (o.case_sensitive !== undefined && typeof o.case_sensitive !== 'boolean') {
       throw bad(file, lineAt(text, text.indexOf('"case_sensitive"')), '"case_sensitive" must be true or false');

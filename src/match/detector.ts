@@ -1,4 +1,4 @@
-import { FtpIdsError } from '../common/errors.js';
+import { describeValue, FtpIdsError } from '../common/errors.js';
 import type { SessionContext } from '../dataset/context.js';
 import type { Exchange, Session } from '../dataset/types.js';
 
@@ -409,7 +409,7 @@ function checkKeyTable(v: unknown, where: string): void {
 export function checkDetector(v: unknown): Detector {
   if (!isObj(v) || v.format !== DETECTOR_FORMAT) throw new FtpIdsError('MODEL_DAMAGED', `detector: format is not "${DETECTOR_FORMAT}"`);
   if (v.version !== DETECTOR_VERSION) {
-    throw new FtpIdsError('MODEL_VERSION', `detector: version ${JSON.stringify(v.version)} is not supported (this ftp-match reads version ${DETECTOR_VERSION}); train the model again`);
+    throw new FtpIdsError('MODEL_VERSION', `detector: version ${describeValue(v.version)} is not supported (this ftp-match reads version ${DETECTOR_VERSION}); train the model again`);
   }
   for (const f of ['folds', 'targetFpr', 'threshold', 'sessions'] as const) {
     if (typeof v[f] !== 'number' || Number.isNaN(v[f])) throw new FtpIdsError('MODEL_DAMAGED', `detector: ${f} is not a number`);

@@ -1,4 +1,6 @@
-import { FtpIdsError } from '../common/errors.js';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { describeValue, FtpIdsError } from '../common/errors.js';
+import { optInt, optSize } from '../common/options.js';
 import { DEFAULT_ITEMS, parseItemsSpec, type ItemsConfig } from '../dataset/items.js';
 import { NO_CONSTRAINTS, type TimeConstraints } from './embed.js';
 import { checkProfiles, type Profiles } from './profiles.js';
@@ -48,9 +50,9 @@ function damaged(msg: string): never {
 export function parsePattern(v: unknown, where: string): string[][] {
   if (typeof v === 'string') {
     const m = /^<(.*)>$/.exec(v.trim());
-    if (!m) damaged(`${where}: pattern text ${JSON.stringify(v)} is not <{a,b} {c}>`);
+    if (!m) damaged(`${where}: pattern text ${describeValue(v)} is not <{a,b} {c}>`);
     const elements = [...m[1]!.matchAll(/\{([^}]*)\}/g)].map((e) => e[1]!.split(',').map((x) => x.trim()).filter(Boolean));
-    if (elements.length === 0 || elements.some((e) => e.length === 0)) damaged(`${where}: empty element in ${v}`);
+    if (elements.length === 0 || elements.some((e) => e.length === 0)) damaged(`${where}: empty element in ${describeValue(v)}`);
     return elements;
   }
   const arr = isObj(v) && Array.isArray(v.elements) ? v.elements : v;
@@ -94,9 +96,9 @@ export function toPatternSet(v: unknown, where: string): PatternSet {
  */
 export function toMatchModel(v: unknown): MatchModel {
   if (!isObj(v)) damaged('not a JSON object');
-  if (v.format !== MODEL_FORMAT) damaged(`format is ${JSON.stringify(v.format)}, expected "${MODEL_FORMAT}" (is this an ftp-gsp model?)`);
+  if (v.format !== MODEL_FORMAT) damaged(`format is ${describeValue(v.format)}, expected "${MODEL_FORMAT}" (is this an ftp-gsp model?)`);
   if (v.version !== MODEL_VERSION) {
-    throw new FtpIdsError('MODEL_VERSION', `model: version ${JSON.stringify(v.version)} is not supported (this ftp-match reads version ${MODEL_VERSION}); mine the model again with this version of ftp-gsp`);
+    throw new FtpIdsError('MODEL_VERSION', `model: version ${describeValue(v.version)} is not supported (this ftp-match reads version ${MODEL_VERSION}); mine the model again with this version of ftp-gsp`);
   }
   const params = isObj(v.params) ? v.params : damaged('no "params" object');
   let items: ItemsConfig = DEFAULT_ITEMS;
@@ -108,7 +110,7 @@ export function toMatchModel(v: unknown): MatchModel {
     }
   }
   if (params.taxonomy !== undefined && params.taxonomy !== 'none') {
-    throw new FtpIdsError('MODEL_UNSUPPORTED', `model: mined with taxonomy ${JSON.stringify(params.taxonomy)}; ftp-match needs a model mined without one (--taxonomy none)`);
+    throw new FtpIdsError('MODEL_UNSUPPORTED', `model: mined with taxonomy ${describeValue(params.taxonomy)}; ftp-match needs a model mined without one (--taxonomy none)`);
   }
   const time = params.time === 'seconds' ? 'seconds' : 'index';
   const constraints: TimeConstraints = {
@@ -131,15 +133,76 @@ export function toMatchModel(v: unknown): MatchModel {
 }
 
 /**
- * Read model text: ftp-gsp's readModel refuses another format or version and damaged content
- * (MODEL_FORMAT / MODEL_VERSION / MODEL_DAMAGED); then the matcher's own checks.
+ * Bounds on the model ftp-match loads (ftp-match holds every pattern, encoded, for the whole run):
+ * measured, a model of 100,000 patterns took 330 MB in ftp-match, about 3.3 KB a pattern. The
+ * defaults allow 50,000 patterns (~165 MB) and 64 MiB of model text; models of ftp-ids train hold
+ * tens to hundreds of patterns, ftp-gsp's `--output all` at a low support thousands.
  */
-export function parseModelText(text: string, file?: string): MatchModel {
+export interface ModelBounds {
+  /** bytes of model text read (more: an error before anything is parsed) */
+  maxModelBytes: number;
+  /** patterns in all pattern sets together */
+  maxModelPatterns: number;
+}
+
+export function normalizeModelBounds(raw: Record<string, unknown> = {}): ModelBounds {
+  return Object.freeze({
+    maxModelBytes: optSize(raw, 'maxModelBytes', 64 * 1024 * 1024),
+    maxModelPatterns: optInt(raw, 'maxModelPatterns', 50_000, 1),
+  });
+}
+
+/**
+ * Read and check model text (a file read by ftp-match: with `bounds`, their defaults when empty): ftp-gsp's readModel refuses another format or version and damaged
+ * content (MODEL_FORMAT / MODEL_VERSION / MODEL_DAMAGED, with the line and the value's path); the
+ * pattern bound (MODEL_TOO_LARGE); then the matcher's own checks.
+ */
+export function parseModelText(text: string, file?: string, bounds?: Record<string, unknown> | ModelBounds): MatchModel {
+  // no bounds given: a model this process mined itself (the calibration's fold models)
+  const max = bounds ? normalizeModelBounds(bounds as Record<string, unknown>).maxModelPatterns : Infinity;
   const obj = readModel(text, file);
+  let patterns = 0;
+  for (const m of Object.values(obj.models)) patterns += m.patterns.length;
+  if (patterns > max) {
+    throw new FtpIdsError(
+      'MODEL_TOO_LARGE',
+      `model holds ${patterns} patterns, more than the bound of ${max} (--max-model-patterns; mine with a higher support or --output maximal)`,
+      { file },
+    );
+  }
   try {
     return toMatchModel(obj);
   } catch (e) {
     if (e instanceof FtpIdsError && !e.where.file) throw new FtpIdsError(e.code, e.message, { file });
     throw e;
+  }
+}
+
+/**
+ * A model file's text, read only up to the byte bound: a larger file (or a pipe that goes on) is
+ * an error before anything is parsed, so the bound holds for the text, the parse and the model.
+ */
+export function readModelTextFile(path: string, bounds: Record<string, unknown> | ModelBounds = {}): string {
+  const { maxModelBytes } = normalizeModelBounds(bounds as Record<string, unknown>);
+  const fd = openSync(path, 'r');
+  try {
+    const st = fstatSync(fd);
+    const tooLarge = (): never => {
+      throw new FtpIdsError('MODEL_TOO_LARGE', `model file is larger than the bound of ${maxModelBytes} bytes (--max-model-bytes)`, { file: path });
+    };
+    if (st.isFile() && st.size > maxModelBytes) tooLarge();
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = Buffer.allocUnsafe(Math.min(1 << 20, maxModelBytes + 1 - total));
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      chunks.push(buf.subarray(0, n));
+      total += n;
+      if (total > maxModelBytes) tooLarge();
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    closeSync(fd);
   }
 }

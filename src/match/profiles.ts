@@ -1,4 +1,4 @@
-import { FtpIdsError } from '../common/errors.js';
+import { describeValue, FtpIdsError } from '../common/errors.js';
 import { optDuration, optInt } from '../common/options.js';
 import type { Exchange, Session } from '../dataset/types.js';
 
@@ -359,10 +359,10 @@ function checkSessionProfile(v: unknown, where: string): void {
 export function checkProfiles(v: unknown): Profiles {
   if (!isObj(v)) throw new FtpIdsError('MODEL_DAMAGED', 'profiles: not an object');
   if (v.format !== PROFILES_FORMAT) {
-    throw new FtpIdsError('MODEL_DAMAGED', `profiles: format is ${JSON.stringify(v.format)}, expected "${PROFILES_FORMAT}"`);
+    throw new FtpIdsError('MODEL_DAMAGED', `profiles: format is ${describeValue(v.format)}, expected "${PROFILES_FORMAT}"`);
   }
   if (v.version !== PROFILES_VERSION) {
-    throw new FtpIdsError('MODEL_VERSION', `profiles: version ${JSON.stringify(v.version)} is not supported (this ftp-match reads version ${PROFILES_VERSION}); retrain the model`);
+    throw new FtpIdsError('MODEL_VERSION', `profiles: version ${describeValue(v.version)} is not supported (this ftp-match reads version ${PROFILES_VERSION}); retrain the model`);
   }
   if (!Array.isArray(v.quantileProbs) || v.quantileProbs.join() !== QUANTILE_PROBS.join()) {
     throw new FtpIdsError('MODEL_DAMAGED', `profiles: quantileProbs differ from ${QUANTILE_PROBS.join(',')}`);
