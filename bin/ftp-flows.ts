@@ -21,6 +21,7 @@ runCli('ftp-flows', async () => {
       strict: { type: 'boolean' },
       stats: { type: 'boolean' },
       'stats-format': { type: 'string' },
+      'time-format': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
   });
   if (values.version) {

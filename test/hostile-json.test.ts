@@ -103,7 +103,7 @@ describe('flow records: types are checked before use, values never printed whole
     const line = JSON.stringify(base);
     expect(err(line.replace('"v":1', `"v":${deep}`))).toBe('f: line 7: flow record version an array of 1 is not supported (expected 1)');
     expect(err(line.replace('"end":"fin"', `"end":${deep}`))).toBe('f: line 7: end is not a string');
-    expect(err(line.replace('"first_ts":1', '"first_ts":1e400'))).toBe('f: line 7: first_ts is not a finite number');
+    expect(err(line.replace('"first_ts":1', '"first_ts":1e400'))).toBe('f: line 7: first_ts is not a finite number or an ISO 8601 time');
     expect(err(line.replace('"port":21', '"port":70000'))).toBe('f: line 7: server.port is not a port number');
     expect(err(line.replace('"ts":1,', '"ts":"1",'))).toMatch(/^f: line 7: chunk 0: expected/);
     expect(err(line.replace('"id":"F1"', `"id":${deep}`))).toBe('f: line 7: flow record lacks id, client or server');

@@ -187,6 +187,35 @@ describe.skipIf(!have)('alert formats on samples/', () => {
     expect(run(GSP, '--no-profiles', '-s', '0.5', '--time', 'seconds', '--max-gap', '2', iso)).toBe(run(GSP, '--no-profiles', '-s', '0.5', '--time', 'seconds', '--max-gap', '2', epoch));
   });
 
+  it('ftp-flows --time-format iso: every time of flow and data records as ISO 8601, read back by ftp-label, ftp-extract and ftp-match as the epoch ones', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ftp-ids-iso-flows-'));
+    const FLOWS = join(ROOT, 'dist/bin/ftp-flows.js');
+    const EXTRACT = join(ROOT, 'dist/bin/ftp-extract.js');
+    const LABEL = join(ROOT, 'dist/bin/ftp-label.js');
+    const epoch = join(dir, 'epoch.ndjson');
+    const iso = join(dir, 'iso.ndjson');
+    execFileSync('bash', ['-o', 'pipefail', '-c', `node ${FLOWS} ${S('corpus2/attacks.pcap')} > ${epoch} && node ${FLOWS} --time-format iso ${S('corpus2/attacks.pcap')} > ${iso}`]);
+    const le = readFileSync(epoch, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const li = readFileSync(iso, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(li.length).toBe(le.length);
+    expect(li.some((r) => r.type === 'data')).toBe(true);
+    const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+0000$/;
+    for (const [i, r] of le.entries()) {
+      const o = li[i]!;
+      for (const k of ['first_ts', 'last_ts', 'announced_ts']) {
+        if (r[k] === undefined) continue;
+        expect(o[k]).toMatch(ISO);
+        expect(parseTime(o[k])).toBe(r[k]);
+      }
+      for (const [j, c] of (r.chunks ?? []).entries()) expect(parseTime(o.chunks[j].ts)).toBe(c.ts);
+    }
+    const rows = (f: string, label = false) => execFileSync('bash', ['-o', 'pipefail', '-c', label ? `node ${LABEL} ${f} | node ${EXTRACT}` : `node ${EXTRACT} ${f}`], { encoding: 'utf8' });
+    expect(rows(iso)).toBe(rows(epoch));
+    expect(rows(iso, true)).toBe(rows(epoch, true));
+    expect(run(MATCH, '--model', model, '--format', 'json', '--all', iso)).toBe(run(MATCH, '--model', model, '--format', 'json', '--all', epoch));
+    expect(spawnSync('node', [FLOWS, '--time-format', 'local', S('ipv6.pcap')]).status).toBe(2);
+  });
+
   it('the default output is the epoch csv; --json is --format json', () => {
     const base = run(MATCH, '--model', model, S('attacks.pcap'));
     expect(base).toBe(run(MATCH, '--model', model, '--format', 'csv', '--time-format', 'epoch', S('attacks.pcap')));

@@ -1,4 +1,5 @@
 import { describeValue, FtpIdsError } from '../common/errors.js';
+import { parseTime } from '../common/time.js';
 import type { DataRecord, FlowChunk, FlowEndpoint, FlowRecord } from './types.js';
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -107,11 +108,24 @@ function optString(r: Record<string, unknown>, name: string, fail: (msg: string)
 }
 
 /** A time: a finite number (JSON's 1e400 parses to Infinity), or absent. */
+/** A time: a finite number (JSON's 1e400 parses to Infinity) or ISO 8601 text (ftp-flows --time-format iso), or absent. */
 function time(r: Record<string, unknown>, name: string, fail: (msg: string) => never): number {
   const v = r[name];
   if (v === undefined) return v as unknown as number;
-  if (typeof v !== 'number' || !Number.isFinite(v)) fail(`${name} is not a finite number`);
-  return v as number;
+  const t = timeValue(v);
+  if (t === undefined) fail(`${name} is not a finite number or an ISO 8601 time`);
+  return t as number;
+}
+
+function timeValue(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v !== 'string' || v.length > 40 || !v.includes('T')) return undefined; // ISO text, not a number in quotes
+  try {
+    const t = parseTime(v);
+    return Number.isFinite(t) ? t : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function endpoint(e: Record<string, unknown>, name: string, fail: (msg: string) => never): FlowEndpoint {
@@ -130,11 +144,12 @@ function chunks(list: unknown[], fail: (msg: string) => never): FlowChunk[] {
   for (let i = 0; i < list.length; i++) {
     const c = list[i];
     const ok =
-      isObj(c) && (c.dir === 'c' || c.dir === 's') && typeof c.ts === 'number' && Number.isFinite(c.ts) &&
+      isObj(c) && (c.dir === 'c' || c.dir === 's') && timeValue(c.ts) !== undefined &&
       (typeof c.data === 'string' ? c.gap === undefined : Number.isSafeInteger(c.gap) && (c.gap as number) >= 0 && c.data === undefined);
     if (!ok) fail(`chunk ${i}: expected {"dir":"c"|"s","ts":number} with "data" (base64) or "gap" (bytes)`);
     const k = c as Record<string, unknown>;
-    out[i] = typeof k.data === 'string' ? { dir: k.dir as 'c' | 's', ts: k.ts as number, data: k.data } : { dir: k.dir as 'c' | 's', ts: k.ts as number, gap: k.gap as number };
+    const ts = timeValue(k.ts) as number;
+    out[i] = typeof k.data === 'string' ? { dir: k.dir as 'c' | 's', ts, data: k.data } : { dir: k.dir as 'c' | 's', ts, gap: k.gap as number };
   }
   return out;
 }

@@ -2,6 +2,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { captureChunks } from '../capture/input.js';
 import { checkInputsOpen, inputBytes, Progress, ReadProgress } from '../common/cli.js';
 import { FtpIdsError } from '../common/errors.js';
+import { epochToIso, TIME_FORMATS, type TimeFormat } from '../common/time.js';
 import { createEmittingFlowReader } from './reader.js';
 import type { EmittedFlow } from './table.js';
 
@@ -27,6 +28,9 @@ connection that a control connection announced (PASV/EPSV replies, PORT/EPRT com
   --data-timeout D         capture time an announced data connection is waited for (300s)
   --strict                 a truncated last record is an error, not a warning
   --stats                  counters to stderr as JSON at the end (--stats-format kv: key=value lines)
+  --time-format T          epoch (default: seconds since 1970) | iso (ISO 8601 UTC with microseconds, as
+                           Suricata's eve) for first_ts, last_ts, announced_ts and every chunk's ts; the
+                           next stages read either
 `;
 
 interface Values {
@@ -39,10 +43,15 @@ export async function runFlowsCommand(values: Values, files: string[]): Promise<
     process.stdout.write(FLOWS_USAGE);
     return 0;
   }
-  const { stats, 'stats-format': statsFormat, help: _h, ...raw } = values;
+  const { stats, 'stats-format': statsFormat, 'time-format': timeFormat = 'epoch', help: _h, ...raw } = values;
   if (statsFormat !== undefined && statsFormat !== 'json' && statsFormat !== 'kv') {
     throw new FtpIdsError('INVALID_OPTION', `option stats-format: expected json or kv, got ${JSON.stringify(statsFormat)}`);
   }
+  if (!TIME_FORMATS.includes(timeFormat as TimeFormat)) {
+    throw new FtpIdsError('INVALID_OPTION', `option time-format: expected ${TIME_FORMATS.join(' or ')}, got ${JSON.stringify(timeFormat)}`);
+  }
+  const iso = timeFormat === 'iso';
+  const scratch = { buf: Buffer.alloc(0) };
   checkInputsOpen(files);
   const out = new BlockWriter(process.stdout);
   let flows = 0;
@@ -50,7 +59,15 @@ export async function runFlowsCommand(values: Values, files: string[]): Promise<
     raw,
     (f: EmittedFlow): void => {
       flows++;
-      out.used = f.writeLine(out.room(f.lineMaxBytes()), out.used);
+      if (!iso) {
+        out.used = f.writeLine(out.room(f.lineMaxBytes()), out.used);
+        return;
+      }
+      // ISO times are for reading: the line is written as usual, then its times rewritten (slower, off the default path)
+      if (scratch.buf.length < f.lineMaxBytes()) scratch.buf = Buffer.allocUnsafe(f.lineMaxBytes());
+      const line = Buffer.from(isoTimesLine(scratch.buf.toString('utf8', 0, f.writeLine(scratch.buf, 0))));
+      line.copy(out.room(line.length), out.used);
+      out.used += line.length;
     },
     { withData: true },
   );
@@ -105,6 +122,14 @@ export async function runFlowsCommand(values: Values, files: string[]): Promise<
   progress.done(flows);
   if (stats) printStats(reader.stats(), statsFormat);
   return 0;
+}
+
+/** A flow or data record line with its times (first_ts, last_ts, announced_ts, chunks' ts) as ISO 8601. */
+export function isoTimesLine(line: string): string {
+  const rec = JSON.parse(line) as Record<string, unknown> & { chunks?: { ts: number }[] };
+  for (const k of ['first_ts', 'last_ts', 'announced_ts']) if (typeof rec[k] === 'number') rec[k] = epochToIso(rec[k] as number);
+  const chunks = rec.chunks?.map((c) => ({ ...c, ts: epochToIso(c.ts) }));
+  return JSON.stringify(chunks ? { ...rec, chunks } : rec) + '\n';
 }
 
 /**
