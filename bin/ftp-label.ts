@@ -2,7 +2,8 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { checkInputsOpen, runCli } from '../src/common/cli.js';
 import { parseCommand, versionLine } from '../src/common/argv.js';
-import { optInt } from '../src/common/options.js';
+import { optEnum, optInt } from '../src/common/options.js';
+import { TIME_FORMATS } from '../src/common/time.js';
 import { signaturesOption } from '../stages/cli-options.js';
 import { runLabel } from '../stages/label.js';
 
@@ -12,6 +13,7 @@ const USAGE = `usage: ftp-label [options] [FILE...]   (flow NDJSON; no FILE or "
   --suggest                  print a signature file proposed from the greetings instead of flows
   --relabel                  label flows that already carry a label again
   --max-greeting-bytes N     greeting text kept per flow (default 4096)
+  --time-format T            epoch (default) | iso: the records' times (ISO 8601 UTC, as ftp-flows --time-format iso)
   --version                  the version`;
 
 runCli('ftp-label', async () => {
@@ -20,6 +22,7 @@ runCli('ftp-label', async () => {
       suggest: { type: 'boolean' },
       relabel: { type: 'boolean' },
       'max-greeting-bytes': { type: 'string' },
+      'time-format': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
   });
   if (values.version) {
@@ -39,5 +42,6 @@ runCli('ftp-label', async () => {
     suggest: values.suggest ?? false,
     relabel: values.relabel ?? false,
     maxGreetingBytes: optInt(values, 'max-greeting-bytes', 4096, 16),
+    timeFormat: optEnum(values, 'time-format', TIME_FORMATS, 'epoch'),
   });
 });

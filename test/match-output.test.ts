@@ -213,6 +213,11 @@ describe.skipIf(!have)('alert formats on samples/', () => {
     expect(rows(iso)).toBe(rows(epoch));
     expect(rows(iso, true)).toBe(rows(epoch, true));
     expect(run(MATCH, '--model', model, '--format', 'json', '--all', iso)).toBe(run(MATCH, '--model', model, '--format', 'json', '--all', epoch));
+    // ftp-label writes what it is asked, whichever form came in
+    const label = (f: string, fmt = '') => execFileSync('bash', ['-o', 'pipefail', '-c', `node ${LABEL} ${fmt} ${f}`], { encoding: 'utf8' });
+    expect(label(iso)).toBe(label(epoch));
+    expect(label(epoch, '--time-format iso')).toBe(label(iso, '--time-format iso'));
+    expect(label(epoch, '--time-format iso')).toMatch(/"first_ts":"\d{4}-/);
     expect(spawnSync('node', [FLOWS, '--time-format', 'local', S('ipv6.pcap')]).status).toBe(2);
   });
 

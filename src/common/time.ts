@@ -55,3 +55,10 @@ export function durationOf(start: number, end: number): number | '' {
   return Number.isFinite(start) && Number.isFinite(end) ? Math.round((end - start) * 1e6) / 1e6 : '';
 }
 
+/** A flow or data record line with its times (first_ts, last_ts, announced_ts, chunks' ts) as ISO 8601. */
+export function isoTimesLine(line: string): string {
+  const rec = JSON.parse(line) as Record<string, unknown> & { chunks?: { ts: number }[] };
+  for (const k of ['first_ts', 'last_ts', 'announced_ts']) if (typeof rec[k] === 'number') rec[k] = epochToIso(rec[k] as number);
+  const chunks = rec.chunks?.map((c) => ({ ...c, ts: epochToIso(c.ts) }));
+  return JSON.stringify(chunks ? { ...rec, chunks } : rec) + '\n';
+}

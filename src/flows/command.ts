@@ -2,7 +2,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { captureChunks } from '../capture/input.js';
 import { checkInputsOpen, inputBytes, Progress, ReadProgress } from '../common/cli.js';
 import { FtpIdsError } from '../common/errors.js';
-import { epochToIso, TIME_FORMATS, type TimeFormat } from '../common/time.js';
+import { isoTimesLine, TIME_FORMATS, type TimeFormat } from '../common/time.js';
 import { createEmittingFlowReader } from './reader.js';
 import type { EmittedFlow } from './table.js';
 
@@ -122,14 +122,6 @@ export async function runFlowsCommand(values: Values, files: string[]): Promise<
   progress.done(flows);
   if (stats) printStats(reader.stats(), statsFormat);
   return 0;
-}
-
-/** A flow or data record line with its times (first_ts, last_ts, announced_ts, chunks' ts) as ISO 8601. */
-export function isoTimesLine(line: string): string {
-  const rec = JSON.parse(line) as Record<string, unknown> & { chunks?: { ts: number }[] };
-  for (const k of ['first_ts', 'last_ts', 'announced_ts']) if (typeof rec[k] === 'number') rec[k] = epochToIso(rec[k] as number);
-  const chunks = rec.chunks?.map((c) => ({ ...c, ts: epochToIso(c.ts) }));
-  return JSON.stringify(chunks ? { ...rec, chunks } : rec) + '\n';
 }
 
 /**
