@@ -43,6 +43,24 @@ describe('dataset reader', () => {
     expect(b.exchanges[0].flags).toEqual(['unanswered']);
   });
 
+  it('an index that is not a non-negative integer, or a time that is not finite, is an error naming the line', () => {
+    // "1e400" as an index was Infinity as a transaction time: the windowed miner looped forever (fuzz, seed 23)
+    const head = 'flow_id,index,ts_request,command,final_code\n';
+    const err = (body: string): string => {
+      try {
+        parseDataset(head + body);
+      } catch (e) {
+        return `${(e as FtpIdsError).code}@${(e as FtpIdsError).where?.line}: ${(e as Error).message}`;
+      }
+      return 'no error';
+    };
+    expect(err('F,0,1,USER,331\nF,1e400,2,PASS,230\n')).toBe('DATASET_VALUE@3: index must be a non-negative integer, got "1e400"');
+    expect(err('F,-1,1,USER,331\n')).toMatch(/^DATASET_VALUE@2: index must be/);
+    expect(err('F,0.5,1,USER,331\n')).toMatch(/^DATASET_VALUE@2: index must be/);
+    expect(err('F,0,1e400,USER,331\n')).toBe('DATASET_VALUE@2: ts_request is not a finite time: "1e400"');
+    expect(err('F,0,1,USER,331\nF,,2,PASS,230\n')).toBe('no error'); // an empty index is the row's position
+  });
+
   it('gives the same sessions whatever the chunk boundaries', () => {
     const whole = JSON.stringify(parseDataset(CSV));
     for (let i = 0; i <= CSV.length; i++) {

@@ -81,6 +81,8 @@ describe('inputs', () => {
     expect(code(() => parseSpmf('1 -1 -2 3 -1\n'))).toBe('SPMF_LINE@1'); // data after -2
     expect(code(() => parseSpmf('<5> 1 -1 <2> 1 -1 -2\n'))).toBe('SPMF_LINE@1'); // time backwards
     expect(code(() => parseSpmf('@WHAT=1\n'))).toBe('SPMF_LINE@1');
+    // 400 digits are Infinity as a number: no window or gap arithmetic survives it
+    expect(code(() => parseSpmf(`1 -1 -2\n<${'9'.repeat(400)}> 1 -1 -2\n`))).toBe('SPMF_LINE@2');
   });
   it('JSON lines: arrays or objects with sid/label/times; errors name the line', () => {
     const p = parseJsonLines('[["USER","331"],["PASS"]]\n\n{"sid":"x","label":"vsftpd","sequence":[["A"],["B"]],"times":[1,5]}\n');

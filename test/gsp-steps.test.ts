@@ -16,6 +16,8 @@ import {
   type TimeConstraints,
 } from '../src/gsp/steps.js';
 
+import { oracleContains, type OracleSeq } from './gsp-oracle.js';
+
 const keys = (ps: Pattern[]): string[] => ps.map(patternKey).sort();
 
 describe('GSP steps', () => {
@@ -141,6 +143,30 @@ describe('containment: forward/backward search', () => {
     expect(test(d, [['a', 'b']], { window: 1 })).toBe(true);
     expect(test(d, [['a', 'b'], ['c']], { window: 1, maxGap: 9 })).toBe(true); // 10 - 1 = 9
     expect(test(d, [['a', 'b'], ['c']], { window: 1, maxGap: 8 })).toBe(false);
+  });
+  it('window on times beyond 2^53 and on Infinity ends, and agrees with the definition', () => {
+    // at 2^60 doubles are 256 apart: 2^60+256 - 200 rounds back to 2^60, which once kept the
+    // sliding-window search on the same occurrences forever (a fuzz hang, "1e400" as a time)
+    const B = 2 ** 60;
+    const cases: [number, string[]][][] = [
+      [[B, ['a']], [B + 256, ['b']], [B + 512, ['a']], [B + 768, ['b']]],
+      [[B, ['a']], [B + 256, ['b']], [B + 512, ['a', 'b']]],
+    ];
+    for (const d of cases) {
+      for (const window of [1, 200, 300]) {
+        const { id } = seq(d);
+        const o: OracleSeq = { itemsets: d.map((t) => t[1].map(id)), times: d.map((t) => t[0]) };
+        const want = oracleContains(o, [[id('a'), id('b')].sort((x, y) => x - y)], { minGap: null, maxGap: Infinity, window });
+        expect(test(d, [['a', 'b']], { window }), `${JSON.stringify(d.map((t) => [t[0] - B, t[1]]))} window ${window}`).toBe(want);
+      }
+    }
+    expect(test(cases[1], [['a', 'b']], { window: 200 })).toBe(true);
+    // Infinity is refused by every reader now; the search still ends on it (no defined answer:
+    // Infinity - Infinity is NaN)
+    for (const window of [1, 200]) {
+      expect(typeof test([[Infinity, ['a']], [Infinity, ['b']]], [['a', 'b']], { window })).toBe('boolean');
+      expect(typeof test([[1, ['a']], [Infinity, ['b']], [Infinity, ['a']]], [['a', 'b']], { window })).toBe('boolean');
+    }
   });
 });
 

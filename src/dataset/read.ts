@@ -171,15 +171,23 @@ export class DatasetReader {
       return;
     }
     const idxText = get('index');
+    // the index is a position in the session: a non-negative integer. "1e400" (Infinity) as a
+    // transaction time once sent the windowed miner into an endless loop (fuzz, seed 23)
+    if (idxText !== '' && !(/^\d{1,15}$/.test(idxText))) {
+      throw new FtpIdsError('DATASET_VALUE', `index must be a non-negative integer, got "${idxText.slice(0, 40)}"`, { file: this.opts.file, line });
+    }
     const num = (name: string): number => {
       const v = get(name);
+      if (v === '') return NaN;
       // epoch seconds, or ISO 8601 (ftp-extract --time-format iso: "2026-…T…", a '-' at offset 4)
-      if (v === '' || v.charCodeAt(4) !== 45) return v === '' ? NaN : Number(v);
+      let t: number;
       try {
-        return parseTime(v);
+        t = v.charCodeAt(4) !== 45 ? Number(v) : parseTime(v);
       } catch (e) {
         throw new FtpIdsError('DATASET_VALUE', `${name}: ${(e as Error).message}`, { file: this.opts.file, line });
       }
+      if (!Number.isFinite(t)) throw new FtpIdsError('DATASET_VALUE', `${name} is not a finite time: "${v.slice(0, 40)}"`, { file: this.opts.file, line });
+      return t;
     };
     const replyCodesText = get('reply_codes');
     s.exchanges.push({

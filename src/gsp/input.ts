@@ -48,8 +48,10 @@ export function sessionsToSequences(sessions: readonly Session[], items: ItemsCo
       // the end transaction comes right after the last exchange (index + 1, its last time)
       const ex = exchange ?? lastEx!;
       let t: number;
-      if (time === 'index') t = exchange ? ex.index : ex.index + 1;
-      else {
+      if (time === 'index') {
+        t = exchange ? ex.index : ex.index + 1;
+        if (!Number.isFinite(t)) throw new FtpIdsError('DATASET_ROW', `index ${ex.index} is not a finite number`, { file, line: ex.line });
+      } else {
         t = exchange ? ex.tsRequest : Math.max(ex.tsRequest, Number.isFinite(ex.tsReply) ? ex.tsReply : -Infinity);
         if (!Number.isFinite(t)) {
           throw new FtpIdsError('DATASET_ROW', '--time seconds needs ts_request, which is empty', { file, line: ex.line });
@@ -214,8 +216,10 @@ class SpmfScanner {
   private timestamp(a: number, b: number): number {
     const tok = this.text(a, b);
     const ts = /^<(\d+(?:\.\d+)?)>$/.exec(tok);
-    if (!ts) this.fail(`bad timestamp "${tok.slice(0, 40)}"`);
-    return Number(ts[1]);
+    const t = ts ? Number(ts[1]) : NaN;
+    // 400 digits parse as Infinity, which no window or gap arithmetic survives
+    if (!Number.isFinite(t)) this.fail(`bad timestamp "${tok.slice(0, 40)}"`);
+    return t;
   }
 
   private badItem(a: number, b: number): never {

@@ -232,12 +232,13 @@ export function findElement(
       cand = maxPos;
     }
   }
+  let Xw = X;
   let Yw = Y;
   for (;;) {
     let minPos = Infinity;
     let maxPos = -1;
     for (let k = 0; k < el.length; k++) {
-      const q = firstOcc(db, v, el[k], sid, P, X, Yw);
+      const q = firstOcc(db, v, el[k], sid, P, Xw, Yw);
       if (q < 0) return false;
       if (q < minPos) minPos = q;
       if (q > maxPos) maxPos = q;
@@ -247,7 +248,11 @@ export function findElement(
       u[at] = maxPos;
       return true;
     }
+    // every match ends at or after T[maxPos], so it starts at or after T[maxPos] - window, which is
+    // later than T[minPos]. Yw alone can stall: T[maxPos] - window may round down to T[minPos] when
+    // times are large (beyond 2^53) or Infinity; "later than T[minPos]" always moves forward
     Yw = T[maxPos] - window;
+    Xw = T[minPos];
   }
 }
 
