@@ -18,7 +18,7 @@ import type { FlowRecord } from '../src/flows/record.js';
 import { BoundedMap } from '../src/flows/bounded-map.js';
 import { createFlowReader } from '../src/flows/reader.js';
 import { readPackets, writePcap } from '../scripts/pcap-tools.js';
-import { conversation, eth, ethernetPackets, gre, ip, ipv4, ipv6, udp, vxlan, type Conversation } from './packet-builder.js';
+import { conversation, eth, ethernetPackets, gre, ip, ipv4, ipv6, udp, vxlan, type Conversation } from '../bench/packets.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const REPRO = fileURLToPath(new URL('../../shared/repro/', import.meta.url));

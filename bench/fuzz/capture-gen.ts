@@ -9,6 +9,7 @@
  */
 import { generateSession, Rng } from '../synthetic-ftp.js';
 import { writePcap, writePcapng, type Packet } from '../../scripts/pcap-tools.js';
+import { ipv4, ipv6, tcp } from '../packets.js';
 
 interface Seg {
   client: boolean;
@@ -137,41 +138,6 @@ function segments(rng: Rng, writes: { client: boolean; text: Buffer }[], twists:
   return segs;
 }
 
-function ipv4(src: number[], dst: number[], proto: number, payload: Buffer, id: number): Buffer {
-  const h = Buffer.alloc(20);
-  h[0] = 0x45;
-  h.writeUInt16BE(20 + payload.length, 2);
-  h.writeUInt16BE(id & 0xffff, 4);
-  h[8] = 64;
-  h[9] = proto;
-  Buffer.from(src).copy(h, 12);
-  Buffer.from(dst).copy(h, 16);
-  return Buffer.concat([h, payload]);
-}
-
-function ipv6(src: Buffer, dst: Buffer, payload: Buffer): Buffer {
-  const h = Buffer.alloc(40);
-  h[0] = 0x60;
-  h.writeUInt16BE(payload.length, 4);
-  h[6] = 6;
-  h[7] = 64;
-  src.copy(h, 8);
-  dst.copy(h, 24);
-  return Buffer.concat([h, payload]);
-}
-
-function tcp(sport: number, dport: number, seq: number, ack: number, flags: number, payload: Buffer): Buffer {
-  const h = Buffer.alloc(20);
-  h.writeUInt16BE(sport, 0);
-  h.writeUInt16BE(dport, 2);
-  h.writeUInt32BE(seq >>> 0, 4);
-  h.writeUInt32BE(ack >>> 0, 8);
-  h[12] = 5 << 4;
-  h[13] = flags;
-  h.writeUInt16BE(65535, 14);
-  return Buffer.concat([h, payload]);
-}
-
 /** One capture of 1–4 sessions in the format asked for. */
 export function generateCapture(rng: Rng, format: CaptureFormat): GeneratedCapture {
   const twists: string[] = [];
@@ -192,8 +158,8 @@ export function generateCapture(rng: Rng, format: CaptureFormat): GeneratedCaptu
     const cport = samePorts ? 40000 : rng.range(1024, 65535);
     const sport = rng.chance(0.85) ? 21 : rng.pick([2121, 2221, 990, 80, cport]);
     const isn = { c: rng.u32(), s: rng.u32() };
-    const c4 = [10, 0, rng.int(256), 1 + rng.int(254)];
-    const s4 = [10, 1, 0, 1 + rng.int(254)];
+    const c4 = Buffer.from([10, 0, rng.int(256), 1 + rng.int(254)]);
+    const s4 = Buffer.from([10, 1, 0, 1 + rng.int(254)]);
     const c6 = Buffer.alloc(16, 0);
     const s6 = Buffer.alloc(16, 0);
     c6[0] = s6[0] = 0xfd;
@@ -204,7 +170,7 @@ export function generateCapture(rng: Rng, format: CaptureFormat): GeneratedCaptu
       const seq = (seg.client ? isn.c : isn.s) + 1 + seg.rel;
       const ack = (seg.client ? isn.s : isn.c) + 1;
       const t = seg.client ? tcp(cport, sport, seq, ack, seg.flags, seg.payload) : tcp(sport, cport, seq, ack, seg.flags, seg.payload);
-      if (v6) pkts.push({ l3: ipv6(seg.client ? c6 : s6, seg.client ? s6 : c6, t), client: seg.client });
+      if (v6) pkts.push({ l3: ipv6(seg.client ? c6 : s6, seg.client ? s6 : c6, 6, t), client: seg.client });
       else if (fragment && t.length > 24 && rng.chance(0.5)) {
         // two fragments (8-byte aligned cut), maybe in reverse order
         const cut = 8 * (1 + rng.int(Math.max(1, Math.floor((t.length - 1) / 8))));

@@ -1,6 +1,7 @@
 /**
- * Test captures built here byte by byte (issue 11's odd-input tests): TCP conversations over IPv4
- * or IPv6, wrapped in Ethernet or in tunnels (IP-in-IP, GRE, VXLAN), written with pcap-tools.
+ * Packets built byte by byte, the one builder of the tests, the fuzz generator and the benches:
+ * TCP conversations over IPv4 or IPv6, wrapped in Ethernet or in tunnels (IP-in-IP, GRE, VXLAN),
+ * written with pcap-tools.
  */
 import type { Packet } from '../scripts/pcap-tools.js';
 
@@ -9,8 +10,13 @@ export const ACK = 0x10;
 export const PSH = 0x08;
 export const FIN = 0x01;
 
-/** dotted IPv4 or full/compressed IPv6 text → bytes */
-export function addr(text: string): Buffer {
+/** An address: dotted IPv4 or full/compressed IPv6 text, or its bytes. */
+export type Addr = string | Uint8Array;
+
+/** dotted IPv4 or full/compressed IPv6 text → bytes (bytes as they are) */
+export function addr(a: Addr): Buffer {
+  if (typeof a !== 'string') return Buffer.from(a);
+  const text = a;
   if (text.includes('.')) return Buffer.from(text.split('.').map(Number));
   const [head, tail] = text.split('::');
   const groups = (s: string | undefined): number[] => (s ? s.split(':').map((g) => parseInt(g, 16)) : []);
@@ -30,11 +36,13 @@ function checksum(b: Buffer): number {
   return ~s & 0xffff;
 }
 
-export function ipv4(src: string, dst: string, proto: number, payload: Buffer): Buffer {
+/** IPv4 header (checksummed; `id` set, and then no don't-fragment bit) around a payload */
+export function ipv4(src: Addr, dst: Addr, proto: number, payload: Buffer, id?: number): Buffer {
   const h = Buffer.alloc(20);
   h[0] = 0x45;
   h.writeUInt16BE(20 + payload.length, 2);
-  h.writeUInt16BE(0x4000, 6);
+  if (id === undefined) h.writeUInt16BE(0x4000, 6);
+  else h.writeUInt16BE(id & 0xffff, 4);
   h[8] = 64;
   h[9] = proto;
   addr(src).copy(h, 12);
@@ -43,7 +51,7 @@ export function ipv4(src: string, dst: string, proto: number, payload: Buffer): 
   return Buffer.concat([h, payload]);
 }
 
-export function ipv6(src: string, dst: string, next: number, payload: Buffer): Buffer {
+export function ipv6(src: Addr, dst: Addr, next: number, payload: Buffer): Buffer {
   const h = Buffer.alloc(40);
   h.writeUInt32BE(0x60000000, 0);
   h.writeUInt16BE(payload.length, 4);
