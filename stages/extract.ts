@@ -11,7 +11,9 @@
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import _ from 'highland';
+import { captureChunks } from '../src/capture/input.js';
 import { FtpIdsError, isFtpIdsError } from '../src/common/errors.js';
+import { createFlowReader, type FlowReader } from '../src/flows/index.js';
 import { Counters } from '../src/common/bounds.js';
 import type { Progress } from '../src/common/cli.js';
 import { createExchangeExtractor } from '../src/extract/extractor.js';
@@ -45,7 +47,7 @@ const CHUNK_END: Line = Object.freeze({ text: '', lineNo: 0, chunkEnd: true });
  * `chunkEnds`: after the lines of each chunk, a CHUNK_END marker: the input paused (a live pipe) or the
  * next block of a file is to be read — where a stage writes what it holds, so a live pipeline is live.
  */
-export async function* readLines(stream: Readable, file: string, maxBytes = 512 * 1024 * 1024, chunkEnds = false): AsyncGenerator<Line> {
+export async function* readLines(stream: AsyncIterable<Buffer | string>, file: string, maxBytes = 512 * 1024 * 1024, chunkEnds = false): AsyncGenerator<Line> {
   let parts: Buffer[] = [];
   let partBytes = 0;
   let lineNo = 0;
@@ -113,6 +115,10 @@ export interface ExtractRunOptions {
   timeFormat?: TimeFormat;
   /** progress line on stderr (bin/ftp-extract passes one; it prints only on a terminal) */
   progress?: Progress;
+  /** capture input: ftp-flows' options (its defaults when absent) */
+  flows?: Record<string, unknown>;
+  /** capture input: the flow reader's warnings (a truncated capture, …), one line each */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -139,7 +145,26 @@ export function extractStage(options: ExtractRunOptions = {}): (s: Highland.Stre
   };
 }
 
-/** Files/stdin → CSV (or seed rows) on `output`. Throws (after writing what was complete) on bad input. */
+/** A classic pcap (µs or ns, either byte order) or pcapng section header: the first four bytes. */
+export function isCaptureHead(head: Buffer): boolean {
+  if (head.length < 4) return false;
+  const m = head.readUInt32LE(0);
+  return m === 0xa1b2c3d4 || m === 0xd4c3b2a1 || m === 0xa1b23c4d || m === 0x4d3cb2a1 || m === 0x0a0d0d0a;
+}
+
+/** The chunks of `it` with `first` before them. */
+async function* prepend(first: Buffer, it: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+  yield first;
+  for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+}
+
+/**
+ * Files/stdin → CSV (or seed rows) on `output`. Throws (after writing what was complete) on bad input.
+ * Each input's kind is detected from its first bytes (gzip removed first): a capture (pcap/pcapng) is
+ * read by ftp-flows' reader in this process — several captures are one capture, as for ftp-flows —
+ * and each flow's rows are written once the chunk that closed it has been read; else flow NDJSON,
+ * Zeek ftp.log or Suricata eve lines.
+ */
 export async function runExtract(inputs: InputSource[], output: Writable, options: ExtractRunOptions = {}): Promise<void> {
   const format = options.format ?? 'csv';
   const counters = options.counters ?? new Counters();
@@ -169,12 +194,63 @@ export async function runExtract(inputs: InputSource[], output: Writable, option
     counters,
     maxBufferedRows: options.maxBufferedRows,
   };
+  /** a flow's rows are written whole or not at all */
+  const pushFlow = (flow: FlowRecord, file: string, lineNo?: number): void => {
+    const before = batch.length;
+    try {
+      extractor.pushFlow(flow);
+    } catch (e) {
+      batch.length = before;
+      if (isFtpIdsError(e)) throw new FtpIdsError(e.code, e.message, lineNo === undefined ? { file } : { file, line: lineNo });
+      throw e;
+    }
+  };
+  // captures: one flow reader for all of them (flows continue across files, as in ftp-flows)
+  let reader: FlowReader | null = null;
+  let captureFile = '';
+  let warned = 0;
+  const warnings = (): void => {
+    for (; reader && warned < reader.warnings.length; warned++) {
+      const w = reader.warnings[warned];
+      options.warn?.(`${w.file ? w.file + ': ' : ''}byte offset ${w.offset}: ${w.message}`);
+    }
+  };
   if (format === 'csv') await write(csvHeader());
   try {
     for (const input of inputs) {
+      let capture = false;
+      const chunks = captureChunks(input.stream, {
+        name: input.name,
+        onTruncated: (m, o) => {
+          if (capture) reader!.inputTruncated(m, o);
+          else throw new FtpIdsError('TRUNCATED', m, { file: input.name, offset: o }); // a text's last line is damaged
+        },
+      })[Symbol.asyncIterator]();
+      const first = await chunks.next();
+      if (first.done) continue;
+      capture = isCaptureHead(typeof first.value === 'string' ? Buffer.from(first.value) : first.value);
+      if (capture) {
+        reader ??= createFlowReader(
+          options.flows ?? {},
+          (f) => pushFlow(f as unknown as FlowRecord, captureFile),
+          (d) => extractor.pushData(d),
+        );
+        captureFile = input.name;
+        reader.startFile(input.name);
+        let bytes = 0;
+        for (let r: IteratorResult<Buffer> = first; !r.done; r = await chunks.next()) {
+          reader.push(r.value);
+          bytes += r.value.length;
+          // live: a flow's rows go on once the chunk that closed it was read (a file: once per block)
+          await flush();
+          options.progress?.update(() => `${input.name}: ${(bytes / 1e6).toFixed(0)} MB, ${counters.get('extract.rows')} rows`);
+        }
+        warnings();
+        continue;
+      }
       let kind: InputKind | null = null;
-      let reader: ZeekFtpLogReader | SuricataEveReader | null = null;
-      for await (const { text, lineNo, chunkEnd } of readLines(input.stream, input.name, options.maxRecordBytes, true)) {
+      let sensor: ZeekFtpLogReader | SuricataEveReader | null = null;
+      for await (const { text, lineNo, chunkEnd } of readLines(prepend(first.value, chunks), input.name, options.maxRecordBytes, true)) {
         if (chunkEnd) {
           // live: tcpdump | ftp-flows | ftp-extract | ftp-match — each flow's rows go on as soon as its
           // line has been read, not when 2,048 rows have gathered (a file: one write per block read)
@@ -184,36 +260,44 @@ export async function runExtract(inputs: InputSource[], output: Writable, option
         if (kind === null) {
           if (text.trim() === '') continue;
           kind = detectInputKind(text);
-          if (kind === 'zeek') reader = new ZeekFtpLogReader({ ...sensorOptions, file: input.name }, onRow);
-          else if (kind === 'eve') reader = new SuricataEveReader({ ...sensorOptions, file: input.name }, onRow);
+          if (kind === 'zeek') sensor = new ZeekFtpLogReader({ ...sensorOptions, file: input.name }, onRow);
+          else if (kind === 'eve') sensor = new SuricataEveReader({ ...sensorOptions, file: input.name }, onRow);
         }
-        if (reader) reader.line(text, lineNo);
+        if (sensor) sensor.line(text, lineNo);
         else if (text.trim() !== '') {
           const flow = parseRecordLine(text, lineNo, input.name);
           if (flow.type === 'data') {
             extractor.pushData(flow);
             continue;
           }
-          const before = batch.length;
-          try {
-            extractor.pushFlow(flow);
-          } catch (e) {
-            batch.length = before; // a flow is written whole or not at all
-            if (isFtpIdsError(e)) throw new FtpIdsError(e.code, e.message, { file: input.name, line: lineNo });
-            throw e;
-          }
+          pushFlow(flow, input.name, lineNo);
         }
         if (batch.length >= batchRows) {
           await flush();
           options.progress?.update(() => `${input.name}: line ${lineNo}, ${counters.get('extract.rows')} rows`);
         }
       }
-      reader?.end();
+      sensor?.end();
       await flush();
     }
+    // the capture's connections still open at its end
+    reader?.end();
+    warnings();
     extractor.end();
+  } catch (e) {
+    if (reader && isFtpIdsError(e)) {
+      // what is complete of the capture's open connections is written before the error
+      try {
+        reader.flushOpen();
+      } catch {
+        // the error being reported is the first one
+      }
+      warnings();
+    }
+    throw e;
   } finally {
     await flush();
+    if (reader) for (const [k, v] of Object.entries(reader.stats())) counters.add(`flows.${k}`, v);
     options.progress?.done(`${counters.get('extract.flows')} flows, ${counters.get('extract.rows')} rows`);
   }
 }

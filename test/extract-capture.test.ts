@@ -1,0 +1,146 @@
+/**
+ * ftp-extract reading captures itself (issue 12): on every capture of ../shared/corpus and samples/,
+ * `ftp-extract CAPTURE` writes byte for byte what `ftp-flows CAPTURE | ftp-extract` writes (the NDJSON
+ * made here by the flow reader's own line writer, the code ftp-flows runs); gzip and stdin detected;
+ * rows of closed sessions come out before the input ends; a damaged capture keeps what was complete.
+ */
+import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { PassThrough, Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { gzipSync, gunzipSync } from 'node:zlib';
+import { createEmittingFlowReader } from '../src/flows/reader.js';
+import { runExtract } from '../stages/extract.js';
+import { CORPUS, SAMPLES, capturesUnder } from './extract-helpers.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const EXTRACT = join(ROOT, 'dist/bin/ftp-extract.js');
+const FLOWS = join(ROOT, 'dist/bin/ftp-flows.js');
+
+/** What ftp-flows writes for these capture bytes (its NDJSON line writer), and its error if any. */
+function flowLines(bytes: Buffer, name: string): { text: string; error: string | null } {
+  const lines: Buffer[] = [];
+  const reader = createEmittingFlowReader({}, (f) => {
+    const b = Buffer.allocUnsafe(f.lineMaxBytes());
+    lines.push(b.subarray(0, f.writeLine(b, 0)));
+  }, { withData: true });
+  let error: string | null = null;
+  try {
+    reader.startFile(name);
+    reader.push(bytes);
+    reader.end();
+  } catch (e) {
+    error = (e as Error).message;
+    reader.flushOpen();
+  }
+  return { text: Buffer.concat(lines).toString('utf8'), error };
+}
+
+function sink(): { out: Writable; text: () => string } {
+  let text = '';
+  return {
+    out: new Writable({
+      write(chunk, _enc, cb) {
+        text += chunk.toString();
+        cb();
+      },
+    }),
+    text: () => text,
+  };
+}
+
+async function extractOf(stream: Readable, name: string): Promise<{ text: string; error: string | null }> {
+  const s = sink();
+  let error: string | null = null;
+  try {
+    await runExtract([{ name, stream }], s.out, { extract: { showPasswords: true } });
+  } catch (e) {
+    error = (e as Error).message;
+  }
+  return { text: s.text(), error };
+}
+
+const captures = [...capturesUnder(CORPUS, true), ...capturesUnder(SAMPLES, true)];
+
+describe('ftp-extract CAPTURE = ftp-flows CAPTURE | ftp-extract', () => {
+  it('finds the corpus and the samples', () => {
+    expect(captures.length).toBeGreaterThan(60);
+  });
+  it('every capture: the same CSV bytes', async () => {
+    let rows = 0;
+    let quoted = 0;
+    for (const cap of captures) {
+      const raw = readFileSync(cap);
+      const bytes = cap.endsWith('.gz') ? gunzipSync(raw) : raw;
+      const nd = flowLines(bytes, cap);
+      const viaFlows = await extractOf(Readable.from([Buffer.from(nd.text)]), 'flows');
+      // the capture as it is on disk (gzip included), in 64 KiB pieces as a pipe gives it
+      const pieces: Buffer[] = [];
+      for (let i = 0; i < raw.length; i += 65536) pieces.push(raw.subarray(i, i + 65536));
+      const direct = await extractOf(Readable.from(pieces), cap);
+      expect(direct.text, relative(ROOT, cap)).toBe(viaFlows.text);
+      expect(direct.error === null, `${relative(ROOT, cap)}: ${direct.error} / ${nd.error}`).toBe(nd.error === null);
+      rows += direct.text.split('\n').length - 2;
+      quoted += (direct.text.match(/"/g) ?? []).length > 0 ? 1 : 0;
+    }
+    expect(rows).toBeGreaterThan(5000);
+    expect(quoted).toBeGreaterThan(0); // some captures hold fields that need quoting
+  });
+});
+
+describe('ftp-extract CLI on captures', () => {
+  it('a file, a gzipped capture on stdin: the pipeline\'s bytes', () => {
+    const f = join(SAMPLES, 'attacks.pcap');
+    const pipe = spawnSync('bash', ['-c', `set -o pipefail; node ${FLOWS} ${f} | node ${EXTRACT}`], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    expect(pipe.status).toBe(0);
+    expect(pipe.stdout.split('\n').length).toBeGreaterThan(100);
+    const direct = spawnSync('node', [EXTRACT, f], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    expect(direct.status).toBe(0);
+    expect(direct.stdout).toBe(pipe.stdout);
+    const gz = spawnSync('node', [EXTRACT], { input: gzipSync(readFileSync(f)), encoding: 'utf8', maxBuffer: 1 << 28 });
+    expect(gz.status).toBe(0);
+    expect(gz.stdout).toBe(pipe.stdout);
+  });
+  it('a capture cut in the middle of a record: a warning, every row still written', () => {
+    const bytes = readFileSync(join(SAMPLES, 'benign.pcap'));
+    const cut = bytes.subarray(0, bytes.length - 7);
+    const direct = spawnSync('node', [EXTRACT, '-'], { input: cut, encoding: 'utf8', maxBuffer: 1 << 28 });
+    const pipe = spawnSync('bash', ['-c', `node ${FLOWS} - | node ${EXTRACT}`], { input: cut, encoding: 'utf8', maxBuffer: 1 << 28 });
+    expect(direct.status).toBe(0);
+    expect(direct.stderr).toMatch(/^ftp-extract: warning: .*byte offset \d+: /m);
+    expect(direct.stdout).toBe(pipe.stdout);
+  });
+  it('damaged capture data: exit 2 naming the byte offset, the rows of every flow before it written', () => {
+    const bytes = Buffer.from(readFileSync(join(SAMPLES, 'benign.pcap')));
+    // a record length far beyond the snap length, two thirds into the file
+    let p = 24;
+    while (p < (bytes.length * 2) / 3) p += 16 + bytes.readUInt32LE(p + 8);
+    bytes.writeUInt32LE(0x7fffffff, p + 8);
+    const r = spawnSync('node', [EXTRACT, '-'], { input: bytes, encoding: 'utf8', maxBuffer: 1 << 28 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`byte offset ${p}\\b`));
+    const head = flowLines(bytes.subarray(0, p), 'x');
+    const before = spawnSync('node', [EXTRACT], { input: head.text, encoding: 'utf8', maxBuffer: 1 << 28 });
+    expect(r.stdout.split('\n').length).toBeGreaterThan(10);
+    expect(r.stdout).toBe(before.stdout);
+  });
+});
+
+describe('live: rows as sessions close', () => {
+  it('the rows of a closed session are written before the input ends', async () => {
+    const bytes = readFileSync(join(SAMPLES, 'benign.pcap'));
+    const input = new PassThrough();
+    const s = sink();
+    const done = runExtract([{ name: 'stdin', stream: input }], s.out);
+    input.write(bytes.subarray(0, Math.floor(bytes.length / 2)));
+    for (let i = 0; i < 50 && s.text().split('\n').length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    const early = s.text();
+    expect(early.split('\n').length).toBeGreaterThan(3); // the header and some rows
+    input.end(bytes.subarray(Math.floor(bytes.length / 2)));
+    await done;
+    expect(s.text().startsWith(early)).toBe(true);
+    expect(s.text().length).toBeGreaterThan(early.length);
+  });
+});
