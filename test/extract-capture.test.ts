@@ -11,7 +11,12 @@ import { join, relative } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { gzipSync, gunzipSync } from 'node:zlib';
-import { createEmittingFlowReader } from '../src/flows/reader.js';
+import { createEmittingFlowReader, createFlowReader } from '../src/flows/reader.js';
+import { csvHeader, csvRowReference, csvRows } from '../src/extract/csv.js';
+import { createExchangeExtractor } from '../src/extract/extractor.js';
+import type { ExchangeRow, FlowRecord } from '../src/extract/types.js';
+import { labelOf } from '../src/label/label.js';
+import { DEFAULT_SIGNATURES } from '../src/label/signatures.js';
 import { runExtract } from '../stages/extract.js';
 import { CORPUS, SAMPLES, capturesUnder } from './extract-helpers.js';
 
@@ -36,6 +41,18 @@ function flowLines(bytes: Buffer, name: string): { text: string; error: string |
     reader.flushOpen();
   }
   return { text: Buffer.concat(lines).toString('utf8'), error };
+}
+
+/** The CSV of a capture as csv-stringify writes its rows (csvRowReference), extracted in-process. */
+function referenceCsv(bytes: Buffer, name: string): string {
+  const rows: ExchangeRow[] = [];
+  const ex = createExchangeExtractor({ showPasswords: true, labelOf: labelOf(DEFAULT_SIGNATURES) }, (r) => rows.push(r));
+  const reader = createFlowReader({}, (f) => ex.pushFlow(f as unknown as FlowRecord), (d) => ex.pushData(d));
+  reader.startFile(name);
+  reader.push(bytes);
+  reader.end();
+  ex.end();
+  return csvHeader() + rows.map(csvRowReference).join('');
 }
 
 function sink(): { out: Writable; text: () => string } {
@@ -81,12 +98,36 @@ describe('ftp-extract CAPTURE = ftp-flows CAPTURE | ftp-extract', () => {
       for (let i = 0; i < raw.length; i += 65536) pieces.push(raw.subarray(i, i + 65536));
       const direct = await extractOf(Readable.from(pieces), cap);
       expect(direct.text, relative(ROOT, cap)).toBe(viaFlows.text);
+      // the fast CSV writer against csv-stringify (the reference), row by row
+      if (nd.error === null) expect(direct.text, `${relative(ROOT, cap)}: csv-stringify`).toBe(referenceCsv(bytes, cap));
       expect(direct.error === null, `${relative(ROOT, cap)}: ${direct.error} / ${nd.error}`).toBe(nd.error === null);
       rows += direct.text.split('\n').length - 2;
       quoted += (direct.text.match(/"/g) ?? []).length > 0 ? 1 : 0;
     }
     expect(rows).toBeGreaterThan(5000);
     expect(quoted).toBeGreaterThan(0); // some captures hold fields that need quoting
+  });
+});
+
+describe('the CSV writer against csv-stringify', () => {
+  it('any field contents, data columns included (fast-check)', async () => {
+    const fc = (await import('fast-check')).default;
+    const text = fc.string({ unit: fc.constantFrom('a', 'Z', ',', '"', '\r', '\n', ' ', '<', ';', '\u00e9', '1', '\u2028') });
+    const num = fc.option(fc.double({ min: 0, max: 2e9, noNaN: true }));
+    const row = fc.record({
+      flow_id: text, community_id: text, client_ip: text, client_port: fc.nat(65535), server_ip: text, server_port: fc.nat(65535),
+      label: text, index: fc.nat(), ts_request: fc.double({ min: 0, max: 2e9, noNaN: true }), ts_reply: num,
+      command: text, arg: text, reply_codes: text, final_code: text, flags: text, tags: text, flow_end: text, reply_path: text,
+      data_bytes: num, data_direction: text, data_duration: num, data_mode: text, data_peer: text, data_type: text, data_flags: text,
+    }, { requiredKeys: ['flow_id', 'community_id', 'client_ip', 'client_port', 'server_ip', 'server_port', 'label', 'index', 'ts_request', 'ts_reply', 'command', 'arg', 'reply_codes', 'final_code', 'flags', 'tags', 'flow_end', 'reply_path'] });
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 6 }), (rows) => {
+        // rows of one flow share their first columns: the writer reuses their text, which must not leak into the next flow
+        const shared = rows.map((r, i) => (i > 0 && i % 2 ? { ...r, flow_id: rows[i - 1].flow_id, label: rows[i - 1].label } : r));
+        expect(csvRows(shared as ExchangeRow[])).toBe(shared.map((r) => csvRowReference(r as ExchangeRow)).join(''));
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
 
