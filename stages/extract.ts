@@ -20,7 +20,7 @@ import { createExchangeExtractor } from '../src/extract/extractor.js';
 import type { TimeFormat } from '../src/common/time.js';
 import { csvHeader, csvRows, seedRows, type OutputFormat } from '../src/extract/csv.js';
 import { SuricataEveReader, ZeekFtpLogReader } from '../src/extract/sensor-logs.js';
-import { parseFlowLine, parseRecordLine } from '../src/extract/flow-line.js';
+import { parseFlowLine, parseRecordBytes, parseRecordLine } from '../src/extract/flow-line.js';
 import type { DataRecord, ExchangeRow, FlowRecord } from '../src/extract/types.js';
 
 export { parseFlowLine, parseRecordLine };
@@ -33,8 +33,11 @@ export interface InputSource {
 }
 
 export interface Line {
+  /** '' when read as bytes (`buf`) */
   text: string;
   lineNo: number;
+  /** the line's bytes, CR LF removed, when read as bytes (valid until the next line is read) */
+  buf?: Buffer;
   /** with `chunkEnds`: not a line, the input has no more bytes ready (text '', lineNo 0) */
   chunkEnd?: true;
 }
@@ -47,7 +50,9 @@ const CHUNK_END: Line = Object.freeze({ text: '', lineNo: 0, chunkEnd: true });
  * `chunkEnds`: after the lines of each chunk, a CHUNK_END marker: the input paused (a live pipe) or the
  * next block of a file is to be read — where a stage writes what it holds, so a live pipeline is live.
  */
-export async function* readLines(stream: AsyncIterable<Buffer | string>, file: string, maxBytes = 512 * 1024 * 1024, chunkEnds = false): AsyncGenerator<Line> {
+export async function* readLines(
+  stream: AsyncIterable<Buffer | string>, file: string, maxBytes = 512 * 1024 * 1024, chunkEnds = false, bytes = false,
+): AsyncGenerator<Line> {
   let parts: Buffer[] = [];
   let partBytes = 0;
   let lineNo = 0;
@@ -73,14 +78,15 @@ export async function* readLines(stream: AsyncIterable<Buffer | string>, file: s
       }
       if (line.length > maxBytes) throw new FtpIdsError('BAD_INPUT', `line longer than ${maxBytes} bytes (maxRecordBytes)`, { file, line: lineNo + 1 });
       const end = line.length > 0 && line[line.length - 1] === 13 ? line.length - 1 : line.length;
-      yield { text: line.toString('utf8', 0, end), lineNo: ++lineNo };
+      yield bytes ? { text: '', lineNo: ++lineNo, buf: line.subarray(0, end) } : { text: line.toString('utf8', 0, end), lineNo: ++lineNo };
       start = lf + 1;
     }
     if (chunkEnds) yield CHUNK_END;
   }
   if (partBytes > 0) {
     const line = Buffer.concat(parts, partBytes);
-    yield { text: line.toString('utf8').replace(/\r$/, ''), lineNo: ++lineNo };
+    const end = line[line.length - 1] === 13 ? line.length - 1 : line.length;
+    yield bytes ? { text: '', lineNo: ++lineNo, buf: line.subarray(0, end) } : { text: line.toString('utf8', 0, end), lineNo: ++lineNo };
   }
 }
 
@@ -250,22 +256,26 @@ export async function runExtract(inputs: InputSource[], output: Writable, option
       }
       let kind: InputKind | null = null;
       let sensor: ZeekFtpLogReader | SuricataEveReader | null = null;
-      for await (const { text, lineNo, chunkEnd } of readLines(prepend(first.value, chunks), input.name, options.maxRecordBytes, true)) {
+      for await (const line of readLines(prepend(first.value, chunks), input.name, options.maxRecordBytes, true, true)) {
+        const { lineNo, chunkEnd, buf } = line;
         if (chunkEnd) {
           // live: tcpdump | ftp-flows | ftp-extract | ftp-match — each flow's rows go on as soon as its
           // line has been read, not when 2,048 rows have gathered (a file: one write per block read)
           await flush();
           continue;
         }
+        let text: string | null = null;
         if (kind === null) {
+          text = buf!.toString('utf8');
           if (text.trim() === '') continue;
           kind = detectInputKind(text);
           if (kind === 'zeek') sensor = new ZeekFtpLogReader({ ...sensorOptions, file: input.name }, onRow);
           else if (kind === 'eve') sensor = new SuricataEveReader({ ...sensorOptions, file: input.name }, onRow);
         }
-        if (sensor) sensor.line(text, lineNo);
-        else if (text.trim() !== '') {
-          const flow = parseRecordLine(text, lineNo, input.name);
+        if (sensor) sensor.line(text ?? buf!.toString('utf8'), lineNo);
+        else if (buf![0] === 0x7b || (text ?? buf!.toString('utf8')).trim() !== '') {
+          // flow NDJSON, read as bytes: its known shape without JSON.parse of the chunks (parseRecordBytes)
+          const flow = parseRecordBytes(buf!, 0, buf!.length, lineNo, input.name);
           if (flow.type === 'data') {
             extractor.pushData(flow);
             continue;
