@@ -69,7 +69,7 @@ runCli('ftp-extract', async () => {
   const signatures = signaturesOption(values.signatures);
   const files = positionals.length ? positionals : ['-'];
   checkInputsOpen(files);
-  const inputs = files.map((f) => ({ name: f === '-' ? 'stdin' : f, stream: f === '-' ? process.stdin : createReadStream(f) }));
+  const inputs = files.map((f) => (f === '-' ? { name: 'stdin', stream: process.stdin } : { name: f, stream: createReadStream(f), path: f }));
   try {
     await runExtract(inputs, process.stdout, {
       format,

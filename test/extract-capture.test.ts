@@ -6,7 +6,8 @@
  */
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -166,6 +167,13 @@ describe('ftp-extract CLI on captures', () => {
     const before = spawnSync('node', [EXTRACT], { input: head.text, encoding: 'utf8', maxBuffer: 1 << 28 });
     expect(r.stdout.split('\n').length).toBeGreaterThan(10);
     expect(r.stdout).toBe(before.stdout);
+    // the same capture as a file (read in blocks, not as a stream)
+    const file = join(mkdtempSync(join(tmpdir(), 'ftp-extract-capture-')), 'damaged.pcap');
+    writeFileSync(file, bytes);
+    const f = spawnSync('node', [EXTRACT, file], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    expect(f.status).toBe(2);
+    expect(f.stderr).toMatch(new RegExp(`^ftp-extract: ${file}: byte offset ${p}\\b`));
+    expect(f.stdout).toBe(r.stdout);
   });
 });
 

@@ -100,13 +100,35 @@ export function csvRow(r: ExchangeRow): string {
   return `${prefix}${r.index},${r.ts_request},${r.ts_reply === null ? '' : r.ts_reply},${field(r.command)},${field(r.arg)},${field(r.reply_codes)},${field(r.final_code)},${field(r.flags)},${field(r.tags)},${flowEnd},${field(r.reply_path)}${data}\n`;
 }
 
+const isoRow = (r: ExchangeRow): ExchangeRow =>
+  // the same row with its two times as text (ISO 8601 has no character that needs quoting)
+  ({ ...r, ts_request: epochToIso(r.ts_request), ts_reply: r.ts_reply === null ? null : epochToIso(r.ts_reply) }) as unknown as ExchangeRow;
+
 export function csvRows(rows: ExchangeRow[], time: TimeFormat = 'epoch'): string {
   let out = '';
-  if (time === 'iso') {
-    // the same row with its two times as text (ISO 8601 has no character that needs quoting)
-    for (const r of rows) out += csvRow({ ...r, ts_request: epochToIso(r.ts_request), ts_reply: r.ts_reply === null ? null : epochToIso(r.ts_reply) } as unknown as ExchangeRow);
-  } else for (const r of rows) out += csvRow(r);
+  if (time === 'iso') for (const r of rows) out += csvRow(isoRow(r));
+  else for (const r of rows) out += csvRow(r);
   return out;
+}
+
+/**
+ * The CSV bytes of rows (csvRows' text, UTF-8): each line is encoded into one Buffer as it is made.
+ * Appending a batch's lines to one string and encoding it at the write cost more than making them
+ * (issue 12's profile: 0.48 s of string appends on 540k rows).
+ */
+export function csvRowsBuffer(rows: ExchangeRow[], time: TimeFormat = 'epoch'): Buffer {
+  let buf = Buffer.allocUnsafe(rows.length * 160 + 1024);
+  let pos = 0;
+  for (const r of rows) {
+    const line = csvRow(time === 'iso' ? isoRow(r) : r);
+    if (pos + line.length * 3 > buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, pos + line.length * 3));
+      buf.copy(bigger, 0, 0, pos);
+      buf = bigger;
+    }
+    pos += buf.write(line, pos);
+  }
+  return buf.subarray(0, pos);
 }
 
 function endpoint(ip: string, port: number): string {
