@@ -174,7 +174,6 @@ async function main(): Promise<void> {
     { name: 'ftp-flows', stages: [[node, flows, F]], csv: false },
     { name: 'ftp-flows | ftp-extract', stages: [[node, flows, F], [node, extract]], csv: true },
     { name: 'ftp-extract F (one process)', stages: [[node, extract, F]], csv: true },
-    ...(existsSync(join(HERE, 'inproc.js')) ? [{ name: 'bench/inproc.js F (one process)', stages: [[node, join(HERE, 'inproc.js'), F]], csv: true }] : []),
   ];
   const results = new Map<string, Map<string, Row>>();
   const hashes = new Map<string, Map<string, string>>();
