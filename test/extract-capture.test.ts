@@ -193,3 +193,16 @@ describe('live: rows as sessions close', () => {
     expect(s.text().length).toBeGreaterThan(early.length);
   });
 });
+
+describe('timeText = String', () => {
+  it('whole microseconds over the range it takes, its edges, and any double (fast-check)', async () => {
+    const fc = (await import('fast-check')).default;
+    const { timeText } = await import('../src/extract/csv.js');
+    for (const t of [1e9, 4e9 - 1e-6, 1700000000, 1700000000.1, 1700000000.000001, 1700000000.999999, 1700000000.12345, 3999999999.999999, 999999999.999999, 4e9, 1.5, 0, -1, NaN, Infinity]) {
+      expect(timeText(t)).toBe(String(t));
+    }
+    fc.assert(fc.property(fc.integer({ min: 1e15 - 10, max: 4e15 + 10 }), (us) => timeText(us / 1e6) === String(us / 1e6)), { numRuns: 200000 });
+    fc.assert(fc.property(fc.double({ noNaN: false }), (t) => timeText(t) === String(t)), { numRuns: 20000 });
+    fc.assert(fc.property(fc.double({ min: 1e9, max: 4e9 }), (t) => timeText(t) === String(t)), { numRuns: 50000 });
+  });
+});
