@@ -49,7 +49,10 @@ export class ReplyAssembler {
     return this.multiCode >= 0;
   }
 
-  /** Feed one server line `buf[start, end)`; returns the completed reply, or null while a reply is still open. */
+  /**
+   * Feed one server line `buf[start, end)`; returns the completed reply (the same object every time, its
+   * fields valid until the next call: no object per reply), or null while a reply is still open.
+   */
   line(buf: Buffer, start = 0, end = buf.length): Reply | null {
     const code = replyCodeOf(buf, start, end);
     const length = end - start;
@@ -83,8 +86,16 @@ export class ReplyAssembler {
     this.linesSoFar = 0;
   }
 
+  /** the completed reply: one object per assembler, refilled each time (valid until the next line) */
+  private readonly reply: Reply = { code: '', multiline: false, invalid: false, overlong: false, lines: 0 };
+
   private finish(code: string, multiline: boolean, invalid: boolean, overlong: boolean): Reply {
-    const reply: Reply = { code, multiline, invalid, overlong, lines: this.linesSoFar };
+    const reply = this.reply;
+    reply.code = code;
+    reply.multiline = multiline;
+    reply.invalid = invalid;
+    reply.overlong = overlong;
+    reply.lines = this.linesSoFar;
     this.multiCode = -1;
     this.linesSoFar = 0;
     return reply;
