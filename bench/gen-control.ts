@@ -177,7 +177,8 @@ export function generateControlCapture(file: string, raw: Record<string, unknown
     // 16 servers, clients spread over 10.8.0.0/16 with ports cycling above 1024
     const server = (10 << 24) | (9 << 16) | (1 + (k % 16));
     const client = (10 << 24) | (8 << 16) | ((k >>> 6) & 0xffff);
-    const s = script(rng, server, quoted);
+    const sessionQuoted = { n: 0 };
+    const s = script(rng, server, sessionQuoted);
     let bytes = 6 * HEADERS;
     for (const seg of s.segments) bytes += HEADERS + seg.text.length;
     if (committed + bytes > o.size) {
@@ -187,6 +188,7 @@ export function generateControlCapture(file: string, raw: Record<string, unknown
     committed += bytes;
     sessions++;
     expectedRows += 1 + s.commands;
+    quoted.n += sessionQuoted.n; // (a session that did not fit is not written)
     return { conn: new Conn(client, 1024 + ((k * 97) % 64000), server, 21, false, rng), segments: s.segments, step: -3 };
   };
   // the size bound: the bytes of every session started (its script is made when it starts); the first
