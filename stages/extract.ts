@@ -4,9 +4,10 @@
  *
  * - `extractStage(options)` — highland: flow records (labelled or not) → ExchangeRow objects, for
  *   chaining stages in one process;
- * - `runExtract(...)` — what `bin/ftp-extract` runs: lines from files/stdin → CSV on a Writable,
- *   batched (csv-stringify/sync per batch) and honouring backpressure. Rows of every complete flow
- *   are written before a bad line stops the run with an error naming that line.
+ * - `runExtract(...)` — what `bin/ftp-extract` runs: captures (through ftp-flows' reader, in-process) or
+ *   lines from files/stdin → CSV on a Writable, batched (csvRowsBuffer per batch) and honouring
+ *   backpressure. Rows of every complete flow are written before a bad line stops the run with an
+ *   error naming that line (for a capture: the byte offset).
  */
 import { once } from 'node:events';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
