@@ -112,7 +112,7 @@ const DATA_RESERVE = 512;
 const WAIT = -1;
 
 /** One TCP connection: side a opened it (sent the SYN). Sequence numbers are the next to send. */
-class Conn {
+export class Conn {
   seqA: number;
   seqB: number;
   ipIdA: number;
@@ -132,8 +132,8 @@ class Conn {
   }
 }
 
-/** Buffered classic-pcap writer; one packet = one record. */
-class PcapWriter {
+/** Buffered classic-pcap writer; one packet = one record (bench/gen-control.ts writes with it too). */
+export class PcapWriter {
   private readonly buf = Buffer.allocUnsafe(4 << 20);
   private pos = 0;
   bytes = 0;

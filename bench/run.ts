@@ -9,7 +9,7 @@
  *      tshark -r F -q -z conv,tcp
  *      tshark -r F -Y ftp -T fields -e tcp.stream -e ftp.request.command -e ftp.response.code
  *      ftp-flows F | ftp-extract > /dev/null          (capture → CSV, two processes)
- *      node dist/bench/inproc.js F > /dev/null        (capture → CSV, one process)
+ *      ftp-extract F > /dev/null                      (capture → CSV, one process)
  *    Each command runs under GNU time (`/usr/bin/time -f '%e %U %S %M'`, one per process of a
  *    pipeline): CPU seconds and peak RSS (max resident set of that process) come from the kernel's
  *    rusage; wall time is taken around the whole command.
@@ -19,7 +19,8 @@
  * Prints a table on stdout, progress on stderr, and writes bench/out/results.json.
  * Options: --quick (50M), --size 1G, --seed N, --repeat N (runs of our commands, median kept; 3, --quick 1),
  *          --skip-tshark, --skip-gsp, --skip-capture (GSP only),
- *          --only-capture (generate the capture and stop), --concurrency N, --data-ratio R, --skip-hostile.
+ *          --only-capture (generate the capture and stop), --concurrency N, --data-ratio R, --skip-hostile,
+ *          --skip-capture-csv (bench/capture-csv.ts: capture → CSV on a control-heavy and a data-heavy capture).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -249,6 +250,7 @@ async function main(): Promise<void> {
       'skip-report': { type: 'boolean', default: false },
       'skip-capture': { type: 'boolean', default: false },
       'skip-hostile': { type: 'boolean', default: false },
+      'skip-capture-csv': { type: 'boolean', default: false },
       'only-capture': { type: 'boolean', default: false },
       repeat: { type: 'string' },
     },
@@ -289,7 +291,6 @@ async function main(): Promise<void> {
     const node = process.execPath;
     const flowsBin = join(ROOT, 'dist/bin/ftp-flows.js');
     const extractBin = join(ROOT, 'dist/bin/ftp-extract.js');
-    const inprocBin = join(HERE, 'inproc.js');
     const runs: RunResult[] = [];
     const notAvailable: string[] = [];
     const flowsOut = (_f: string, err: string) => {
@@ -321,8 +322,8 @@ async function main(): Promise<void> {
     if (existsSync(flowsBin) && existsSync(extractBin)) {
       runs.push(await measureMedian('ftp-flows | ftp-extract', [[node, flowsBin, F], [node, extractBin, '--stats']], meta, rowsOut, repeat));
     } else notAvailable.push('ftp-flows | ftp-extract (not built)');
-    if (existsSync(inprocBin)) runs.push(await measureMedian('capture->CSV in one process', [[node, inprocBin, F]], meta, rowsOut, repeat));
-    else notAvailable.push('in-process chain (dist/bench/inproc.js not built)');
+    if (existsSync(extractBin)) runs.push(await measureMedian('capture->CSV in one process', [[node, extractBin, '--stats', F]], meta, rowsOut, repeat));
+    else notAvailable.push('ftp-extract F (not built)');
 
     const tsharkFtp = runs.find((r) => r.name === 'tshark -Y ftp fields' && r.ok);
     const tsharkConv = runs.find((r) => r.name === 'tshark conv,tcp' && r.ok);
@@ -357,6 +358,11 @@ async function main(): Promise<void> {
   }
 
   if (!values['skip-gsp']) await runGsp(results, save, values.quick === true);
+  if (!values['skip-capture-csv'] && !values['only-capture']) {
+    // capture → CSV on a control-heavy and a data-heavy capture (bench/capture-csv.ts; bench/out/capture-csv.json)
+    const args = [join(HERE, 'capture-csv.js'), ...(values.quick ? ['--quick'] : []), ...(values['skip-tshark'] ? ['--skip-tshark'] : [])];
+    results.captureCsv = spawnSync(process.execPath, args, { stdio: 'inherit' }).status === 0 ? 'bench/out/capture-csv.json' : 'failed';
+  }
   if (!values['skip-hostile'] && !values['only-capture']) {
     // its own process and table (bench/out/hostile.json)
     const args = [join(HERE, 'hostile.js'), ...(values.quick ? ['--quick'] : []), ...(values['skip-tshark'] ? ['--skip-tshark'] : [])];

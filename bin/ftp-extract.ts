@@ -11,7 +11,9 @@ import { signaturesOption } from '../stages/cli-options.js';
 import { runExtract } from '../stages/extract.js';
 
 const USAGE = `usage: ftp-extract [options] [FILE...]   (no FILE or "-": stdin)
-Input (detected): flow NDJSON (ftp-flows / ftp-label), Zeek ftp.log (TSV or JSON), Suricata eve.json.
+Input (detected, .gz too): a capture (pcap/pcapng: read as ftp-flows reads it, with its defaults, in this
+process; several captures are one capture), flow NDJSON (ftp-flows / ftp-label), Zeek ftp.log (TSV or
+JSON), Suricata eve.json.
   --format csv|seed          csv: the exchange dataset (default); seed: the study's srcip:sport-dstip:dport,label,command,code
   --time-format T            ts_request/ts_reply as epoch seconds (default) or iso (ISO 8601 UTC, as
                              Suricata's eve; ftp-gsp and ftp-match read either)
@@ -67,7 +69,7 @@ runCli('ftp-extract', async () => {
   const signatures = signaturesOption(values.signatures);
   const files = positionals.length ? positionals : ['-'];
   checkInputsOpen(files);
-  const inputs = files.map((f) => ({ name: f === '-' ? 'stdin' : f, stream: f === '-' ? process.stdin : createReadStream(f) }));
+  const inputs = files.map((f) => (f === '-' ? { name: 'stdin', stream: process.stdin } : { name: f, stream: createReadStream(f), path: f }));
   try {
     await runExtract(inputs, process.stdout, {
       format,
@@ -78,6 +80,7 @@ runCli('ftp-extract', async () => {
       maxRecordBytes: optSize(values, 'max-record-bytes', 512 * 1024 * 1024),
       maxBufferedRows: optInt(values, 'max-buffered-rows', 1_000_000, 1),
       progress: new Progress('ftp-extract'),
+      warn: (m: string) => process.stderr.write(`ftp-extract: warning: ${m}\n`),
     });
   } finally {
     if (values.stats) process.stderr.write(JSON.stringify(counters) + '\n');

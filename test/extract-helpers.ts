@@ -44,15 +44,15 @@ export function rowsOf(flow: FlowRecord, options: Record<string, unknown> = {}):
   return rows;
 }
 
-/** Captures (with their tshark-follow-lines reference) under a folder, recursively. */
-export function capturesUnder(dir: string): string[] {
+/** Captures (with their tshark-follow-lines reference, unless `any`) under a folder, recursively. */
+export function capturesUnder(dir: string, any = false): string[] {
   if (!existsSync(dir)) return [];
   const out: string[] = [];
   const walk = (d: string): void => {
     for (const name of readdirSync(d).sort()) {
       const p = join(d, name);
       if (statSync(p).isDirectory()) walk(p);
-      else if (/\.(pcap|pcapng)(\.gz)?$/.test(name) && existsSync(`${p}.tshark-follow-lines.tsv`)) out.push(p);
+      else if (/\.(pcap|pcapng)(\.gz)?$/.test(name) && (any || existsSync(`${p}.tshark-follow-lines.tsv`))) out.push(p);
     }
   };
   walk(dir);

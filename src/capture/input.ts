@@ -12,6 +12,8 @@ export interface CaptureChunksOptions {
    * warns, or throws under --strict, as for a plain capture cut short. Without it that is an error.
    */
   onTruncated?: (message: string, offset: number) => void;
+  /** the input's name in error messages when `path` is a stream */
+  name?: string;
 }
 
 /**
@@ -23,9 +25,11 @@ export interface CaptureChunksOptions {
  * exact position: the offset is the compressed bytes zlib had consumed without complaint, so the
  * damage lies at or after it (the bytes of one engine pass, 16 KiB of output, at most).
  */
-export async function* captureChunks(path: string | undefined, options: CaptureChunksOptions | number = {}): AsyncGenerator<Buffer> {
+export async function* captureChunks(path: string | undefined | Readable, options: CaptureChunksOptions | number = {}): AsyncGenerator<Buffer> {
   const opts: CaptureChunksOptions = typeof options === 'number' ? { highWaterMark: options } : options;
-  const src: Readable = path === undefined || path === '-' ? process.stdin : createReadStream(path, { highWaterMark: opts.highWaterMark ?? 1 << 20 });
+  // (a stream: the caller opened it, ftp-extract's inputs)
+  const src: Readable =
+    typeof path === 'object' ? path : path === undefined || path === '-' ? process.stdin : createReadStream(path, { highWaterMark: opts.highWaterMark ?? 1 << 20 });
   const it = src[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let first = await it.next();
   if (first.done) return;
@@ -33,7 +37,8 @@ export async function* captureChunks(path: string | undefined, options: CaptureC
   while (first.value.length < 2) {
     const more = await it.next();
     if (more.done) break;
-    first = { done: false, value: Buffer.concat([first.value, more.value]) };
+    // (a stream of strings: text given to ftp-extract in tests)
+    first = { done: false, value: Buffer.concat([Buffer.from(first.value), Buffer.from(more.value)]) };
   }
   const head = first.value as Buffer;
   if (head[0] !== 0x1f || head[1] !== 0x8b) {
@@ -41,7 +46,7 @@ export async function* captureChunks(path: string | undefined, options: CaptureC
     for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
     return;
   }
-  const file = path === undefined || path === '-' ? undefined : path;
+  const file = typeof path === 'object' ? opts.name : path === undefined || path === '-' ? undefined : path;
   let compressed = 0;
   async function* rest(): AsyncGenerator<Buffer> {
     compressed += head.length;

@@ -56,7 +56,10 @@ interface Pending {
   tags: string;
   tsRequest: number;
   tsReply: number | null;
-  codes: string[];
+  /** the reply codes, space-separated (a string, not an array: one object less per row) */
+  codes: string;
+  /** the last of them ('' none) */
+  final: string;
   replies: number;
   flags: number;
   replyPath: string;
@@ -209,8 +212,8 @@ class FlowSession {
     /** the data records of this control flow (ftp-flows), in the order they came */
     readonly data: DataRecord[] = NO_DATA,
   ) {
-    this.client = new LineSplitter(o.maxLineBytes, (line, overlong, ts, cut) => this.clientLine(line, overlong, ts, cut));
-    this.server = new LineSplitter(o.maxLineBytes, (line, overlong, ts, cut) => this.serverLine(line, overlong, ts, cut));
+    this.client = new LineSplitter(o.maxLineBytes, (buf, start, end, overlong, ts, cut) => this.clientLine(buf, start, end, overlong, ts, cut));
+    this.server = new LineSplitter(o.maxLineBytes, (buf, start, end, overlong, ts, cut) => this.serverLine(buf, start, end, overlong, ts, cut));
     this.replies = new ReplyAssembler(o.maxReplyLines);
     this.label = flow.label ?? o.labelOf(flow);
     this.noSyn = !!flow.flags && flow.flags.includes('no_syn');
@@ -321,9 +324,9 @@ class FlowSession {
     return this.queue.length - this.head;
   }
 
-  private clientLine(line: Buffer, overlong: boolean, ts: number, cut = false): void {
-    if (this.stopped || line.length === 0) return;
-    const req = parseRequest(line, this.o.maxCommandBytes);
+  private clientLine(buf: Buffer, start: number, end: number, overlong: boolean, ts: number, cut = false): void {
+    if (this.stopped || end === start) return;
+    const req = parseRequest(buf, this.o.maxCommandBytes, start, end);
     let flags = overlong || req.overlongCommand ? F_OVERLONG : 0;
     if (cut) flags |= F_TRUNCATED;
     if (this.waiting > 0) flags |= F_WAITED;
@@ -345,25 +348,26 @@ class FlowSession {
       tags: tags.length === 0 ? '' : tags.join(';'),
       tsRequest: ts,
       tsReply: null,
-      codes: [],
+      codes: '',
+      final: '',
       replyPath: '',
       replies: 0,
       flags,
     });
   }
 
-  private serverLine(line: Buffer, overlong: boolean, ts: number, cut = false): void {
+  private serverLine(buf: Buffer, start: number, end: number, overlong: boolean, ts: number, cut = false): void {
     if (this.stopped) return;
     if (overlong) this.replyLineOverlong = true;
-    const reply = this.replies.line(line);
+    const reply = this.replies.line(buf, start, end);
     if (!reply) return;
     const extra = (this.replyLineOverlong || reply.overlong ? F_OVERLONG : 0) | (cut ? F_TRUNCATED : 0);
     this.replyLineOverlong = false;
     // the directory a 257 reply names (PWD, MKD): the session context needs the login directory
-    this.replyPath = reply.code === '257' && !overlong ? quotedPath(line) : '';
+    this.replyPath = reply.code === '257' && !overlong ? quotedPath(buf, start, end) : '';
     // the data endpoint a 227/229 reply names (its last line: the one that completes it)
     this.replyAnnounce =
-      reply.code === '227' ? parsePasvReply(line.toString('latin1', 4)) : reply.code === '229' ? parseEpsvReply(line.toString('latin1')) : null;
+      reply.code === '227' ? parsePasvReply(buf.toString('latin1', Math.min(start + 4, end), end)) : reply.code === '229' ? parseEpsvReply(buf.toString('latin1', start, end)) : null;
     this.reply(reply, extra, ts);
   }
 
@@ -405,7 +409,10 @@ class FlowSession {
   }
 
   private attach(p: Pending, r: Reply, extraFlags: number, ts: number): void {
-    if (r.code !== '') p.codes.push(r.code);
+    if (r.code !== '') {
+      p.codes = p.codes === '' ? r.code : p.codes + ' ' + r.code;
+      p.final = r.code;
+    }
     if (this.replyPath !== '') p.replyPath = this.replyPath;
     p.replies++;
     p.tsReply = ts;
@@ -470,7 +477,7 @@ class FlowSession {
   }
 
   private pseudo(command: string, arg: string, ts: number, index: number): Pending {
-    return { index, command, arg, tags: '', tsRequest: ts, tsReply: null, codes: [], replies: 0, flags: 0, replyPath: '' };
+    return { index, command, arg, tags: '', tsRequest: ts, tsReply: null, codes: '', final: '', replies: 0, flags: 0, replyPath: '' };
   }
 
   private emit(p: Pending): void {
@@ -504,8 +511,8 @@ class FlowSession {
       ts_reply: p.tsReply,
       command: p.command,
       arg,
-      reply_codes: p.codes.length === 1 ? p.codes[0] : p.codes.join(' '),
-      final_code: p.codes.length === 0 ? '' : p.codes[p.codes.length - 1],
+      reply_codes: p.codes,
+      final_code: p.final,
       flags: FLAG_STRINGS[flags],
       tags: p.tags,
       flow_end: f.end ?? '',
@@ -549,7 +556,7 @@ class FlowSession {
     const flags: string[] = [];
     if (!d) {
       if (ann) flags.push('never_opened');
-      if (p.codes.length && p.codes[p.codes.length - 1] === '226') flags.push('no_data_226');
+      if (p.final === '226') flags.push('no_data_226');
       row.data_flags = flags.join(';');
       return;
     }
@@ -578,14 +585,15 @@ class FlowSession {
  * appendix II: the path between the first `"` and the closing one, a doubled `""` standing for one.
  * '' when the line has no quoted path. Latin-1, like the rest of the row's text.
  */
-export function quotedPath(line: Buffer): string {
-  const open = line.indexOf(0x22);
-  if (open < 0) return '';
+export function quotedPath(line: Buffer, start = 0, end = line.length): string {
+  let open = start;
+  while (open < end && line[open] !== 0x22) open++;
+  if (open === end) return '';
   let out = '';
-  for (let i = open + 1; i < line.length; i++) {
+  for (let i = open + 1; i < end; i++) {
     const c = line[i]!;
     if (c === 0x22) {
-      if (line[i + 1] === 0x22) {
+      if (i + 1 < end && line[i + 1] === 0x22) {
         out += '"';
         i++;
         continue;

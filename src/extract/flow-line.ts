@@ -153,3 +153,182 @@ function chunks(list: unknown[], fail: (msg: string) => never): FlowChunk[] {
   }
   return out;
 }
+
+/**
+ * One NDJSON line given as bytes (`buf[start, end)`), the same record as parseRecordLine on its text
+ * (tested on every corpus capture, the samples, and mutated lines). ftp-flows writes every flow line in
+ * one shape — `{"type":"flow",…,"chunks":[{"dir":"s","ts":1.5,"data":"base64"},…]…}` — and the chunks
+ * are nearly all of its bytes: they are read here straight from the bytes, payload decoded from
+ * base64 into one Buffer per line, and only the rest of the line (the head and tail around `"chunks"`,
+ * a few hundred bytes) goes through JSON.parse and the documented checks, unknown fields included.
+ * Whatever does not fit that shape exactly (another key order, escapes, a number JSON would read
+ * differently, base64 that is not canonical, a second `"chunks"` key) goes through parseRecordLine
+ * whole, which gives the record or the error it always gave.
+ */
+export function parseRecordBytes(buf: Buffer, start: number, end: number, lineNo: number, file: string): FlowRecord | DataRecord {
+  const fast = buf[start] === 0x7b ? fastFlow(buf, start, end, lineNo, file) : null;
+  return fast ?? parseRecordLine(buf.toString('utf8', start, end), lineNo, file);
+}
+
+const CHUNKS_KEY = Buffer.from('"chunks":[');
+const DIR_KEY = Buffer.from('{"dir":"');
+const TS_KEY = Buffer.from('","ts":');
+const DATA_KEY = Buffer.from(',"data":"');
+const GAP_KEY = Buffer.from(',"gap":');
+
+function at(buf: Buffer, p: number, key: Buffer): boolean {
+  if (p + key.length > buf.length) return false;
+  for (let i = 0; i < key.length; i++) if (buf[p + i] !== key[i]) return false;
+  return true;
+}
+
+/**
+ * Where the first top-level `"chunks":[` key starts in `buf[from, end)` (depth counted from `depth`,
+ * the key at depth 1, outside strings), or -1.
+ */
+function chunksKeyAt(buf: Buffer, from: number, end: number, depth: number): number {
+  for (let p = from; p < end; p++) {
+    const b = buf[p];
+    if (b === 0x22) {
+      if (depth === 1 && (buf[p - 1] === 0x2c || buf[p - 1] === 0x7b) && at(buf, p, CHUNKS_KEY)) return p;
+      // skip the string
+      for (p++; p < end && buf[p] !== 0x22; p++) if (buf[p] === 0x5c) p++;
+    } else if (b === 0x7b || b === 0x5b) depth++;
+    else if (b === 0x7d || b === 0x5d) depth--;
+  }
+  return -1;
+}
+
+function fastFlow(buf: Buffer, start: number, end: number, lineNo: number, file: string): FlowRecord | null {
+  const key = chunksKeyAt(buf, start, end, 0);
+  if (key < 0) return null;
+  const open = key + CHUNKS_KEY.length; // after '['
+  const parsed = fastChunks(buf, open, end);
+  // a second top-level "chunks" after the first: JSON.parse keeps the last, the whole line decides
+  if (!parsed || chunksKeyAt(buf, parsed.close + 1, end, 1) >= 0) return null;
+  // the rest of the record, with an empty chunks array in place of the chunks
+  const text = buf.toString('utf8', start, key) + '"chunks":[]' + buf.toString('utf8', parsed.close + 1, end);
+  let rec: FlowRecord | DataRecord;
+  try {
+    rec = parseRecordLine(text, lineNo, file);
+  } catch {
+    return null; // the error is the whole line's (JSON.parse's message quotes the text it read)
+  }
+  if (rec.type !== 'flow' || rec.chunks.length !== 0) return null;
+  rec.chunks = parsed.chunks;
+  return rec;
+}
+
+/** base64 digit values (-1: not a digit of the standard alphabet) */
+const B64 = new Int8Array(256).fill(-1);
+for (let i = 0; i < 64; i++) B64['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.charCodeAt(i)] = i;
+
+/**
+ * The chunks array whose contents start at `p` (after `[`): each `{"dir":"c"|"s","ts":NUMBER,` then
+ * `"data":"BASE64"}` or `"gap":DIGITS}`, comma-separated, up to `]`. null when anything differs.
+ */
+function fastChunks(buf: Buffer, p: number, end: number): { chunks: FlowChunk[]; close: number } | null {
+  const chunks: FlowChunk[] = [];
+  // payload: at most 3/4 of the line's bytes; one Buffer for the line, chunks are views of it
+  let payload: Buffer | null = null;
+  let used = 0;
+  if (buf[p] === 0x5d) return { chunks, close: p };
+  for (;;) {
+    if (!at(buf, p, DIR_KEY)) return null;
+    p += DIR_KEY.length;
+    const d = buf[p];
+    if (d !== 0x63 && d !== 0x73) return null; // c, s
+    const dir = d === 0x63 ? 'c' : 's';
+    p++;
+    if (!at(buf, p, TS_KEY)) return null;
+    p += TS_KEY.length;
+    const numEnd = jsonNumberEnd(buf, p, end);
+    if (numEnd < 0) return null;
+    const ts = Number(buf.toString('latin1', p, numEnd));
+    if (!Number.isFinite(ts)) return null;
+    p = numEnd;
+    if (at(buf, p, DATA_KEY)) {
+      p += DATA_KEY.length;
+      const q = buf.indexOf(0x22, p);
+      if (q < 0 || q >= end) return null;
+      payload ??= Buffer.allocUnsafe(((end - p) >> 2) * 3 + 3);
+      const n = decodeBase64(buf, p, q, payload, used);
+      if (n < 0) return null;
+      chunks.push({ dir, ts, data: payload.subarray(used, used + n) });
+      used += n;
+      p = q + 1;
+    } else if (at(buf, p, GAP_KEY)) {
+      p += GAP_KEY.length;
+      let q = p;
+      while (q < end && buf[q] >= 0x30 && buf[q] <= 0x39) q++;
+      if (q === p || q - p > 15 || (buf[p] === 0x30 && q - p > 1)) return null; // safe integers, no leading zero
+      chunks.push({ dir, ts, gap: Number(buf.toString('latin1', p, q)) });
+      p = q;
+    } else return null;
+    if (buf[p] !== 0x7d) return null; // }
+    p++;
+    if (buf[p] === 0x5d) return { chunks, close: p };
+    if (buf[p] !== 0x2c) return null;
+    p++;
+  }
+}
+
+/** The end of a JSON number at `p` (RFC 8259 grammar), or -1. */
+function jsonNumberEnd(buf: Buffer, p: number, end: number): number {
+  const digits = (q: number): number => {
+    while (q < end && buf[q] >= 0x30 && buf[q] <= 0x39) q++;
+    return q;
+  };
+  if (buf[p] === 0x2d) p++; // -
+  if (buf[p] === 0x30) p++;
+  else if (buf[p] >= 0x31 && buf[p] <= 0x39) p = digits(p + 1);
+  else return -1;
+  if (buf[p] === 0x2e) {
+    const q = digits(p + 1);
+    if (q === p + 1) return -1;
+    p = q;
+  }
+  if (buf[p] === 0x65 || buf[p] === 0x45) {
+    p++;
+    if (buf[p] === 0x2b || buf[p] === 0x2d) p++;
+    const q = digits(p);
+    if (q === p) return -1;
+    p = q;
+  }
+  return p;
+}
+
+/**
+ * Canonical base64 `buf[from, to)` decoded into `out` at `at`: bytes written, or -1 when the text is
+ * not exactly what Buffer#toString('base64') writes (length a multiple of 4, `=` only as the last one or
+ * two, unused bits zero), where Node's lenient decoder would be the reference.
+ */
+function decodeBase64(buf: Buffer, from: number, to: number, out: Buffer, at: number): number {
+  const len = to - from;
+  if (len % 4 !== 0) return -1;
+  if (len === 0) return 0;
+  let o = at;
+  const full = buf[to - 1] === 0x3d ? to - 4 : to;
+  for (let i = from; i < full; i += 4) {
+    const a = B64[buf[i]], b = B64[buf[i + 1]], c = B64[buf[i + 2]], d = B64[buf[i + 3]];
+    if ((a | b | c | d) < 0) return -1;
+    const v = (a << 18) | (b << 12) | (c << 6) | d;
+    out[o++] = v >> 16;
+    out[o++] = (v >> 8) & 255;
+    out[o++] = v & 255;
+  }
+  if (full < to) {
+    const a = B64[buf[full]], b = B64[buf[full + 1]];
+    if ((a | b) < 0) return -1;
+    if (buf[full + 2] === 0x3d) {
+      if ((b & 15) !== 0) return -1;
+      out[o++] = (a << 2) | (b >> 4);
+    } else {
+      const c = B64[buf[full + 2]];
+      if (c < 0 || (c & 3) !== 0) return -1;
+      out[o++] = (a << 2) | (b >> 4);
+      out[o++] = ((b & 15) << 4) | (c >> 2);
+    }
+  }
+  return o - at;
+}

@@ -12,10 +12,10 @@ export function readGreeting(flow: FlowRecord, maxBytes = 4096): string {
   let text = '';
   let done = false;
   const replies = new ReplyAssembler(1000);
-  const split = new LineSplitter(maxBytes, (line) => {
+  const split = new LineSplitter(maxBytes, (buf, start, end) => {
     if (done) return;
-    text += line.toString('utf8') + '\r\n';
-    if (replies.line(line) || text.length >= maxBytes) done = true;
+    text += buf.toString('utf8', start, end) + '\r\n';
+    if (replies.line(buf, start, end) || text.length >= maxBytes) done = true;
   });
   for (const ch of flow.chunks) {
     if (done || ch.dir !== 's') continue;

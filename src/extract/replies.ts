@@ -30,10 +30,10 @@ function isDigit(b: number | undefined): boolean {
   return b !== undefined && b >= DIGIT0 && b <= DIGIT9;
 }
 
-/** The 3-digit code at the start of `line`, or -1. */
-export function replyCodeOf(line: Buffer): number {
-  if (line.length < 3 || !isDigit(line[0]) || !isDigit(line[1]) || !isDigit(line[2])) return -1;
-  return (line[0] - DIGIT0) * 100 + (line[1] - DIGIT0) * 10 + (line[2] - DIGIT0);
+/** The 3-digit code at the start of the line `buf[start, end)`, or -1. */
+export function replyCodeOf(buf: Buffer, start = 0, end = buf.length): number {
+  if (end - start < 3 || !isDigit(buf[start]) || !isDigit(buf[start + 1]) || !isDigit(buf[start + 2])) return -1;
+  return (buf[start] - DIGIT0) * 100 + (buf[start + 1] - DIGIT0) * 10 + (buf[start + 2] - DIGIT0);
 }
 
 export class ReplyAssembler {
@@ -49,30 +49,34 @@ export class ReplyAssembler {
     return this.multiCode >= 0;
   }
 
-  /** Feed one server line; returns the completed reply, or null while a reply is still open. */
-  line(line: Buffer): Reply | null {
-    const code = replyCodeOf(line);
+  /**
+   * Feed one server line `buf[start, end)`; returns the completed reply (the same object every time, its
+   * fields valid until the next call: no object per reply), or null while a reply is still open.
+   */
+  line(buf: Buffer, start = 0, end = buf.length): Reply | null {
+    const code = replyCodeOf(buf, start, end);
+    const length = end - start;
     if (this.multiCode >= 0) {
       this.linesSoFar++;
-      if (code === this.multiCode && (line.length === 3 || line[3] === SPACE)) {
+      if (code === this.multiCode && (length === 3 || buf[start + 3] === SPACE)) {
         return this.finish(codeString(code), true, false, false);
       }
       if (this.linesSoFar >= this.maxReplyLines) return this.finish(codeString(this.multiCode), true, false, true);
       return null;
     }
-    if (line.length === 0) {
+    if (length === 0) {
       this.skippedEmptyLines++;
       this.linesSoFar++;
       return null;
     }
     this.linesSoFar++;
     if (code < 0) return this.finish('', false, true, false);
-    const sep = line[3];
+    const sep = buf[start + 3];
     if (sep === DASH) {
       this.multiCode = code;
       return null;
     }
-    const invalid = !(line.length === 3 || sep === SPACE) || line[0] < 0x31 || line[0] > 0x35;
+    const invalid = !(length === 3 || sep === SPACE) || buf[start] < 0x31 || buf[start] > 0x35;
     return this.finish(codeString(code), false, invalid, false);
   }
 
@@ -82,8 +86,16 @@ export class ReplyAssembler {
     this.linesSoFar = 0;
   }
 
+  /** the completed reply: one object per assembler, refilled each time (valid until the next line) */
+  private readonly reply: Reply = { code: '', multiline: false, invalid: false, overlong: false, lines: 0 };
+
   private finish(code: string, multiline: boolean, invalid: boolean, overlong: boolean): Reply {
-    const reply: Reply = { code, multiline, invalid, overlong, lines: this.linesSoFar };
+    const reply = this.reply;
+    reply.code = code;
+    reply.multiline = multiline;
+    reply.invalid = invalid;
+    reply.overlong = overlong;
+    reply.lines = this.linesSoFar;
     this.multiCode = -1;
     this.linesSoFar = 0;
     return reply;
