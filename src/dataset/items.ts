@@ -35,7 +35,7 @@ export interface ItemsConfig {
   sizeEdges?: readonly number[];
 }
 
-export const DEFAULT_ITEMS: ItemsConfig = Object.freeze({ command: true, code: 'final', label: false, tags: false, login: false, cwd: false, end: false, pace: false });
+export const DEFAULT_ITEMS: ItemsConfig = Object.freeze({ command: true, code: 'final', label: false, tags: false, login: false, cwd: false, end: false, pace: false, data: false });
 
 /** What `ftp-ids train` mines by default: the study's items plus the session context that attacks change. */
 export const CONTEXT_ITEMS: ItemsConfig = Object.freeze({ ...DEFAULT_ITEMS, tags: true, login: true, cwd: true, end: true, pace: true });
