@@ -304,6 +304,9 @@ async function main(): Promise<void> {
 
     if (existsSync(flowsBin)) {
       runs.push(await measureMedian('ftp-flows', [[node, flowsBin, '--stats', F]], meta, flowsOut, repeat));
+      // the same without data channels (control lines not read, no data records): their cost as a ratio in
+      // this run (issue 16's budget: within 10 % of ftp-flows before data channels, docs/BENCHMARKS.md)
+      runs.push(await measureMedian('ftp-flows --max-expected-data 0', [[node, flowsBin, '--stats', '--max-expected-data', '0', F]], meta, flowsOut, repeat));
       // one core for every thread of the process (V8's GC and compiler threads included): MB/s on one core
       if (hasTaskset) runs.push(await measureMedian('ftp-flows, one core', [['taskset', '-c', '0', node, flowsBin, '--stats', F]], meta, flowsOut, repeat));
     } else notAvailable.push('ftp-flows (dist/bin/ftp-flows.js not built)');
@@ -351,6 +354,12 @@ async function main(): Promise<void> {
         fmt(r.vsTsharkFtp), fmt(r.vsTsharkFtpCpu), fmt(r.vsTsharkConv), r.output,
       ]),
     ) + '\n');
+    const withData = runs.find((r) => r.name === 'ftp-flows' && r.ok);
+    const withoutData = runs.find((r) => r.name === 'ftp-flows --max-expected-data 0' && r.ok);
+    if (withData?.cpuSeconds && withoutData?.cpuSeconds) {
+      results.dataChannelsCpuRatio = withData.cpuSeconds / withoutData.cpuSeconds;
+      process.stdout.write(`\ndata channels: ftp-flows CPU × ${fmt(withData.cpuSeconds / withoutData.cpuSeconds, 2)} of ftp-flows --max-expected-data 0 (budget: × 1.10)\n`);
+    }
     if (meta.generateSeconds) process.stdout.write(`\ngen-capture: ${fmt(meta.generateSeconds)} s (${fmt(meta.bytes / MB / meta.generateSeconds, 0)} MB/s)\n`);
     if (notAvailable.length) process.stdout.write(`not available: ${notAvailable.join('; ')}\n`);
     if (repeat > 1) process.stdout.write(`our commands: the median of ${repeat} runs by CPU time (every run in bench/out/results.json); tshark: one run\n`);

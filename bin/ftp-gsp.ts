@@ -5,7 +5,9 @@ import { checkInputsOpen, Progress, runCli } from '../src/common/cli.js';
 import { parseCommand, versionLine } from '../src/common/argv.js';
 import { FtpIdsError } from '../src/common/errors.js';
 import { DEFAULT_MIN_SUPPORT, normalizeGspConfig, supportOption } from '../src/gsp/config.js';
-import { modelExtras, normalizeCalibrateOptions } from '../src/match/calibrate.js';
+import { configForSessions, modelExtras, normalizeCalibrateOptions } from '../src/match/calibrate.js';
+import { flatFromRaw } from '../src/gsp/db.js';
+import { sessionsToSequences } from '../src/gsp/input.js';
 import { runGsp, type OutputFormat } from '../src/gsp/run.js';
 import { parseTaxonomy } from '../src/gsp/taxonomy.js';
 import { mergeInputs, readGspInput } from '../stages/gsp.js';
@@ -23,6 +25,8 @@ const USAGE = `usage: ftp-gsp [options] [file ...]   (stdin when no file)
       --sids             list the sequences supporting each pattern
       --by label         one model per server label (plus "*" for all)
       --items SPEC       command,code (default) | code-all | code-class | label | tags
+                         (and login, cwd, end, pace, context; data: size=K of each transfer, classes
+                         learned from the input and kept in the model, data=third_host|never_opened|no_data_226)
       --time T           index (default) | seconds (ts_request)
       --taxonomy T       none | ftp (built in) | FILE (lines "child parent ...")
       --input-format F   auto | csv | spmf | jsonl
@@ -101,7 +105,7 @@ runCli('ftp-gsp', async () => {
   if (values.by !== undefined && values.by !== 'label') {
     throw new FtpIdsError('INVALID_OPTION', `option by: only "label" is supported, got ${JSON.stringify(values.by)}`);
   }
-  const config = normalizeGspConfig({
+  let config = normalizeGspConfig({
     minSupport: supportOption(values['min-support'], values['min-count']),
     minGap: values['min-gap'],
     maxGap: values['max-gap'],
@@ -135,7 +139,12 @@ runCli('ftp-gsp', async () => {
     const stream = f === '-' ? process.stdin : createReadStream(f);
     inputs.push(await readGspInput(stream, inputFormat as 'auto', config, f === '-' ? undefined : f));
   }
-  const input = mergeInputs(inputs);
+  let input = mergeInputs(inputs);
+  if (config.items.data && input.sessions) {
+    // data items: size classes learned from these sessions, the sequences built again with them
+    config = configForSessions(config, input.sessions);
+    input = { ...input, flat: flatFromRaw(sessionsToSequences(input.sessions, config.items, config.time)) };
+  }
   if (config.byLabel && input.flat.labels.every((l) => l === '')) {
     throw new FtpIdsError('INVALID_OPTION', 'option by label: the input has no labels');
   }

@@ -238,7 +238,7 @@ describe('data connections (ftp-flows)', () => {
 
 // ---- real captures against tshark
 
-const SAMPLE_FILES = ['attacks', 'benign', 'ipv6', 'sll', 'sll2', 'corpus2/attacks', 'corpus2/benign'].map((n) => join(SAMPLES, `${n}.pcap`));
+const SAMPLE_FILES = ['attacks', 'benign', 'ipv6', 'ipv6-active', 'sll', 'sll2', 'corpus2/attacks', 'corpus2/benign'].map((n) => join(SAMPLES, `${n}.pcap`));
 
 function dataOfCapture(file: string): DataRecord[] {
   let bytes = readFileSync(file);
@@ -336,6 +336,24 @@ describe.skipIf(!TSHARK)('data connections against tshark', () => {
       else expect([...modes].sort()).toEqual(['active', 'passive']);
     }, 300_000);
   }
+
+  it('samples/ipv6-active.pcap: every transfer announced by EPRT |2| (ftplib, curl) is a data record, 0 B to 100 kB both ways', () => {
+    const data = dataOfCapture(join(SAMPLES, 'ipv6-active.pcap'));
+    // scripts/ipv6_active.py: 3 ftplib sessions (LIST and 9 RETR; 3 STOR, APPE, NLST, LIST; NLST, 2 RETR, STOR)
+    // and 3 curl runs, every one active
+    expect(data).toHaveLength(23);
+    for (const d of data) {
+      expect([d.mode, d.announced.ip, d.server.ip, d.server.port]).toEqual(['active', '::1', '::1', d.announced.port]);
+      expect(d.flags).toEqual([]);
+    }
+    const sizes = data.map((d) => d.bytes.c + d.bytes.s);
+    expect(Math.min(...sizes)).toBe(0);
+    expect(Math.max(...sizes)).toBeGreaterThanOrEqual(80_000);
+    // downloads go to the client, the responder of an active connection; uploads come from it
+    expect(data.some((d) => d.bytes.c > 0 && d.bytes.s === 0)).toBe(true);
+    expect(data.some((d) => d.bytes.s > 0 && d.bytes.c === 0)).toBe(true);
+    expect(new Set(data.map((d) => d.sniff.c || d.sniff.s))).toEqual(new Set(['', 'text', 'binary', 'archive:gzip']));
+  });
 
   it('samples/attacks.pcap: the bounced connections (PORT to 127.0.0.99) are data records whose peer is that host', () => {
     const bounced = dataOfCapture(join(SAMPLES, 'attacks.pcap')).filter((d) => d.announced.ip === '127.0.0.99');
@@ -497,6 +515,6 @@ describe.skipIf(!TSHARK)('transfer rows against tshark', () => {
     }, 300_000);
   }
   it('samples: active and passive, IPv4 and IPv6 among them', () => {
-    expect([...modes].sort()).toEqual(expect.arrayContaining(['active/4', 'passive/4', 'passive/6']));
+    expect([...modes].sort()).toEqual(expect.arrayContaining(['active/4', 'passive/4', 'active/6', 'passive/6']));
   });
 });

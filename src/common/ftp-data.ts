@@ -199,11 +199,6 @@ export interface DataRecord {
 /** bytes of each direction's start that the sniff looks at */
 export const SNIFF_BYTES = 320;
 
-const startsWith = (b: Uint8Array, len: number, at: number, sig: number[]): boolean => {
-  if (at + sig.length > len) return false;
-  for (let i = 0; i < sig.length; i++) if (b[at + i] !== sig[i]) return false;
-  return true;
-};
 const bytesOf = (s: string): number[] => Array.from(s, (c) => c.charCodeAt(0));
 
 /** [class, signature, offset] — the first match wins (file(1)'s magic numbers for the common types) */
@@ -229,17 +224,30 @@ const MAGIC: [string, number[], number][] = [
   ['document:ole', [0xd0, 0xcf, 0x11, 0xe0], 0],
 ];
 
+/** the sniff's classes by number (sniffClass): '' (no bytes), text, binary, tls, then MAGIC's */
+export const SNIFF_CLASSES: readonly string[] = ['', 'text', 'binary', 'tls', ...new Set(MAGIC.map((m) => m[0]))];
+const SNIFF_TEXT = 1;
+const SNIFF_BINARY = 2;
+const SNIFF_TLS = 3;
+const MAGIC_CLASS = MAGIC.map((m) => SNIFF_CLASSES.indexOf(m[0]));
+
 /**
- * What a direction's first bytes are, by magic number: `archive:*`, `executable:*`, `image:*`,
- * `document:*`, `tls` (a TLS record: handshake, content type 22, version 3.x), `text` (printable
- * ASCII/UTF-8, tabs and line ends only), else `binary`; '' for no bytes.
+ * sniffType of b[off, off+len), as its number in SNIFF_CLASSES (ftp-flows sniffs a data connection's
+ * first segment in place and keeps the number: no copy, no string per connection).
  */
-export function sniffType(b: Uint8Array, len: number): string {
-  if (len <= 0) return '';
-  for (const [cls, sig, at] of MAGIC) if (startsWith(b, len, at, sig)) return cls;
-  if (len >= 3 && b[0] === 0x16 && b[1] === 0x03 && b[2] <= 0x04) return 'tls';
-  let i = 0;
-  while (i < len) {
+export function sniffClass(b: Uint8Array, off: number, len: number): number {
+  if (len <= 0) return 0;
+  magic: for (let m = 0; m < MAGIC.length; m++) {
+    const sig = MAGIC[m][1];
+    const at = MAGIC[m][2];
+    if (at + sig.length > len) continue;
+    for (let i = 0; i < sig.length; i++) if (b[off + at + i] !== sig[i]) continue magic;
+    return MAGIC_CLASS[m];
+  }
+  if (len >= 3 && b[off] === 0x16 && b[off + 1] === 0x03 && b[off + 2] <= 0x04) return SNIFF_TLS;
+  const end = off + len;
+  let i = off;
+  while (i < end) {
     const c = b[i];
     if (c >= 0x20 && c < 0x7f) i++;
     else if (c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0c) i++;
@@ -247,12 +255,21 @@ export function sniffType(b: Uint8Array, len: number): string {
       // a UTF-8 sequence (one cut by the sniff's end is fine)
       const n = c < 0xe0 ? 1 : c < 0xf0 ? 2 : 3;
       let j = 1;
-      while (j <= n && i + j < len && (b[i + j] & 0xc0) === 0x80) j++;
-      if (j <= n && i + j < len) return 'binary';
+      while (j <= n && i + j < end && (b[i + j] & 0xc0) === 0x80) j++;
+      if (j <= n && i + j < end) return SNIFF_BINARY;
       i += j;
-    } else return 'binary';
+    } else return SNIFF_BINARY;
   }
-  return 'text';
+  return SNIFF_TEXT;
+}
+
+/**
+ * What a direction's first bytes are, by magic number: `archive:*`, `executable:*`, `image:*`,
+ * `document:*`, `tls` (a TLS record: handshake, content type 22, version 3.x), `text` (printable
+ * ASCII/UTF-8, tabs and line ends only), else `binary`; '' for no bytes.
+ */
+export function sniffType(b: Uint8Array, len: number): string {
+  return SNIFF_CLASSES[sniffClass(b, 0, len)];
 }
 
 /** The transfer commands whose data connection ftp-extract links (RFC 959, RFC 3659 MLSD). */

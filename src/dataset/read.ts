@@ -201,6 +201,8 @@ export class DatasetReader {
       flags: splitList(get('flags'), ';'),
       tags: splitList(get('tags'), ';'),
       replyPath: get('reply_path'),
+      dataBytes: num('data_bytes'),
+      dataFlags: splitList(get('data_flags'), ';'),
       line,
     });
   }

@@ -18,6 +18,9 @@ export interface Exchange {
   tags: string[];
   /** the quoted path of a 257 reply (PWD, MKD): `/home/erin`; '' otherwise */
   replyPath: string;
+  /** a transfer's data connection (ftp-extract's data_bytes, data_flags): its bytes (NaN: none known) and flags */
+  dataBytes?: number;
+  dataFlags?: string[];
   /** 1-based line of the CSV row (for messages) */
   line: number;
 }

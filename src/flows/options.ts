@@ -80,7 +80,8 @@ export function normalizeFlowOptions(raw: Record<string, unknown> = {}): FlowOpt
     maxFragmentDatagrams: optInt(r, 'maxFragmentDatagrams', d.maxFragmentDatagrams, 0),
     maxFragmentBytes: optSize(r, 'maxFragmentBytes', d.maxFragmentBytes),
     fragmentTimeout: optDuration(r, 'fragmentTimeout', d.fragmentTimeout),
-    maxExpectedData: optInt(r, 'maxExpectedData', d.maxExpectedData, 1),
+    // 0: no data channels (control lines not read, no data records: the bench's baseline)
+    maxExpectedData: optInt(r, 'maxExpectedData', d.maxExpectedData, 0),
     dataTimeout: optDuration(r, 'dataTimeout', d.dataTimeout),
   });
 }

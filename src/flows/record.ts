@@ -171,6 +171,17 @@ export function putString(out: Buffer, pos: number, s: string): number {
 /** String(n) for a JSON number: digit by digit for a safe non-negative integer (counts, ports) */
 export function putNumber(out: Buffer, pos: number, n: number): number {
   if (!(Number.isSafeInteger(n) && n >= 0)) return putString(out, pos, String(n));
+  if (n < 0x80000000) {
+    // int32 arithmetic (most numbers: ports, counts, octets)
+    let digits = 1;
+    for (let t = n; t >= 10; t = (t / 10) | 0) digits++;
+    for (let k = pos + digits - 1, t = n | 0; k >= pos; k--) {
+      const q = (t / 10) | 0;
+      out[k] = 0x30 + t - q * 10;
+      t = q;
+    }
+    return pos + digits;
+  }
   let digits = 1;
   for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
   for (let k = pos + digits - 1, t = n; k >= pos; k--, t = Math.floor(t / 10)) out[k] = 0x30 + (t % 10);

@@ -181,6 +181,8 @@ export function configParams(c: GspConfig): Record<string, unknown> {
     output: c.output,
     time: c.time,
     items: itemsSpecToString(c.items),
+    // data items' size classes, learned from the training sessions (src/dataset/items.ts learnSizeEdges)
+    ...(c.items.data && c.items.sizeEdges ? { sizeEdges: c.items.sizeEdges } : {}),
     taxonomy: c.taxonomy,
     byLabel: c.byLabel,
     algorithm: c.algorithm,

@@ -1,7 +1,7 @@
 import type { Session } from '../dataset/types.js';
 import { DEFAULT_MIN_SUPPORT, normalizeGspConfig } from '../gsp/config.js';
 import { readModel, type FtpIdsModel } from '../gsp/model.js';
-import { mineModelText, modelExtras } from '../match/calibrate.js';
+import { configForSessions, mineModelText, modelExtras } from '../match/calibrate.js';
 
 /**
  * `ftp-ids train`: sessions → ftp-gsp's mining (maximal patterns by default, the global model and
@@ -32,7 +32,7 @@ export function trainModelText(sessions: Session[], options: TrainOptions = {}):
   const labels = new Set(sessions.map((s) => s.label));
   // one model per label only when there is more than one label
   if (gsp.by === undefined && gsp.byLabel === undefined) gsp.byLabel = labels.size > 1;
-  const config = normalizeGspConfig(gsp);
+  const config = configForSessions(normalizeGspConfig(gsp), sessions);
   return mineModelText(sessions, config, (ss) => modelExtras(ss, config, { profiles: options.profiles, calibrate: options.calibrate, onFold: options.onFold }));
 }
 

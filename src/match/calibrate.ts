@@ -3,6 +3,7 @@ import { fnv1a } from '../common/hash.js';
 import { optInt, optNumber } from '../common/options.js';
 import { sessionContext } from '../dataset/context.js';
 import type { Session } from '../dataset/types.js';
+import { withSizeEdges } from '../dataset/items.js';
 import type { GspConfig } from '../gsp/config.js';
 import { flatFromRaw } from '../gsp/db.js';
 import { sessionsToSequences } from '../gsp/input.js';
@@ -71,6 +72,15 @@ export function learnKeyTables(sessions: readonly Session[], labels: readonly st
     byLabel[label] = learnKeys(perSession.filter(mine), attrs.filter(mine), maxKeys, truncated);
   }
   return { global, byLabel };
+}
+
+/**
+ * The config for mining `sessions`: with data items, the size classes' bounds learned from them (the
+ * training sessions; carried in the model's params, so ftp-match and ftp-ids apply the same classes).
+ */
+export function configForSessions(config: GspConfig, sessions: readonly Session[]): GspConfig {
+  const items = withSizeEdges(config.items, sessions);
+  return items === config.items ? config : { ...config, items };
 }
 
 /** Mine a model text for sessions with ftp-gsp's core (what ftp-gsp and ftp-ids train write). */

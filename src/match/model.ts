@@ -86,6 +86,10 @@ export function toPatternSet(v: unknown, where: string): PatternSet {
   return { sessions: num(v.sessions, 0, `${where}.sessions`), patterns };
 }
 
+
+/** bound on a model's size-class bounds (learnSizeEdges makes at most 5) */
+const MAX_SIZE_EDGES = 64;
+
 /**
  * Build the matcher's view of a model (the JSON of ftp-gsp / ftp-ids train, documented in
  * src/gsp/model.ts, checked by its readModel): `models["*"]` is the global pattern set, every other
@@ -108,6 +112,14 @@ export function toMatchModel(v: unknown): MatchModel {
     } catch (e) {
       damaged(`params.items: ${(e as Error).message}`);
     }
+  }
+  if (items.data && params.sizeEdges !== undefined) {
+    const e = params.sizeEdges;
+    // ascending finite numbers: the size classes' bounds (ftp-gsp --items …,data learned them)
+    if (!Array.isArray(e) || e.length > MAX_SIZE_EDGES || !e.every((x, i) => typeof x === 'number' && Number.isFinite(x) && (i === 0 || x > (e[i - 1] as number)))) {
+      damaged(`params.sizeEdges: expected at most ${MAX_SIZE_EDGES} ascending numbers, got ${describeValue(e)}`);
+    }
+    items = Object.freeze({ ...items, sizeEdges: Object.freeze([...(e as number[])]) });
   }
   if (params.taxonomy !== undefined && params.taxonomy !== 'none') {
     throw new FtpIdsError('MODEL_UNSUPPORTED', `model: mined with taxonomy ${describeValue(params.taxonomy)}; ftp-match needs a model mined without one (--taxonomy none)`);

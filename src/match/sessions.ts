@@ -21,6 +21,8 @@ export function rowToExchange(r: ExchangeRowLike): Exchange {
     flags: splitList(r.flags, ';'),
     tags: splitList(r.tags, ';'),
     replyPath: r.reply_path ?? '',
+    dataBytes: tsNum(r.data_bytes),
+    dataFlags: splitList(r.data_flags ?? '', ';'),
     line: 0,
   };
 }
