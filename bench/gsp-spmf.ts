@@ -55,10 +55,11 @@ export function spmfMaximalRows(root: string, flat: FlatInput, sessions: number,
     for (const algo of MAXIMAL_MINERS) {
       const out = join(dir, `${algo}.txt`);
       const pct = `${Number(minSupport) * 100}%`;
-      const r = timed([...spmf, 'run', algo, input, out, pct], dir, timeoutMs);
+      // coreutils timeout inside GNU time: killing time(1) would leave the JVM running
+      const r = timed(['timeout', '-s', 'KILL', String(timeoutMs / 1000), ...spmf, 'run', algo, input, out, pct], dir, timeoutMs + 60_000);
       const row: Row = { sessions, minsup: minSupport, 'SPMF algorithm': algo };
       if (!r.ok || !existsSync(out) || statSync(out).size === 0) {
-        row.result = r.ok ? 'no output' : /ETIMEDOUT|SIGTERM/.test(r.err) ? `not finished in ${timeoutMs / 1000} s` : `failed: ${r.err}`;
+        row.result = r.ok ? 'no output' : r.wall >= timeoutMs / 1000 ? `not finished in ${timeoutMs / 1000} s` : `failed: ${r.err}`;
       } else {
         // SPMF writes "1 2 -1 3 -1 #SUP: 5" (VMSP may add " #SID: ..."): the same canonical lines as ftp-gsp's -f spmf
         const theirs = gspPatterns(readFileSync(out, 'utf8'));
