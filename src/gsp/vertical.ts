@@ -875,7 +875,7 @@ export class VerticalMiner {
    * positions of the element's first item (binary searches).
    */
   private latestEmbedding(s: number, n: number, f: number, downTo: number): void {
-    const { patItems, txStart, txItems, v } = this;
+    const { patItems, v } = this;
     const es = this.elemStart;
     const l = this.lastIn;
     const first = this.seqStart[s];
@@ -909,7 +909,6 @@ export class VerticalMiner {
     const insert = (slot & 1) === 0;
     // (S) e in a transaction of [lo, hi); (I) e in a transaction of [lo, hi] that holds E_i
     const hi = insert ? this.lastIn[i] : this.lastIn[i] + 1;
-    const { txStart, txItems, patItems } = this;
     const es = this.elemStart;
     if (hi - lo <= SHORT_GAP) {
       for (let t = lo; t < hi; t++) {
