@@ -46,11 +46,11 @@ interface Timed {
 
 const GNU_TIME = '/usr/bin/time';
 
-function timed(cmd: string[], cwd?: string): Timed {
+export function timed(cmd: string[], cwd?: string, timeoutMs = 900_000): Timed {
   const useTime = existsSync(GNU_TIME);
   const argv = useTime ? [GNU_TIME, '-f', '@@TIME %e %U %S %M', ...cmd] : cmd;
   const t0 = performance.now();
-  const r = spawnSync(argv[0], argv.slice(1), { cwd, encoding: 'utf8', maxBuffer: 1 << 30, timeout: 900_000 });
+  const r = spawnSync(argv[0], argv.slice(1), { cwd, encoding: 'utf8', maxBuffer: 1 << 30, timeout: timeoutMs });
   const wallOwn = (performance.now() - t0) / 1000;
   const m = /@@TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr ?? '');
   return {
@@ -142,7 +142,7 @@ export function spadePatterns(out: string, names: string[]): Set<string> {
 }
 
 /** ftp-gsp -f spmf lines "a -1 b c -1 #SUP: n" as canonical lines. */
-function gspPatterns(out: string): Set<string> {
+export function gspPatterns(out: string): Set<string> {
   const set = new Set<string>();
   for (const line of out.split('\n')) {
     const m = /^(.*?)#SUP: (\d+)/.exec(line);

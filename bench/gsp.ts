@@ -9,6 +9,8 @@
  *     also the level-wise engine on the small ones (the counting-structure decision);
  *  2. synthetic FTP sessions (bench/synthetic-ftp.ts): 10k, 100k and 1M sessions at 10 and 5 % (output
  *     maximal), threads 1 and every core, each mining run stopped after FTP_BUDGET_S wall seconds;
+ *     then 10k and 100k at 10 % side by side with SPMF's VMSP and MaxSP when SPMF_JAR is set
+ *     (bench/gsp-spmf.ts);
  *  3. IBM Quest-style databases (bench/gsp-quest.ts) at several sizes and supports;
  *  4. Weka 3.6 GeneralizedSequentialPatterns side by side on samples/benign.pcap (when installed);
  *  5. R arulesSequences' cSPADE side by side with time constraints (bench/gsp-cspade.ts; when the
@@ -24,6 +26,7 @@ import { dropInfrequent, finishDb, flatBuilder, mergeIdentical, type FlatInput }
 import { parseSpmf } from '../src/gsp/input.js';
 import { minePatterns } from '../src/gsp/mine.js';
 import { cspadeSideBySide } from './gsp-cspade.js';
+import { spmfMaximalRows } from './gsp-spmf.js';
 import { generateQuest, QUEST_DEFAULT, type QuestParams } from './gsp-quest.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url)); // dist/bench/
@@ -307,6 +310,14 @@ export async function runGspBench(report: Report, opts: { quick?: boolean } = {}
     }
   }
   report(`gsp: synthetic FTP sessions (items {command, final code}; output maximal; threads 1 and ${cores}; mining budget ${FTP_BUDGET_S} s wall)`, ftp);
+
+  // the same sessions through SPMF's maximal miners (SPMF_JAR; whole processes, same SPMF file)
+  const side: Row[] = [];
+  for (const n of quick ? [10_000] : [10_000, 100_000]) {
+    const flat = await syntheticFlat(n, 1);
+    if (flat) side.push(...spmfMaximalRows(ROOT, flat, n, '0.1'));
+  }
+  report('gsp: SPMF VMSP / MaxSP vs ftp-gsp on the synthetic FTP sessions (maximal, 10 %; whole processes)', side);
 
   // 3. Quest
   const quest: Row[] = [];

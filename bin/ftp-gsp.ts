@@ -187,6 +187,8 @@ runCli('ftp-gsp', async () => {
       ? (sessions) => {
           return modelExtras(sessions, config, {
             calibrate: { ...calibrateOptions },
+            // the k + 1 calibration mines: on every thread too (same output for any number)
+            threads,
             onFold: (j, k) => progress.update(() => `calibrating: mining fold ${j + 1} of ${k} (${sessions.length} sessions)`),
           });
         }

@@ -104,6 +104,33 @@ describe('BackScan pruning for maximal / closed output', () => {
     expect(prunedCases).toBeGreaterThan(40);
   });
 
+  it('item ids above 31 and above 63 (BackScan reads transactions as 64-bit sets up to 64 items, as lists beyond)', () => {
+    // filler words sort before the numeric items, so 40 of them put the case's items at ids 40+
+    // (the second word of the bit sets) and 70 past 64 items (the list path). They stand once each in
+    // one extra sequence, infrequent at min count >= 2, which changes no frequent pattern's support
+    for (const fillers of [40, 70]) {
+      let prunedCases = 0;
+      for (let seed = 34001; seed <= 34200; seed++) {
+        const cs = randomCase(seed, 4);
+        cs.minCount = Math.max(2, cs.minCount);
+        const all = oracleMine(cs.db, cs.alphabet, cs.minCount, cs.bound, none);
+        const raw: RawSequence[] = cs.db.map((d, i) => ({ name: i, label: '', itemsets: d.itemsets.map((is) => is.map(String)), times: d.times }));
+        raw.push({ name: 'filler', label: '', itemsets: [Array.from({ length: fillers }, (_, k) => `f${k}`)], times: [0] });
+        const db = buildDb(raw);
+        expect(db.items.findIndex((x) => !x.startsWith('f'))).toBe(fillers);
+        for (const output of ['maximal', 'closed'] as const) {
+          const got = new Map<string, number>();
+          const res = minePatterns(db, normalizeGspConfig({ minSupport: cs.minCount, output, algorithm: 'vertical' }), (fp) =>
+            got.set(okey(fp.pattern.map((e) => e.map((x) => Number(db.items[x])))), fp.support),
+          );
+          expect(got, `seed ${seed} ${fillers} fillers ${output}`).toEqual(asMap(oracleFilter(all, output)));
+          if (output === 'maximal' && res.frequent < all.size) prunedCases++;
+        }
+      }
+      expect(prunedCases).toBeGreaterThan(40);
+    }
+  });
+
   it('worked example: <{a}{b}> in every sequence after an a-free prefix c prunes <{b}> and its subtree', () => {
     // sequences <{c}{a}{b}>, <{c}{a,b}{b}>: <{b}> is not closed (<{c}{b}> and <{a}{b}> have equal
     // support 2); closed: <{c}{a}{b}> (2) only, plus nothing else with its own support

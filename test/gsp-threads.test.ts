@@ -130,6 +130,16 @@ describe.skipIf(!haveWorker)('--threads: worker threads give one thread’s outp
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/option threads/);
   });
+
+  it.skipIf(!havePipeline)('the calibration mines (profiles and detector) on --threads 2 give the model --threads 1 does', () => {
+    // each fold mines ~420 sessions at 0.3 (about a second): past PARALLEL_AFTER_MS, so the workers run
+    const csv = benignCsv();
+    const run = (threads: string): string => execFileSync('node', [GSP, '-s', '0.3', '--folds', '3', '--threads', threads], { input: csv, maxBuffer: 1 << 30, encoding: 'utf8' });
+    const one = run('1');
+    const model = JSON.parse(one) as { detector?: { references?: unknown } };
+    expect(model.detector?.references).toBeTruthy();
+    expect(run('2')).toBe(one);
+  });
 });
 
 describe.skipIf(!haveWorker)('--time-budget: a long run stops with what it found, marked incomplete', () => {

@@ -137,6 +137,15 @@ export class VerticalMiner {
   private cand = new Int32Array(64);
   private mark = new Int32Array(0);
   private markTag = 0;
+  /**
+   * BackScan with at most 64 items: each transaction's items as a bit set (two words), and per
+   * element of the current pattern its items' bits, so "does transaction t hold E_i" is two ANDs
+   * instead of a merge of sorted lists (BackScan walks transactions backwards per supporter)
+   */
+  private txLo: Int32Array | null = null;
+  private txHi: Int32Array | null = null;
+  private elLo = new Int32Array(16);
+  private elHi = new Int32Array(16);
   /** patterns skipped with their whole subtree by BackScan */
   backScanPruned = 0;
   /** per depth d: the node's children are ext[0..frameEnd[d]) (S items first, frameNS[d] of them); frameI[d] = the one being visited */
@@ -205,6 +214,7 @@ export class VerticalMiner {
     this.levelStat(1).candidates = m;
     this.backScan = o.pruneNonClosed === true;
     if (this.backScan) this.buildImplied();
+    if (this.backScan && m <= 64) this.buildMasks();
     const patItems = this.patItems;
     const patNew = this.patNew;
     this.buildPattern = (): Pattern => {
@@ -244,6 +254,36 @@ export class VerticalMiner {
     this.lastStart[n] = len;
     this.lastItem = li.slice(0, len);
     this.lastPos = lp.slice(0, len);
+  }
+
+  private buildMasks(): void {
+    const { txStart, txItems } = this;
+    const nTx = txStart.length - 1;
+    const lo = (this.txLo = new Int32Array(nTx));
+    const hi = (this.txHi = new Int32Array(nTx));
+    for (let t = 0; t < nTx; t++) {
+      for (let k = txStart[t]; k < txStart[t + 1]; k++) {
+        const x = txItems[k];
+        if (x < 32) lo[t] |= 1 << x;
+        else hi[t] |= 1 << (x - 32);
+      }
+    }
+  }
+
+  /** Whether transaction t holds element i of the pattern (items patItems[a..b)). */
+  private elemAt(t: number, i: number, a: number, b: number): boolean {
+    const lo = this.txLo;
+    if (lo === null) return holds(this.txStart, this.txItems, t, this.patItems, a, b);
+    const ml = this.elLo[i];
+    const mh = this.elHi[i];
+    return (lo[t] & ml) === ml && (this.txHi![t] & mh) === mh;
+  }
+
+  /** Whether transaction t holds item e. */
+  private itemAt(t: number, e: number): boolean {
+    const lo = this.txLo;
+    if (lo === null) return hasItem(this.txItems, this.txStart[t], this.txStart[t + 1], e);
+    return e < 32 ? (lo[t] & (1 << e)) !== 0 : (this.txHi![t] & (1 << (e - 32))) !== 0;
   }
 
   private buildImplied(): void {
@@ -737,6 +777,23 @@ export class VerticalMiner {
     let n = 0;
     for (let i = 0; i < depth; i++) if (patNew[i]) es[n++] = i;
     es[n] = depth;
+    if (this.txLo !== null) {
+      if (this.elLo.length < n) {
+        this.elLo = new Int32Array(2 * n);
+        this.elHi = new Int32Array(2 * n);
+      }
+      for (let i = 0; i < n; i++) {
+        let ml = 0;
+        let mh = 0;
+        for (let j = es[i]; j < es[i + 1]; j++) {
+          const x = patItems[j];
+          if (x < 32) ml |= 1 << x;
+          else mh |= 1 << (x - 32);
+        }
+        this.elLo[i] = ml;
+        this.elHi[i] = mh;
+      }
+    }
     const keys = 2 * n * m;
     if (this.mark.length < keys) {
       this.mark = new Int32Array(Math.max(keys, 2 * this.mark.length));
@@ -818,7 +875,7 @@ export class VerticalMiner {
    * positions of the element's first item (binary searches).
    */
   private latestEmbedding(s: number, n: number, f: number, downTo: number): void {
-    const { patItems, txStart, txItems, v } = this;
+    const { patItems, v } = this;
     const es = this.elemStart;
     const l = this.lastIn;
     const first = this.seqStart[s];
@@ -828,14 +885,14 @@ export class VerticalMiner {
       const b = es[i + 1];
       let t = l[i + 1] - 1;
       const stop = Math.max(first, t - SHORT_GAP);
-      while (t >= stop && !holds(txStart, txItems, t, patItems, a, b)) t--;
+      while (t >= stop && !this.elemAt(t, i, a, b)) t--;
       if (t < stop) {
         const x = patItems[a];
         const xs = v.sids[x];
         const j = firstAtLeast(xs, 0, xs.length, s);
         const yp = v.pos[x];
         t = firstAtLeast(yp, v.off[x][j], v.off[x][j + 1], stop) - 1;
-        while (!holds(txStart, txItems, yp[t], patItems, a, b)) t--;
+        while (!this.elemAt(yp[t], i, a, b)) t--;
         t = yp[t];
       }
       l[i] = t;
@@ -852,11 +909,10 @@ export class VerticalMiner {
     const insert = (slot & 1) === 0;
     // (S) e in a transaction of [lo, hi); (I) e in a transaction of [lo, hi] that holds E_i
     const hi = insert ? this.lastIn[i] : this.lastIn[i] + 1;
-    const { txStart, txItems, patItems } = this;
     const es = this.elemStart;
     if (hi - lo <= SHORT_GAP) {
       for (let t = lo; t < hi; t++) {
-        if (hasItem(txItems, txStart[t], txStart[t + 1], e) && (insert || holds(txStart, txItems, t, patItems, es[i], es[i + 1]))) return true;
+        if (this.itemAt(t, e) && (insert || this.elemAt(t, i, es[i], es[i + 1]))) return true;
       }
       return false;
     }
@@ -866,7 +922,7 @@ export class VerticalMiner {
     const yp = this.v.pos[e];
     const yb = this.v.off[e][j + 1];
     for (let t = firstAtLeast(yp, this.v.off[e][j], yb, lo); t < yb && yp[t] < hi; t++) {
-      if (insert || holds(txStart, txItems, yp[t], patItems, es[i], es[i + 1])) return true;
+      if (insert || this.elemAt(yp[t], i, es[i], es[i + 1])) return true;
     }
     return false;
   }

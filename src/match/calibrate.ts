@@ -83,11 +83,14 @@ export function configForSessions(config: GspConfig, sessions: readonly Session[
   return items === config.items ? config : { ...config, items };
 }
 
-/** Mine a model text for sessions with ftp-gsp's core (what ftp-gsp and ftp-ids train write). */
-export function mineModelText(sessions: readonly Session[], config: GspConfig, extra: (ss: Session[]) => Record<string, unknown> = () => ({})): string {
+/**
+ * Mine a model text for sessions with ftp-gsp's core (what ftp-gsp and ftp-ids train write).
+ * `threads`: mining threads (the output is the same for any number, test/gsp-threads.test.ts).
+ */
+export function mineModelText(sessions: readonly Session[], config: GspConfig, extra: (ss: Session[]) => Record<string, unknown> = () => ({}), threads = 1): string {
   const flat = flatFromRaw(sessionsToSequences(sessions, config.items, config.time));
   const parts: string[] = [];
-  runGsp({ flat, itemNames: new Map(), format: 'csv', sessions: [...sessions] }, { config, output: 'model', write: (s) => parts.push(s), extraModelFields: extra });
+  runGsp({ flat, itemNames: new Map(), format: 'csv', sessions: [...sessions] }, { config, output: 'model', write: (s) => parts.push(s), extraModelFields: extra, threads });
   return parts.join('');
 }
 
@@ -113,6 +116,7 @@ export function calibrate(
   options: Record<string, unknown> = {},
   profileOptions: Record<string, unknown> = {},
   onFold: (fold: number, folds: number) => void = () => {},
+  threads = 1,
 ): Calibration {
   const o = normalizeCalibrateOptions(options);
   if (sessions.length < 2) throw new FtpIdsError('NO_SESSIONS', `calibration needs at least 2 training sessions, got ${sessions.length}`);
@@ -125,7 +129,7 @@ export function calibrate(
     const train = sessions.filter((_, i) => fold[i] !== j);
     const held = sessions.map((s, i) => ({ s, i })).filter(({ i }) => fold[i] === j);
     if (held.length === 0 || train.length === 0) continue;
-    const text = mineModelText(train, config, (ss) => ({ profiles: learnProfiles(ss, profileOptions) }));
+    const text = mineModelText(train, config, (ss) => ({ profiles: learnProfiles(ss, profileOptions) }), threads);
     const model = parseModelText(text);
     model.keys = learnKeyTables(train, labelsWithModel(train, config), o.maxKeys, { keys: 0 });
     const m = new Matcher(model, { mode: 'full' }, () => {});
@@ -219,10 +223,10 @@ export function clientAlertScores(sessions: readonly Session[], scores: readonly
 export function modelExtras(
   sessions: Session[],
   config: GspConfig,
-  options: { profiles?: Record<string, unknown>; calibrate?: Record<string, unknown>; onFold?: (fold: number, folds: number) => void } = {},
+  options: { profiles?: Record<string, unknown>; calibrate?: Record<string, unknown>; onFold?: (fold: number, folds: number) => void; threads?: number } = {},
 ): Record<string, unknown> {
   const profiles = learnProfiles(sessions, options.profiles);
-  const { detector } = calibrate(sessions, config, profiles, options.calibrate, options.profiles, options.onFold);
+  const { detector } = calibrate(sessions, config, profiles, options.calibrate, options.profiles, options.onFold, options.threads);
   return { profiles, detector };
 }
 
