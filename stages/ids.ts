@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -127,6 +128,8 @@ export async function trainCommand(values: Values, inputs: string[], out: (s: st
   } else if (values.split !== undefined) throw new FtpIdsError('USAGE', 'option --split needs --labels');
   if (sessions.length === 0) throw new FtpIdsError('NO_SESSIONS', 'no training sessions in the input');
   const text = trainModelText(sessions, {
+    // every core, as ftp-gsp: the model is the same for any number of threads
+    threads: availableParallelism(),
     gsp: {
       minSupport: supportOption(values['min-support'], values['min-count']),
       output: values.patterns,

@@ -18,6 +18,8 @@ export interface TrainOptions {
   calibrate?: Record<string, unknown>;
   /** called before each cross-validation fold is mined (progress) */
   onFold?: (fold: number, folds: number) => void;
+  /** mining threads, for the model and the calibration folds (the same model for any number); default 1 */
+  threads?: number;
 }
 
 /**
@@ -33,7 +35,8 @@ export function trainModelText(sessions: Session[], options: TrainOptions = {}):
   // one model per label only when there is more than one label
   if (gsp.by === undefined && gsp.byLabel === undefined) gsp.byLabel = labels.size > 1;
   const config = configForSessions(normalizeGspConfig(gsp), sessions);
-  return mineModelText(sessions, config, (ss) => modelExtras(ss, config, { profiles: options.profiles, calibrate: options.calibrate, onFold: options.onFold }));
+  const threads = options.threads ?? 1;
+  return mineModelText(sessions, config, (ss) => modelExtras(ss, config, { profiles: options.profiles, calibrate: options.calibrate, onFold: options.onFold, threads }), threads);
 }
 
 export function trainModel(sessions: Session[], options: TrainOptions = {}): FtpIdsModel {
