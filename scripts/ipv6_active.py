@@ -1,9 +1,11 @@
 """Active-mode IPv6 FTP sessions (EPRT |2|) for samples/ipv6-active.pcap (scripts/capture-ipv6-active.sh).
 
   ipv6_active.py files DIR           write the served tree (deterministic content, varied sizes and types)
-  ipv6_active.py serve DIR PORT      pyftpdlib on [::1]:PORT, anonymous read/write on DIR (foreground)
+  ipv6_active.py serve DIR PORT [HOST]  pyftpdlib on HOST:PORT (default [::1]), anonymous read/write on DIR
   ipv6_active.py client PORT UPDIR   Python ftplib sessions with passive mode off: over IPv6 ftplib
                                      announces its data endpoint with EPRT |2|::1|port| (RFC 2428)
+  ipv6_active.py sizes PORT HOST     samples/transfer-sizes.pcap: over IPv4 (HOST), the files of SIZES
+                                     downloaded and uploaded once passive (PASV) and once active (PORT)
 
 Transfers of 0 B to 100 kB both ways (RETR, STOR, APPE, LIST, NLST), so the data records cover the sniff
 classes (text, binary, gzip, empty) and sizes around the sniff's 320 bytes and a TCP segment.
@@ -28,6 +30,8 @@ FILES = {
     "large.bin": 100000,
 }
 UPLOADS = {"up-small.txt": 700, "up-seg.bin": 5000, "up-large.bin": 80000}
+# transfer-sizes: 0 B to 512 KiB, six orders of magnitude (the other samples stop at about 5 kB)
+SIZES = {"s0.bin": 0, "s1.txt": 1, "s100.txt": 100, "s1448.bin": 1448, "s10k.bin": 10000, "s100k.bin": 100000, "s512k.bin": 524288}
 
 
 def content(name: str, size: int) -> bytes:
@@ -52,12 +56,12 @@ def files(root: str) -> None:
 
     os.makedirs(root + "/pub", exist_ok=True)
     os.makedirs(root + "/incoming", exist_ok=True)
-    for name, size in FILES.items():
+    for name, size in {**FILES, **SIZES}.items():
         with open(f"{root}/pub/{name}", "wb") as f:
             f.write(content(name, size))
 
 
-def serve(root: str, port: int) -> None:
+def serve(root: str, port: int, host: str = "::1") -> None:
     from pyftpdlib.authorizers import DummyAuthorizer
     from pyftpdlib.handlers import FTPHandler
     from pyftpdlib.servers import FTPServer
@@ -68,7 +72,7 @@ def serve(root: str, port: int) -> None:
     handler = FTPHandler
     handler.authorizer = auth
     handler.banner = "pyftpdlib ready (ftp-ids ipv6-active sample)"
-    server = FTPServer(("::1", port), handler)
+    server = FTPServer((host, port), handler)
     server.serve_forever()
 
 
@@ -114,12 +118,34 @@ def client(port: int, updir: str) -> None:
     session("ipv6user", "v6-Pass!word", mixed)
 
 
+def sizes(port: int, host: str) -> None:
+    """Every file of SIZES down and up again, in one passive and one active session (PASV / PORT)."""
+    for passive in (True, False):
+        ftp = FTP()
+        ftp.connect(host, port, timeout=20)
+        ftp.login("anonymous", "sizes@example.org")
+        ftp.set_pasv(passive)
+        ftp.cwd("/pub")
+        for name, size in SIZES.items():
+            got = bytearray()
+            ftp.retrbinary("RETR " + name, got.extend)
+            if bytes(got) != content(name, size):
+                raise SystemExit(f"RETR {name}: {len(got)} bytes, expected {size}")
+        ftp.cwd("/incoming")
+        for name, size in SIZES.items():
+            ftp.storbinary("STOR %s-%s" % ("pasv" if passive else "port", name), io.BytesIO(content(name, size)))
+        ftp.quit()
+        time.sleep(0.2)
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "files":
         files(sys.argv[2])
     elif cmd == "serve":
-        serve(sys.argv[2], int(sys.argv[3]))
+        serve(sys.argv[2], int(sys.argv[3]), *sys.argv[4:5])
+    elif cmd == "sizes":
+        sizes(int(sys.argv[2]), sys.argv[3])
     elif cmd == "client":
         client(int(sys.argv[2]), sys.argv[3])
     else:

@@ -238,7 +238,7 @@ describe('data connections (ftp-flows)', () => {
 
 // ---- real captures against tshark
 
-const SAMPLE_FILES = ['attacks', 'benign', 'ipv6', 'ipv6-active', 'sll', 'sll2', 'corpus2/attacks', 'corpus2/benign'].map((n) => join(SAMPLES, `${n}.pcap`));
+const SAMPLE_FILES = ['attacks', 'benign', 'ipv6', 'ipv6-active', 'transfer-sizes', 'sll', 'sll2', 'corpus2/attacks', 'corpus2/benign'].map((n) => join(SAMPLES, `${n}.pcap`));
 
 function dataOfCapture(file: string): DataRecord[] {
   let bytes = readFileSync(file);
@@ -353,6 +353,25 @@ describe.skipIf(!TSHARK)('data connections against tshark', () => {
     expect(data.some((d) => d.bytes.c > 0 && d.bytes.s === 0)).toBe(true);
     expect(data.some((d) => d.bytes.s > 0 && d.bytes.c === 0)).toBe(true);
     expect(new Set(data.map((d) => d.sniff.c || d.sniff.s))).toEqual(new Set(['', 'text', 'binary', 'archive:gzip']));
+  });
+
+  it('samples/transfer-sizes.pcap: 0 B to 512 KiB each way in both modes, through PASV, PORT, EPSV and EPRT |1|', () => {
+    const data = dataOfCapture(join(SAMPLES, 'transfer-sizes.pcap'));
+    // scripts/ipv6_active.py sizes: 7 sizes down and up, once passive and once active; then 3 curl runs
+    expect(data).toHaveLength(31);
+    const sizes = (mode: string, dir: 'c' | 's'): number[] =>
+      data.filter((d) => d.mode === mode && d.bytes[dir === 'c' ? 's' : 'c'] === 0 && d.bytes[dir] > 0).map((d) => d.bytes[dir]).sort((a, b) => a - b);
+    // passive: the client opens, so a download is server-to-client bytes of the responder (s); active: the reverse
+    for (const [mode, down, up] of [['passive', 's', 'c'], ['active', 'c', 's']] as const) {
+      for (const dir of [down, up]) {
+        const got = sizes(mode, dir);
+        expect(got[0], `${mode} ${dir}`).toBe(1);
+        expect(got[got.length - 1], `${mode} ${dir}`).toBe(524_288);
+        expect(got, `${mode} ${dir}`).toEqual(expect.arrayContaining([100, 1448, 10_000, 100_000]));
+      }
+    }
+    expect(data.filter((d) => d.bytes.c + d.bytes.s === 0)).toHaveLength(4); // the empty file, down and up, each mode
+    for (const d of data) expect(d.flags).toEqual([]);
   });
 
   it('samples/attacks.pcap: the bounced connections (PORT to 127.0.0.99) are data records whose peer is that host', () => {
