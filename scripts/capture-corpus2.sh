@@ -7,7 +7,7 @@
 #
 #   sudo scripts/capture-corpus2.sh                 # both captures, labels, README
 #   SEED=7 scripts/capture-corpus2.sh               # another reproducible choice of sessions
-#   PHASES="benign" / "attacks" / "serve"           # only one capture (the other is kept) / servers up only
+#   PHASES="benign" / "attacks" / "transfers" / "serve"   # only one capture (the others are kept) / servers up
 #
 # Re-runnable: servers are unpacked (apt-get download + dpkg -x) into $WORK (default /tmp/ftp-corpus2), outside
 # the repository; every process started here is recorded by PID (servers in their own session, so their
@@ -253,7 +253,9 @@ start_servers() {
 start_tcpdump() { # outfile
   local outf=$1 errf="$WORK/log/tcpdump.$(basename "$1").err"
   rm -f "$outf"
-  tcpdump -Z root -i lo -w "$outf" -s 0 -U "$BPF" 2>"$errf" &
+  # -B: a 64 MiB kernel buffer; the 1 MiB transfers come as bursts of 64 KiB loopback packets, which the
+  # default 2 MiB buffer dropped (17 packets in a first run of the transfers phase; stop_tcpdumps refuses that)
+  tcpdump -Z root -i lo -B 65536 -w "$outf" -s 0 -U "$BPF" 2>"$errf" &
   TCPDUMP_PIDS+=("$!")
   local i
   for i in $(seq 100); do grep -q 'listening on' "$errf" 2>/dev/null && return 0; sleep 0.1; done
@@ -264,6 +266,10 @@ stop_tcpdumps() { # after the last packets have drained; SIGINT so tcpdump flush
   local pid
   for pid in "${TCPDUMP_PIDS[@]}"; do stop_pid "$pid" INT; done
   TCPDUMP_PIDS=()
+  local errf
+  for errf in "$WORK"/log/tcpdump.*.err; do
+    if grep -Eq '^[1-9][0-9]* packets? dropped by kernel' "$errf"; then die "$(basename "$errf"): $(grep 'dropped by kernel' "$errf")"; fi
+  done
 }
 driver() { $PY "$HERE/corpus2.py" "$@" --work "$WORK" --seed "$SEED" --users "$USERS"; }
 
@@ -272,11 +278,11 @@ install_tools
 install_servers
 prepare_tree
 mkdir -p "$OUT" "$WORK/runs"
-PHASES=${PHASES:-benign attacks}
+PHASES=${PHASES:-benign attacks transfers}
 start_servers
 for phase in $PHASES; do
   case $phase in
-    benign|attacks)
+    benign|attacks|transfers)
       log "capturing $phase"
       rm -f "$WORK/runs/$phase.jsonl"
       start_tcpdump "$WORK/$phase.pcap"
@@ -289,20 +295,23 @@ for phase in $PHASES; do
 done
 stop_servers
 
-# Label both captures (the one not captured this time is taken from $OUT with its runs file from $WORK/runs).
+# Label every capture (those not captured this time are taken from $OUT with their runs files from $WORK/runs).
 log "labelling"
-for phase in benign attacks; do
+ALL_PHASES="benign attacks"
+[ -f "$WORK/runs/transfers.jsonl" ] && ALL_PHASES="$ALL_PHASES transfers"
+for phase in $ALL_PHASES; do
   [ -f "$WORK/$phase.pcap" ] || { [ -f "$OUT/$phase.pcap" ] && cp "$OUT/$phase.pcap" "$WORK/$phase.pcap"; }
-  [ -f "$WORK/runs/$phase.jsonl" ] || die "no runs file for $phase in $WORK/runs: run PHASES=\"benign attacks\""
+  [ -f "$WORK/runs/$phase.jsonl" ] || die "no runs file for $phase in $WORK/runs: run PHASES=\"$ALL_PHASES\""
 done
 STAGE=$WORK/out
 rm -rf "$STAGE"; mkdir -p "$STAGE"
 driver label --runs-dir "$WORK/runs" --captures-dir "$WORK" --out "$STAGE"
 # Only now, with every control connection labelled, replace what samples/corpus2 holds.
-cp "$WORK/benign.pcap" "$WORK/attacks.pcap" "$STAGE/labels.csv" "$OUT/"
+for phase in $ALL_PHASES; do cp "$WORK/$phase.pcap" "$OUT/"; done
+cp "$STAGE/labels.csv" "$OUT/"
 cp "$HERE/signatures.csv" "$OUT/signatures.csv"
 if [ -f "$REPO/dist/bin/ftp-extract.js" ] && command -v node >/dev/null; then
-  for phase in benign attacks; do
+  for phase in $ALL_PHASES; do
     node "$REPO/dist/bin/ftp-flows.js" "$OUT/$phase.pcap" >"$STAGE/flows-$phase.ndjson"
     node "$REPO/dist/bin/ftp-extract.js" --signatures "$OUT/signatures.csv" <"$STAGE/flows-$phase.ndjson" \
       >"$STAGE/extract-$phase.csv"

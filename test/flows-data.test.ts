@@ -238,7 +238,7 @@ describe('data connections (ftp-flows)', () => {
 
 // ---- real captures against tshark
 
-const SAMPLE_FILES = ['attacks', 'benign', 'ipv6', 'ipv6-active', 'transfer-sizes', 'sll', 'sll2', 'corpus2/attacks', 'corpus2/benign'].map((n) => join(SAMPLES, `${n}.pcap`));
+const SAMPLE_FILES = ['attacks', 'benign', 'ipv6', 'ipv6-active', 'transfer-sizes', 'sll', 'sll2', 'corpus2/attacks', 'corpus2/benign', 'corpus2/transfers'].map((n) => join(SAMPLES, `${n}.pcap`));
 
 function dataOfCapture(file: string): DataRecord[] {
   let bytes = readFileSync(file);
@@ -372,6 +372,25 @@ describe.skipIf(!TSHARK)('data connections against tshark', () => {
     }
     expect(data.filter((d) => d.bytes.c + d.bytes.s === 0)).toHaveLength(4); // the empty file, down and up, each mode
     for (const d of data) expect(d.flags).toEqual([]);
+  });
+
+  it('samples/corpus2/transfers.pcap: every size of XFER_SIZES once per mode and direction, 0 B to 1 MiB, four servers, five clients', () => {
+    const data = dataOfCapture(join(SAMPLES, 'corpus2', 'transfers.pcap'));
+    // scripts/corpus2/corpus2.py XFER_SIZES: 12 sizes per (mode, direction), one of them 0
+    expect(data).toHaveLength(48);
+    const want = [1, 10, 100, 1448, 4096, 20_000, 65_483, 65_536, 131_072, 250_000, 1_048_576];
+    for (const [mode, down, up] of [['passive', 's', 'c'], ['active', 'c', 's']] as const) {
+      for (const dir of [down, up]) {
+        const got = data.filter((d) => d.mode === mode && d.bytes[dir === 'c' ? 's' : 'c'] === 0 && d.bytes[dir] > 0).map((d) => d.bytes[dir]);
+        expect(got.sort((a, b) => a - b), `${mode} ${dir}`).toEqual(want);
+      }
+      expect(data.filter((d) => d.mode === mode && d.bytes.c + d.bytes.s === 0), mode).toHaveLength(2);
+    }
+    for (const d of data) expect([d.end, d.flags, d.missing]).toEqual(['fin', [], { c: 0, s: 0 }]);
+    expect(new Set(data.map((d) => d.server.ip).filter((ip) => ip.startsWith('127.0.5.')))).toEqual(new Set(['127.0.5.1', '127.0.5.2', '127.0.5.3', '127.0.5.4']));
+    expect(new Set(data.map((d) => d.sniff.c || d.sniff.s))).toEqual(
+      new Set(['', 'text', 'binary', 'archive:gzip', 'archive:zip', 'executable:elf', 'image:png']),
+    );
   });
 
   it('samples/attacks.pcap: the bounced connections (PORT to 127.0.0.99) are data records whose peer is that host', () => {

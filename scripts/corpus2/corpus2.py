@@ -469,12 +469,16 @@ BENIGN_CLIENTS = [("ftplib", b_ftplib, 0.36), ("wget", b_wget, 0.14), ("ncftp", 
                   ("lftp", b_lftp, 0.16), ("curl", b_curl, 0.18)]
 
 
-def cmd_benign(a) -> None:
-    runs = Runs(a.runs, "benign")
-    tmp = f"{a.work}/client-tmp"
+def phase_ctx(a, phase: str, tmp_name: str) -> Ctx:
+    """The run log of one phase and a fresh client scratch directory."""
+    tmp = f"{a.work}/{tmp_name}"
     subprocess.run(["rm", "-rf", tmp])
     os.makedirs(tmp)
-    ctx = Ctx(a, runs, tmp)
+    return Ctx(a, Runs(a.runs, phase), tmp)
+
+
+def cmd_benign(a) -> None:
+    ctx = phase_ctx(a, "benign", "client-tmp")
     rng = random.Random(f"{a.seed}-benign-plan")
     n = int(a.n or 380)
     names = list(SERVERS)
@@ -501,6 +505,136 @@ def cmd_benign(a) -> None:
     for t in ts:
         t.join()
     log(f"benign: {n} jobs")
+
+
+# ------------------------------------------------------------------------------------------------ transfers
+# A third capture of benign sessions whose point is the data channel: every server, passive and active mode,
+# download and upload, with sizes from empty to 1 MiB (the benign phase moves only 0-4.2 kB) and contents that
+# the data-channel sniff tells apart.  Each (mode, direction) pair gets every size of XFER_SIZES exactly once,
+# spread over the four servers in an order fixed by the seed.
+XFER_SIZES = [0, 1, 100, 1448, 4096, 20000, 65483, 65536, 131072, 250000, 1048576, 10]
+XFER_KINDS = [("txt", b""), ("gz", b"\x1f\x8b\x08\x00"), ("bin", b"\x7fELF\x02\x01\x01\x00"),
+              ("png", b"\x89PNG\r\n\x1a\n"), ("zip", b"PK\x03\x04"), ("dat", b"")]
+XFER_DOWN_TOOLS = ["curl", "wget", "lftp", "ncftp", "ftplib"]
+XFER_UP_TOOLS = ["curl", "lftp", "ncftp", "ftplib"]
+
+
+def xfer_bytes(rng: random.Random, size: int, kind: str, magic: bytes) -> bytes:
+    if kind == "txt":
+        words = [b"ledger", b"mirror", b"sample", b"invoice", b"row", b"delta"]
+        out = bytearray()
+        while len(out) < size:
+            out += b" ".join(rng.choice(words) for _ in range(8)) + b"\n"
+        return bytes(out[:size])
+    return (magic + rng.randbytes(size))[:size]
+
+
+def xfer_file(dirpath: str, rng: random.Random, size: int, i: int) -> str:
+    kind, magic = XFER_KINDS[i % len(XFER_KINDS)]
+    name = f"blob-{size}-{i}.{kind}"
+    os.makedirs(dirpath, exist_ok=True)
+    with open(f"{dirpath}/{name}", "wb") as f:
+        f.write(xfer_bytes(rng, size, kind, magic))
+    return name
+
+
+def cmd_transfers(a) -> None:
+    import shutil
+    ctx = phase_ctx(a, "transfers", "client-tmp-xfer")
+    tmp = ctx.tmp
+    rng = random.Random(f"{a.seed}-transfers-plan")
+    users = sorted(ctx.users)
+    jobs = []  # (server, mode, direction, sizes)
+    for mode in ("pasv", "port"):
+        for direction in ("down", "up"):
+            sizes = XFER_SIZES[:]
+            rng.shuffle(sizes)
+            for k, server in enumerate(SERVERS):
+                jobs.append((server, mode, direction, sizes[3 * k:3 * k + 3]))
+    made = []
+    try:
+        for j, (server, mode, direction, sizes) in enumerate(jobs):
+            jr = random.Random(f"{a.seed}-transfers-{j}")
+            u = users[j % len(users)]
+            pw = ctx.users[u]
+            src = f"127.0.8.{10 + j}"
+            tools = XFER_DOWN_TOOLS if direction == "down" else XFER_UP_TOOLS
+            tool = tools[j % len(tools)]
+            if direction == "down":  # files in the user's home, owned by the user, as any other of their files
+                d = f"{a.work}/home/{u}/xfer"
+                names = [f"xfer/{xfer_file(d, jr, s, j * 3 + i)}" for i, s in enumerate(sizes)]
+                shutil.chown(d, u, "ftpc2")
+                for n in names:
+                    shutil.chown(f"{a.work}/home/{u}/{n}", u, "ftpc2")
+                made.append(d)
+                local = f"{tmp}/job-{j}"
+                os.makedirs(local, exist_ok=True)
+            else:
+                local = f"{tmp}/job-{j}"
+                names = [f"{local}/{xfer_file(local, jr, s, j * 3 + i)}" for i, s in enumerate(sizes)]
+            run_xfer(ctx, server, src, u, pw, mode, direction, tool, names, local, jr)
+    finally:
+        for d in made:
+            shutil.rmtree(d, ignore_errors=True)
+    log(f"transfers: {len(jobs)} jobs")
+
+
+def run_xfer(ctx, server, src, u, pw, mode, direction, tool, names, local, rng) -> None:
+    addr, port = SERVERS[server]
+    scen = f"xfer-{direction}-{mode}-{tool}"
+    if tool == "ftplib":
+        def session():
+            f = new_ftp(server, src, timeout=30)
+            f.set_pasv(mode == "pasv")
+            try:
+                f.login(u, pw)
+                f.voidcmd("TYPE I")
+                for n in names:
+                    if direction == "down":
+                        retr(f, n)
+                    else:
+                        with open(n, "rb") as fh:
+                            f.storbinary("STOR uploads/" + os.path.basename(n), fh)
+                f.quit()
+            finally:
+                f.close()
+        run_py(ctx, "benign", scen, server, src, session)
+        return
+    if tool == "curl":
+        argv = ["curl", "-sS", "--interface", src, "--connect-timeout", "5", "-m", "60", "-u", f"{u}:{pw}"]
+        if mode == "port":
+            argv += ["--ftp-port", src]
+        elif rng.random() < 0.5:
+            argv.append("--disable-epsv")
+        if direction == "down":
+            for n in names:
+                argv += ["-o", f"{local}/{os.path.basename(n)}", ftp_url(server, n)]
+        else:
+            argv += ["-T", "{" + ",".join(names) + "}", ftp_url(server, "uploads/")]
+        run_tool(ctx, "benign", scen, server, src, argv, tool="curl", timeout=90)
+    elif tool == "wget":
+        argv = ["wget", "-q", "--tries=1", "--timeout=30", f"--bind-address={src}", "-P", local,
+                f"--user={u}", f"--password={pw}"]
+        if mode == "port":
+            argv.append("--no-passive-ftp")
+        argv += [ftp_url(server, n) for n in names]
+        run_tool(ctx, "benign", scen, server, src, argv, tool="wget", timeout=90)
+    elif tool == "lftp":
+        cmds = [f"set net:socket-bind-ipv4 {src}", "set net:max-retries 1", "set net:timeout 20",
+                "set cmd:fail-exit yes", "set xfer:clobber on", "set ftp:ssl-allow no",
+                f"set ftp:passive-mode {'on' if mode == 'pasv' else 'off'}",
+                f"open -u {lftp_quote(u + ',' + pw)} -p {port} {addr}"]
+        for n in names:
+            cmds.append(f"get {n} -o {local}/" if direction == "down" else f"put {n} -o uploads/{os.path.basename(n)}")
+        cmds.append("bye")
+        run_tool(ctx, "benign", scen, server, src, ["lftp", "-c", "; ".join(cmds)], tool="lftp", timeout=90)
+    elif tool == "ncftp":
+        flag = "-F" if mode == "pasv" else "-E"
+        if direction == "down":
+            argv = ["ncftpget", "-t", "30", "-V", flag, "-u", u, "-p", pw, "-P", str(port), addr, local, *names]
+        else:
+            argv = ["ncftpput", "-t", "30", "-V", flag, "-u", u, "-p", pw, "-P", str(port), addr, "uploads", *names]
+        run_tool(ctx, "benign", scen, server, src, argv, tool="ncftp", shim=True, timeout=90)
 
 
 # ------------------------------------------------------------------------------------------------ attacks
@@ -914,9 +1048,14 @@ def label_phase(pcap: str, runs: list[dict]) -> tuple[list[dict], list[str]]:
     return rows, errors
 
 
+def phases_of(runs_dir: str) -> list[str]:
+    """benign and attacks always; transfers when that capture was made (it came later and is optional)."""
+    return ["benign", "attacks"] + (["transfers"] if os.path.exists(f"{runs_dir}/transfers.jsonl") else [])
+
+
 def cmd_label(a) -> None:
     all_rows, errors = [], []
-    for phase in ("benign", "attacks"):
+    for phase in phases_of(a.runs_dir):
         rows, errs = label_phase(f"{a.captures_dir}/{phase}.pcap", load_runs(f"{a.runs_dir}/{phase}.jsonl"))
         all_rows += rows
         errors += errs
@@ -974,7 +1113,8 @@ def client_of(tool: str) -> str:
 def cmd_readme(a) -> None:
     global WORK_DEBS
     WORK_DEBS = f"{a.work}/debs"
-    runs = {ph: load_runs(f"{a.runs_dir}/{ph}.jsonl") for ph in ("benign", "attacks")}
+    phases = phases_of(a.runs_dir)
+    runs = {ph: load_runs(f"{a.runs_dir}/{ph}.jsonl") for ph in phases}
     with open(a.labels) as f:
         labels = list(csv.DictReader(f))
     key = lambda r: (r["client_ip"], str(r["client_port"]), r["server_ip"], str(r["server_port"]))
@@ -982,10 +1122,10 @@ def cmd_readme(a) -> None:
     # sessions that ftp-extract emits, joined on endpoints
     ext = Counter()
     ext_keys = set()
-    have_extract = all(os.path.exists(f"{a.stage}/extract-{ph}.csv") for ph in ("benign", "attacks"))
+    have_extract = all(os.path.exists(f"{a.stage}/extract-{ph}.csv") for ph in phases)
     last_cmd: dict[tuple, str] = {}
     if have_extract:
-        for ph in ("benign", "attacks"):
+        for ph in phases:
             with open(f"{a.stage}/extract-{ph}.csv") as f:
                 for r in csv.DictReader(f):
                     k = key(r)
@@ -996,16 +1136,31 @@ def cmd_readme(a) -> None:
                     ext_keys.add(k)
                     l = lab.get(k)
                     ext[(l["class"], l["scenario"], l["server"]) if l else ("unlabelled", "-", "-")] += 1
+    def records(kind: str):
+        """(phase, record) of every ftp-flows record of that type in the staged NDJSON files."""
+        for ph in phases:
+            fp = f"{a.stage}/flows-{ph}.ndjson"
+            if os.path.exists(fp):
+                for line in open(fp):
+                    r = json.loads(line)
+                    if r.get("type") == kind:
+                        yield ph, r
+
     ends: dict[tuple, str] = {}
-    for ph in ("benign", "attacks"):
-        fp = f"{a.stage}/flows-{ph}.ndjson"
-        if os.path.exists(fp):
-            for line in open(fp):
-                fl = json.loads(line)
-                if fl.get("type") != "flow":
-                    continue
-                k = (fl["client"]["ip"], str(fl["client"]["port"]), fl["server"]["ip"], str(fl["server"]["port"]))
-                ends[k] = fl.get("end", "?")
+    for _, fl in records("flow"):
+        k = (fl["client"]["ip"], str(fl["client"]["port"]), fl["server"]["ip"], str(fl["server"]["port"]))
+        ends[k] = fl.get("end", "?")
+    # data connections ftp-flows linked, per capture, mode and direction (from its data records)
+    xfer = defaultdict(list)
+    for ph, d in records("data"):
+        up, down = d["bytes"]["c"], d["bytes"]["s"]
+        # passive: the FTP client is the data client; active: the server connects, so swap
+        to_server, to_client = (up, down) if d["mode"] == "passive" else (down, up)
+        way = "upload" if to_server > to_client else "download" if to_client else "empty"
+        xfer[(ph, d["mode"], way)].append(max(up, down))
+    data_rows = [[ph, mode, way, len(v), min(v), max(v), sum(v)] for (ph, mode, way), v in sorted(xfer.items())]
+    data_table = md_table(["capture", "mode", "direction", "data connections", "smallest B", "largest B", "total B"],
+                          data_rows) if data_rows else "(run with dist/ built to fill this table)"
     cnt = Counter((r["class"], r["scenario"], r["server"]) for r in labels)
     rows = []
     for k in sorted(cnt, key=lambda k: (k[0] != "benign", k[1], k[2])):
@@ -1025,7 +1180,7 @@ def cmd_readme(a) -> None:
         by_src = defaultdict(list)
         for r in rs:
             by_src[r["src"]].append(r)
-        for ts, s_ip, sport, d_ip, dport in capture_syns(f"{a.captures_dir}/{'benign' if ph == 'benign' else 'attacks'}.pcap"):
+        for ts, s_ip, sport, d_ip, dport in capture_syns(f"{a.captures_dir}/{ph}.pcap"):
             c = [r for r in by_src.get(s_ip, []) if r["t0"] <= ts <= r["t1"]] or \
                 [r for r in by_src.get(s_ip, []) if r["t0"] - 0.3 <= ts <= r["t1"] + 0.3]
             if len(c) == 1:
@@ -1071,7 +1226,8 @@ def cmd_readme(a) -> None:
     text = open(a.template).read()
     for k, v in {"{{COUNTS}}": counts, "{{BY_SERVER}}": by_server, "{{ENDINGS}}": endings,
                  "{{ATTACK_COMMANDS}}": "\n".join(cmds), "{{BENIGN_EXAMPLES}}": "\n".join(benign_examples),
-                 "{{VERSIONS}}": vers, "{{SEED}}": str(a.seed)}.items():
+                 "{{VERSIONS}}": vers, "{{SEED}}": str(a.seed),
+                 "{{DATA_CHANNELS}}": data_table}.items():
         text = text.replace(k, v)
     with open(a.out, "w") as f:
         f.write(text)
@@ -1081,7 +1237,7 @@ def cmd_readme(a) -> None:
 # ------------------------------------------------------------------------------------------------ main
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("cmd", choices=["tree", "pyftpd", "benign", "attacks", "label", "readme"])
+    p.add_argument("cmd", choices=["tree", "pyftpd", "benign", "attacks", "transfers", "label", "readme"])
     p.add_argument("--work", required=True)
     p.add_argument("--users", required=True)
     p.add_argument("--seed", default="1")
@@ -1096,7 +1252,8 @@ def main() -> None:
     p.add_argument("--stage")
     p.add_argument("--template")
     a = p.parse_args()
-    {"tree": cmd_tree, "pyftpd": cmd_pyftpd, "benign": cmd_benign, "attacks": cmd_attacks, "label": cmd_label,
+    {"tree": cmd_tree, "pyftpd": cmd_pyftpd, "benign": cmd_benign, "attacks": cmd_attacks, "transfers": cmd_transfers,
+     "label": cmd_label,
      "readme": lambda a: cmd_readme(a)}[a.cmd](a)
 
 
