@@ -1148,7 +1148,8 @@ export class FlowTable {
       X[x + X_SNIFF_BUF + si] = b;
     }
     const s = this.sniffPool[b];
-    buf.copy(s, at, off, off + n);
+    // (a few hundred bytes at most: Buffer#copy's argument checks cost more than the loop)
+    for (let i = 0; i < n; i++) s[at + i] = buf[off + i];
     X[x + X_SNIFF_LEN + si] = at + n;
     if (at + n < SNIFF_BYTES) return false;
     X[x + X_SNIFF_CLS + si] = sniffClass(s, 0, SNIFF_BYTES);
@@ -1287,7 +1288,14 @@ export class FlowTable {
     const alen = this.I[r + I_BITS] & B_V6 ? 16 : 4;
     putCommunityIdV1(idScratch, 0, this.addrs, slot * AS, slot * AS + 16, alen, this.C[r + C_PORT0], this.C[r + C_PORT1]);
     const end = putFlowId(idScratch, COMMUNITY_ID_BYTES, idScratch, 0, COMMUNITY_ID_BYTES, this.CD[slot * RD + CD_FIRST]);
-    return idScratch.toString('latin1', COMMUNITY_ID_BYTES, end);
+    // the id is 17 ASCII bytes: one fromCharCode (Buffer#toString cost about 1 µs a call here)
+    if (end - COMMUNITY_ID_BYTES !== 17) return idScratch.toString('latin1', COMMUNITY_ID_BYTES, end);
+    const b = idScratch;
+    const o = COMMUNITY_ID_BYTES;
+    return String.fromCharCode(
+      b[o], b[o + 1], b[o + 2], b[o + 3], b[o + 4], b[o + 5], b[o + 6], b[o + 7], b[o + 8],
+      b[o + 9], b[o + 10], b[o + 11], b[o + 12], b[o + 13], b[o + 14], b[o + 15], b[o + 16],
+    );
   }
 
   private ipOf(slot: number, side: number): string {
