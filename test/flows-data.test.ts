@@ -136,6 +136,22 @@ describe('announcement parsing', () => {
     expect(s('caf\xc3\xa9\n')).toBe('text');
     expect(s('\x00\x01\x02\x03')).toBe('binary');
     expect(s('')).toBe('');
+    // every signature, and the list's order where two match (sniffClass looks only at those that can)
+    const rest: [string, string][] = [
+      ['BZh91AY', 'archive:bzip2'], ['\xfd7zXZ\x00\x00', 'archive:xz'], ['7z\xbc\xaf\x27\x1c\x00', 'archive:7z'],
+      ['Rar!\x1a\x07', 'archive:rar'], ['\xcf\xfa\xed\xfe\x07', 'executable:macho'], ['\xca\xfe\xba\xbe', 'executable:macho'],
+      ['#!/bin/sh\n', 'executable:script'], ['\xff\xd8\xff\xe0', 'image:jpeg'], ['GIF89a', 'image:gif'],
+      ['\xd0\xcf\x11\xe0\xa1', 'document:ole'], ['PK\x05\x06', 'archive:zip'], ['\xff\xd8', 'binary'], ['GIF', 'text'],
+    ];
+    for (const [bytes, cls] of rest) expect(s(bytes), cls).toBe(cls);
+    const tarMz = Buffer.alloc(300);
+    tarMz.write('MZ', 0, 'latin1');
+    tarMz.write('ustar', 257);
+    expect(s(tarMz)).toBe('archive:tar');
+    const zipTar = Buffer.alloc(300);
+    ZIP.copy(zipTar);
+    zipTar.write('ustar', 257);
+    expect(s(zipTar)).toBe('archive:zip');
   });
 });
 

@@ -237,7 +237,10 @@ const MAGIC_CLASS = MAGIC.map((m) => SNIFF_CLASSES.indexOf(m[0]));
  */
 export function sniffClass(b: Uint8Array, off: number, len: number): number {
   if (len <= 0) return 0;
-  magic: for (let m = 0; m < MAGIC.length; m++) {
+  // only the signatures that can match this first byte (and those not at offset 0), in MAGIC's order
+  const cands = MAGIC_BY_FIRST[b[off]];
+  magic: for (let k = 0; k < cands.length; k++) {
+    const m = cands[k];
     const sig = MAGIC[m][1];
     const at = MAGIC[m][2];
     if (at + sig.length > len) continue;
@@ -249,8 +252,7 @@ export function sniffClass(b: Uint8Array, off: number, len: number): number {
   let i = off;
   while (i < end) {
     const c = b[i];
-    if (c >= 0x20 && c < 0x7f) i++;
-    else if (c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0c) i++;
+    if (TEXT_BYTE[c] === 1) i++;
     else if (c >= 0xc2 && c <= 0xf4) {
       // a UTF-8 sequence (one cut by the sniff's end is fine)
       const n = c < 0xe0 ? 1 : c < 0xf0 ? 2 : 3;
@@ -262,6 +264,13 @@ export function sniffClass(b: Uint8Array, off: number, len: number): number {
   }
   return SNIFF_TEXT;
 }
+
+/** per first byte: the MAGIC entries that may match (first byte equal, or a signature further in) */
+const MAGIC_BY_FIRST: number[][] = Array.from({ length: 256 }, (_, c) =>
+  MAGIC.map((_m, i) => i).filter((i) => MAGIC[i][2] > 0 || MAGIC[i][1][0] === c),
+);
+/** 1: a byte of text (printable ASCII, tab, line ends, form feed) */
+const TEXT_BYTE = Uint8Array.from({ length: 256 }, (_, c) => ((c >= 0x20 && c < 0x7f) || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0c ? 1 : 0));
 
 /**
  * What a direction's first bytes are, by magic number: `archive:*`, `executable:*`, `image:*`,

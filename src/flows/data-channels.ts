@@ -119,6 +119,40 @@ function ownPort(port: number): boolean {
   return true;
 }
 
+/**
+ * `EPRT |1|a.b.c.d|port|` in b[i, end) read from the bytes: true when the argument has exactly this
+ * form (any delimiter that is no digit, dot or blank; octets of one to three digits up to 255, a
+ * port of one to five digits, 1 to 65535), the same announcement parseEprtArg gives; null for
+ * anything else, which goes to the string parser (IPv6, blanks inside, odd delimiters, refusals).
+ */
+function eprt4At(b: Buffer, i: number, end: number): true | null {
+  while (i < end && (b[i] === 0x20 || (b[i] >= 0x09 && b[i] <= 0x0d) || b[i] === 0xa0)) i++;
+  if (i + 3 > end) return null;
+  const d = b[i];
+  if ((d >= 0x30 && d <= 0x39) || d === 0x2e || d === 0x20 || (d >= 0x09 && d <= 0x0d) || d >= 0x80) return null;
+  if (b[i + 1] !== 0x31 || b[i + 2] !== d) return null;
+  i += 3;
+  let ip = 0;
+  for (let k = 0; k < 4; k++) {
+    let v = 0;
+    const from = i;
+    while (i < end && b[i] >= 0x30 && b[i] <= 0x39 && i - from < 3) v = v * 10 + b[i++] - 0x30;
+    if (i === from || v > 255 || i >= end || b[i] !== (k < 3 ? 0x2e : d)) return null;
+    i++;
+    ip = ip * 256 + v;
+  }
+  let port = 0;
+  const from = i;
+  while (i < end && b[i] >= 0x30 && b[i] <= 0x39 && i - from < 5) port = port * 10 + b[i++] - 0x30;
+  if (i === from || i >= end || b[i] !== d || port < 1 || port > 65535) return null;
+  ANN.own = false;
+  ANN.port = port;
+  ANN.v6 = false;
+  ANN.ip6 = null;
+  ANN.ip4 = ip;
+  return true;
+}
+
 /** `EPRT |1|a.b.c.d|port|` / `|2|ipv6|port|` (rare: through the string parser) */
 function eprtText(text: string): boolean {
   const a = parseEprtArg(text);
@@ -170,12 +204,18 @@ export class ControlLines {
   feed(si: number, buf: Buffer, off: number, len: number, tsUs: number): void {
     const end = off + len;
     const server = si === this.serverSide;
+    // a segment that ends with a line end (most): each LF is found by Buffer#indexOf (memchr), which
+    // then cannot search past the segment; else byte by byte
+    const ends = len > 0 && buf[end - 1] === 10;
     let at = off;
     let st = si === 0 ? this.st0 : this.st1;
     while (at < end) {
       if (st === SKIP) {
-        while (at < end && buf[at] !== 10) at++;
-        if (at === end) break;
+        if (ends) at = buf.indexOf(10, at);
+        else {
+          while (at < end && buf[at] !== 10) at++;
+          if (at === end) break;
+        }
         at++;
         st = AT_START;
         continue;
@@ -185,7 +225,8 @@ export class ControlLines {
         continue;
       }
       let lf = at;
-      while (lf < end && buf[lf] !== 10) lf++;
+      if (ends) lf = buf.indexOf(10, at);
+      else while (lf < end && buf[lf] !== 10) lf++;
       if (lf === end) {
         st = this.hold(si, st, buf, at, end);
         break;
@@ -243,7 +284,7 @@ export class ControlLines {
       const c0 = l[s] | 0x20;
       if (l[s + 4] !== 0x20 || (l[s + 3] | 0x20) !== 0x74 || (l[s + 2] | 0x20) !== 0x72) return;
       if (c0 === 0x70 && (l[s + 1] | 0x20) === 0x6f) ok = sixNumbersAt(l, s + 5, e);
-      else if (c0 === 0x65 && (l[s + 1] | 0x20) === 0x70) ok = eprtText(l.toString('latin1', s + 5, e));
+      else if (c0 === 0x65 && (l[s + 1] | 0x20) === 0x70) ok = eprt4At(l, s + 5, e) ?? eprtText(l.toString('latin1', s + 5, e));
       else return;
       ANN.active = true;
     }
@@ -282,37 +323,29 @@ export interface DataCounters {
 
 /**
  * The expected-connection table: bounded by `max` (the oldest announcement goes, counted), entries
- * older than `expireUs` of capture time go (counted). An announcement is a row (typed arrays; rows
- * reused through a free list) in a list in announcement order, and in a chain per endpoint it is
- * expected at (newest first; two sessions may announce the same endpoint: a bounce target). A row
- * is at most two chain nodes (node = row * 2 + k): the announced endpoint, and the control
- * connection's own end when the announced address is another (NAT).
+ * older than `expireUs` of capture time go (counted). An announcement is a row (rows reused through
+ * a free list) in a list in announcement order, and in a chain per endpoint it is expected at
+ * (newest first; two sessions may announce the same endpoint: a bounce target). A row is at most
+ * two chain nodes (node = row * 2 + k): the announced endpoint, and the control connection's own
+ * end when the announced address is another (NAT).
+ *
+ * A row's numbers are one 64-byte line of ints (RI_*) and one of doubles (RD_*): as a typed array
+ * per field, an add or take touched a dozen arrays at the row, a cache miss each. Strings (the
+ * control flow's id; IPv6 addresses and keys) are in arrays of their own, the IPv6 ones touched
+ * only for rows that have them (RI_STR).
  */
 export class ExpectTable {
   private cap = 0;
   private live = 0;
-  /** per row: the control flow (id, slot and generation in the flow table) */
-  ctlId: (string | null)[] = [];
-  ctlSlot = new Int32Array(0);
-  ctlGen = new Int32Array(0);
-  /** per row: 1 active (PORT/EPRT), 0 passive */
-  active = new Uint8Array(0);
-  /** per row: the announced address (ip4 unsigned, or ip6 text when not null) and port, the announcing line's time */
-  ip4 = new Float64Array(0);
-  ip6: (string | null)[] = [];
-  port = new Int32Array(0);
-  tsUs = new Float64Array(0);
-  /** per row: the address expected to connect (control client for passive, server for active): IPv4 number, or IPv6 bytes (latin1) with fromNum -1 */
-  private fromNum = new Float64Array(0);
-  private fromStr: (string | null)[] = [];
-  /** per node: its key (number, or NaN and keyStr), the next older node of the same key (-1: none) */
-  private keyNum = new Float64Array(0);
-  private keyStr: (string | null)[] = [];
-  private keyNext = new Int32Array(0);
-  private nKeys = new Uint8Array(0);
+  private ri = new Int32Array(0);
+  private rd = new Float64Array(0);
+  /** per row: the control flow's id */
+  private ctlIds: (string | null)[] = [];
+  /** per row: the announced IPv6 address (RFC 5952 text), the expected initiator's IPv6 bytes (latin1); per node: an IPv6 key */
+  private ip6s: (string | null)[] = [];
+  private fromStrs: (string | null)[] = [];
+  private keyStrs: (string | null)[] = [];
   /** the list in announcement order */
-  private prev = new Int32Array(0);
-  private next = new Int32Array(0);
   private oldest = -1;
   private newest = -1;
   private free: number[] = [];
@@ -323,6 +356,35 @@ export class ExpectTable {
 
   get size(): number {
     return this.live;
+  }
+
+  /** a taken row's fields (readable until the next add) */
+  ctlId(r: number): string {
+    return this.ctlIds[r] as string;
+  }
+  ctlSlot(r: number): number {
+    return this.ri[r * RI + RI_CTL_SLOT];
+  }
+  ctlGen(r: number): number {
+    return this.ri[r * RI + RI_CTL_GEN];
+  }
+  /** 1 active (PORT/EPRT), 0 passive */
+  active(r: number): number {
+    return this.ri[r * RI + RI_ACTIVE];
+  }
+  port(r: number): number {
+    return this.ri[r * RI + RI_PORT];
+  }
+  /** the announced IPv4 address (unsigned), when ip6 is null */
+  ip4(r: number): number {
+    return this.rd[r * RD + RD_IP4];
+  }
+  ip6(r: number): string | null {
+    return this.ri[r * RI + RI_STR] ? this.ip6s[r] : null;
+  }
+  /** the announcing line's time */
+  tsUs(r: number): number {
+    return this.rd[r * RD + RD_TS];
   }
 
   /**
@@ -344,22 +406,30 @@ export class ExpectTable {
     }
     if (this.free.length === 0) this.grow();
     const r = this.free.pop() as number;
-    this.ctlId[r] = ctlId;
-    this.ctlSlot[r] = ctlSlot;
-    this.ctlGen[r] = ctlGen;
-    this.active[r] = active ? 1 : 0;
-    this.ip4[r] = ip4;
-    this.ip6[r] = ip6;
-    this.port[r] = port;
-    this.tsUs[r] = tsUs;
-    this.fromNum[r] = fromNum;
-    this.fromStr[r] = fromStr;
-    this.nKeys[r] = key2 === null ? 1 : 2;
+    const i = r * RI;
+    const d = r * RD;
+    const ri = this.ri;
+    const rd = this.rd;
+    this.ctlIds[r] = ctlId;
+    ri[i + RI_CTL_SLOT] = ctlSlot;
+    ri[i + RI_CTL_GEN] = ctlGen;
+    ri[i + RI_ACTIVE] = active ? 1 : 0;
+    ri[i + RI_PORT] = port;
+    rd[d + RD_IP4] = ip4;
+    rd[d + RD_TS] = tsUs;
+    rd[d + RD_FROM] = fromNum;
+    const str = ip6 !== null || fromStr !== null || typeof key !== 'number' || (key2 !== null && typeof key2 !== 'number');
+    ri[i + RI_STR] = str ? 1 : 0;
+    if (str) {
+      this.ip6s[r] = ip6;
+      this.fromStrs[r] = fromStr;
+    }
+    ri[i + RI_NKEYS] = key2 === null ? 1 : 2;
     this.link(r * 2, key);
     if (key2 !== null) this.link(r * 2 + 1, key2);
-    this.prev[r] = this.newest;
-    this.next[r] = -1;
-    if (this.newest >= 0) this.next[this.newest] = r;
+    ri[i + RI_PREV] = this.newest;
+    ri[i + RI_NEXT] = -1;
+    if (this.newest >= 0) ri[this.newest * RI + RI_NEXT] = r;
     else this.oldest = r;
     this.newest = r;
     this.live++;
@@ -377,10 +447,10 @@ export class ExpectTable {
     const head = this.byKey.get(key);
     if (head < 0) return -1;
     let r = head >> 1;
-    if (this.keyNext[head] >= 0) {
-      for (let n = head; n >= 0; n = this.keyNext[n]) {
+    if (this.nextOf(head) >= 0) {
+      for (let n = head; n >= 0; n = this.nextOf(n)) {
         const q = n >> 1;
-        if (this.fromNum[q] === fromNum && (fromNum >= 0 || this.fromStr[q] === fromStr)) {
+        if (this.rd[q * RD + RD_FROM] === fromNum && (fromNum >= 0 || (this.ri[q * RI + RI_STR] && this.fromStrs[q] === fromStr))) {
           r = q;
           break;
         }
@@ -393,17 +463,22 @@ export class ExpectTable {
 
   expire(nowUs: number): void {
     const limit = nowUs - this.expireUs;
-    while (this.oldest >= 0 && this.tsUs[this.oldest] < limit) {
+    while (this.oldest >= 0 && this.rd[this.oldest * RD + RD_TS] < limit) {
       this.drop(this.oldest);
       this.c.data_expected_expired++;
     }
   }
 
+  /** the next older node of a node's key (-1: none) */
+  private nextOf(node: number): number {
+    return this.ri[(node >> 1) * RI + RI_KEY_NEXT + (node & 1)];
+  }
+
   private replace(key: EndpointKey, ctlId: string): void {
     let n = this.byKey.get(key);
     while (n >= 0) {
-      const nx = this.keyNext[n];
-      if (this.ctlId[n >> 1] === ctlId) {
+      const nx = this.nextOf(n);
+      if (this.ctlIds[n >> 1] === ctlId) {
         this.drop(n >> 1);
         this.c.data_expected_replaced++;
       }
@@ -412,47 +487,52 @@ export class ExpectTable {
   }
 
   private link(node: number, key: EndpointKey): void {
-    if (typeof key === 'number') {
-      this.keyNum[node] = key;
-      this.keyStr[node] = null;
-    } else {
-      this.keyNum[node] = NaN;
-      this.keyStr[node] = key;
+    const r = node >> 1;
+    if (typeof key === 'number') this.rd[r * RD + RD_KEY + (node & 1)] = key;
+    else {
+      this.rd[r * RD + RD_KEY + (node & 1)] = NaN;
+      this.keyStrs[node] = key;
     }
-    this.keyNext[node] = this.byKey.get(key);
+    this.ri[r * RI + RI_KEY_NEXT + (node & 1)] = this.byKey.get(key);
     this.byKey.set(key, node);
   }
 
   private unlink(node: number): void {
-    const key: EndpointKey = this.keyStr[node] ?? this.keyNum[node];
+    const r = node >> 1;
+    const num = this.rd[r * RD + RD_KEY + (node & 1)];
+    const key: EndpointKey = Number.isNaN(num) ? (this.keyStrs[node] as string) : num;
     const head = this.byKey.get(key);
     if (head < 0) return;
-    const nx = this.keyNext[node];
+    const nx = this.nextOf(node);
     if (head === node) {
       if (nx >= 0) this.byKey.set(key, nx);
       else this.byKey.delete(key);
       return;
     }
-    for (let n = head; n >= 0; n = this.keyNext[n]) {
-      if (this.keyNext[n] === node) {
-        this.keyNext[n] = nx;
+    for (let n = head; n >= 0; n = this.nextOf(n)) {
+      if (this.nextOf(n) === node) {
+        this.ri[(n >> 1) * RI + RI_KEY_NEXT + (n & 1)] = nx;
         return;
       }
     }
   }
 
   private drop(r: number): void {
+    const i = r * RI;
+    const ri = this.ri;
     this.unlink(r * 2);
-    if (this.nKeys[r] === 2) this.unlink(r * 2 + 1);
-    const p = this.prev[r];
-    const n = this.next[r];
-    if (p >= 0) this.next[p] = n;
+    if (ri[i + RI_NKEYS] === 2) this.unlink(r * 2 + 1);
+    const p = ri[i + RI_PREV];
+    const n = ri[i + RI_NEXT];
+    if (p >= 0) ri[p * RI + RI_NEXT] = n;
     else this.oldest = n;
-    if (n >= 0) this.prev[n] = p;
+    if (n >= 0) ri[n * RI + RI_PREV] = p;
     else this.newest = p;
-    // (ctlId and ip6 stay: take's caller reads them; the next add overwrites them)
-    this.fromStr[r] = null;
-    this.keyStr[r * 2] = this.keyStr[r * 2 + 1] = null;
+    // (the control id and ip6 stay: take's caller reads them; the next add overwrites them)
+    if (ri[i + RI_STR]) {
+      this.fromStrs[r] = null;
+      this.keyStrs[r * 2] = this.keyStrs[r * 2 + 1] = null;
+    }
     this.free.push(r);
     this.live--;
   }
@@ -461,44 +541,45 @@ export class ExpectTable {
   private grow(): void {
     const old = this.cap;
     const n = Math.max(1, Math.min(this.max, Math.max(64, old * 2)));
-    const i32 = (a: Int32Array, k = 1): Int32Array<ArrayBuffer> => {
-      const b = new Int32Array(n * k);
-      b.set(a);
-      return b;
-    };
-    const f64 = (a: Float64Array, k = 1): Float64Array<ArrayBuffer> => {
-      const b = new Float64Array(n * k);
-      b.set(a);
-      return b;
-    };
-    const u8 = (a: Uint8Array): Uint8Array<ArrayBuffer> => {
-      const b = new Uint8Array(n);
-      b.set(a);
-      return b;
-    };
-    this.ctlSlot = i32(this.ctlSlot);
-    this.ctlGen = i32(this.ctlGen);
-    this.active = u8(this.active);
-    this.ip4 = f64(this.ip4);
-    this.port = i32(this.port);
-    this.tsUs = f64(this.tsUs);
-    this.fromNum = f64(this.fromNum);
-    this.keyNum = f64(this.keyNum, 2);
-    this.keyNext = i32(this.keyNext, 2);
-    this.nKeys = u8(this.nKeys);
-    this.prev = i32(this.prev);
-    this.next = i32(this.next);
+    const ri = new Int32Array(n * RI);
+    ri.set(this.ri);
+    const rd = new Float64Array(n * RD);
+    rd.set(this.rd);
+    this.ri = ri;
+    this.rd = rd;
     for (let r = old; r < n; r++) {
-      this.ctlId.push(null);
-      this.ip6.push(null);
-      this.fromStr.push(null);
-      this.keyStr.push(null, null);
+      this.ctlIds.push(null);
+      this.ip6s.push(null);
+      this.fromStrs.push(null);
+      this.keyStrs.push(null, null);
     }
     // lowest rows on top of the stack
     for (let r = n - 1; r >= old; r--) this.free.push(r);
     this.cap = n;
   }
 }
+
+/** an ExpectTable row's ints (RI of them) and doubles (RD) */
+const RI = 16;
+const RI_CTL_SLOT = 0;
+const RI_CTL_GEN = 1;
+const RI_ACTIVE = 2;
+const RI_PORT = 3;
+/** per node (+ k): the next older node of the same key (-1: none) */
+const RI_KEY_NEXT = 4;
+const RI_NKEYS = 6;
+/** the list in announcement order */
+const RI_PREV = 7;
+const RI_NEXT = 8;
+/** 1: the row has IPv6 strings (ip6, fromStr, keyStr) */
+const RI_STR = 9;
+const RD = 8;
+const RD_IP4 = 0;
+const RD_TS = 1;
+/** the address expected to connect (control client for passive, server for active): IPv4 number, or -1 (IPv6: fromStr) */
+const RD_FROM = 2;
+/** per node (+ k): its key when a number, else NaN (keyStrs) */
+const RD_KEY = 3;
 
 /**
  * Endpoint key → int (-1: none). IPv4 keys (address * 65536 + port) in an open-addressing table of

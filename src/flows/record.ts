@@ -188,8 +188,10 @@ export function putNumber(out: Buffer, pos: number, n: number): number {
   return pos + digits;
 }
 
+/** the digits of the seconds last written by putSecFrac (neighbouring times mostly share them) */
 let lastSec = 0;
-let lastSecText = '0';
+const lastSecDigits = Buffer.alloc(16, 0x30);
+let lastSecLen = 1;
 
 /**
  * putTs(out, pos, us / 1e6) for a whole number of microseconds (the table's times), without the
@@ -197,7 +199,8 @@ let lastSecText = '0';
  */
 export function putTsUs(out: Buffer, pos: number, us: number): number {
   if (!(us >= 0 && us < 8589934592e6 && Number.isInteger(us))) return putTs(out, pos, us / 1e6);
-  return putSecFrac(out, pos, Math.floor(us / 1e6), us % 1e6);
+  const sec = Math.floor(us / 1e6);
+  return putSecFrac(out, pos, sec, us - sec * 1e6);
 }
 
 /**
@@ -225,12 +228,14 @@ export function putTs(out: Buffer, pos: number, ts: number): number {
 
 /** `sec` and, when `frac` (µs) is not 0, a dot and its digits without trailing zeros */
 function putSecFrac(out: Buffer, pos: number, sec: number, frac: number): number {
-  // times of neighbouring chunks mostly share their second
+  // times of neighbouring records mostly share their second: its digits are kept as bytes (no String per change)
   if (sec !== lastSec) {
+    if (sec >= 0x80000000) return putFrac(out, putString(out, pos, String(sec)), frac);
     lastSec = sec;
-    lastSecText = String(sec);
+    lastSecLen = putNumber(lastSecDigits, 0, sec);
   }
-  return putFrac(out, putString(out, pos, lastSecText), frac);
+  for (let i = 0; i < lastSecLen; i++) out[pos + i] = lastSecDigits[i];
+  return putFrac(out, pos + lastSecLen, frac);
 }
 
 /**

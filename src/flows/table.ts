@@ -9,7 +9,7 @@ import type { FlowOptions } from './options.js';
 import { ipv6Bytes, ipv6Text, SNIFF_BYTES, SNIFF_CLASSES, sniffClass, type DataRecord } from '../common/ftp-data.js';
 import { ControlLines, ExpectTable, endpointKey6, type Announced, type DataCounters, type EndpointKey } from './data-channels.js';
 import {
-  flowLineBound, putLineEnd, putNumber, putString, putTsUs,
+  flowLineBound, putBytes, putLineEnd, putNumber, putString, putTsUs,
   type FlowChunk, type FlowEnd, type FlowFlag, type FlowHead, type FlowRecord,
 } from './record.js';
 
@@ -1059,20 +1059,20 @@ export class FlowTable {
     const r = slot * RI;
     const x = slot * XI;
     const X = this.X;
-    X[x + X_CTL_SLOT] = ex.ctlSlot[e];
-    X[x + X_CTL_GEN] = ex.ctlGen[e];
-    X[x + X_ACTIVE] = ex.active[e];
-    X[x + X_PORT] = ex.port[e];
+    X[x + X_CTL_SLOT] = ex.ctlSlot(e);
+    X[x + X_CTL_GEN] = ex.ctlGen(e);
+    X[x + X_ACTIVE] = ex.active(e);
+    X[x + X_PORT] = ex.port(e);
     X.fill(0, x + X_SNIFF_LEN, x + XI);
     X[x + X_SNIFF_CLS] = X[x + X_SNIFF_CLS + 1] = -1;
     X[x + X_SNIFF_BUF] = X[x + X_SNIFF_BUF + 1] = -1;
     const xd = slot * XD;
-    this.XDs[xd + XD_TS] = ex.tsUs[e];
-    this.XDs[xd + XD_IP4] = ex.ip4[e];
-    this.dataCtl[slot] = ex.ctlId[e];
-    this.dataIp6[slot] = ex.ip6[e];
-    const ctl = ex.ctlSlot[e];
-    const cl = this.C[ctl * RI + C_GEN] === ex.ctlGen[e] ? this.ctl[ctl] : undefined;
+    this.XDs[xd + XD_TS] = ex.tsUs(e);
+    this.XDs[xd + XD_IP4] = ex.ip4(e);
+    this.dataCtl[slot] = ex.ctlId(e);
+    this.dataIp6[slot] = ex.ip6(e);
+    const ctl = ex.ctlSlot(e);
+    const cl = this.C[ctl * RI + C_GEN] === ex.ctlGen(e) ? this.ctl[ctl] : undefined;
     if (cl) cl.openData++;
     this.C[r + C_SERVER] = 1 - initiator;
     this.I[r + I_BITS] |= B_DATA | B_SNIFF;
@@ -1148,7 +1148,8 @@ export class FlowTable {
       X[x + X_SNIFF_BUF + si] = b;
     }
     const s = this.sniffPool[b];
-    buf.copy(s, at, off, off + n);
+    // (a few hundred bytes at most: Buffer#copy's argument checks cost more than the loop)
+    for (let i = 0; i < n; i++) s[at + i] = buf[off + i];
     X[x + X_SNIFF_LEN + si] = at + n;
     if (at + n < SNIFF_BYTES) return false;
     X[x + X_SNIFF_CLS + si] = sniffClass(s, 0, SNIFF_BYTES);
@@ -1162,13 +1163,13 @@ export class FlowTable {
     this.X[i] = -1;
   }
 
-  /** the sniffed class of a data connection's side ('' when it sent nothing in order from its start) */
-  private sniffOf(slot: number, si: number): string {
+  /** the sniffed class of a data connection's side, its number in SNIFF_CLASSES (0, '': it sent nothing in order from its start) */
+  private sniffOf(slot: number, si: number): number {
     const x = slot * XI;
     const len = this.X[x + X_SNIFF_LEN + si];
-    if (len === 0) return '';
+    if (len === 0) return 0;
     const cls = this.X[x + X_SNIFF_CLS + si];
-    return SNIFF_CLASSES[cls >= 0 ? cls : sniffClass(this.sniffPool[this.X[x + X_SNIFF_BUF + si]], 0, len)];
+    return cls >= 0 ? cls : sniffClass(this.sniffPool[this.X[x + X_SNIFF_BUF + si]], 0, len);
   }
 
   /** the stream position of a data connection's side si jumped over `n` bytes starting at sequence `seq`, stream offset `at` */
@@ -1209,21 +1210,14 @@ export class FlowTable {
     return JSON.parse(dataScratch.toString('latin1', 0, n)) as DataRecord;
   }
 
-  /** the data flags of the slot's data connection, in the record's order */
-  private dataFlags(slot: number, client: number): string {
+  /** the data flags of the slot's data connection: DF_* bits (DL_FLAGS has their text) */
+  private dataFlags(slot: number): number {
     const x = slot * XI;
     const fl = this.I[slot * RI + I_FLAGS];
     const b = this.I[slot * RI + I_SIDE + S_BITS] | this.I[slot * RI + I_SIDE + IS_SIDE + S_BITS];
     const noSyn = !(b & (SB_SYN | SB_SYNACK));
     const gap = fl & F_GAP || this.X[x + X_GAP] || this.X[x + X_HOLE_LEN] > 0 || this.X[x + X_HOLE_LEN + 1] > 0;
-    const evicted = fl & F_EVICTED;
-    void client;
-    if (!noSyn && !gap && !evicted) return '[]';
-    const f: string[] = [];
-    if (noSyn) f.push('no_syn');
-    if (gap) f.push('gap');
-    if (evicted) f.push('evicted');
-    return `["${f.join('","')}"]`;
+    return (noSyn ? DF_NO_SYN : 0) | (gap ? DF_GAP : 0) | (fl & F_EVICTED ? DF_EVICTED : 0);
   }
 
   /**
@@ -1242,51 +1236,48 @@ export class FlowTable {
     const sc = d + D_SIDE + DS_SIDE * client;
     const ss = d + D_SIDE + DS_SIDE * srv;
     const D = this.D;
-    pos = putString(out, pos, '{"type":"data","v":1,"community_id":"');
+    const X = this.X;
+    // the fixed text as bytes (DL_*): a string per piece, copied character by character, was half the line's cost
+    pos = putBytes(out, pos, DL_HEAD);
     pos = putCommunityIdV1(out, pos, this.addrs, slot * AS, slot * AS + 16, alen, p0, p1);
-    pos = putString(out, pos, '","control":"');
+    pos = putBytes(out, pos, DL_CONTROL);
     pos = putString(out, pos, this.dataCtl[slot] as string);
-    pos = putString(out, pos, this.X[x + X_ACTIVE] ? '","mode":"active","announced":{"ip":"' : '","mode":"passive","announced":{"ip":"');
+    pos = putBytes(out, pos, X[x + X_ACTIVE] ? DL_ACTIVE : DL_PASSIVE);
     const ip6 = this.dataIp6[slot];
     if (ip6 !== null) pos = putString(out, pos, ip6);
     else pos = putIp4(out, pos, this.XDs[slot * XD + XD_IP4]);
-    pos = putString(out, pos, '","port":');
-    pos = putNumber(out, pos, this.X[x + X_PORT]);
-    pos = putString(out, pos, '},"announced_ts":');
+    pos = putBytes(out, pos, DL_PORT);
+    pos = putNumber(out, pos, X[x + X_PORT]);
+    pos = putBytes(out, pos, DL_ANNOUNCED_TS);
     pos = putTsUs(out, pos, this.XDs[slot * XD + XD_TS]);
-    pos = putString(out, pos, ',"client":{"ip":"');
+    pos = putBytes(out, pos, DL_CLIENT);
     pos = this.putIp(out, pos, slot * AS + 16 * client, alen);
-    pos = putString(out, pos, '","port":');
+    pos = putBytes(out, pos, DL_PORT);
     pos = putNumber(out, pos, client === 0 ? p0 : p1);
-    pos = putString(out, pos, '},"server":{"ip":"');
+    pos = putBytes(out, pos, DL_SERVER);
     pos = this.putIp(out, pos, slot * AS + 16 * srv, alen);
-    pos = putString(out, pos, '","port":');
+    pos = putBytes(out, pos, DL_PORT);
     pos = putNumber(out, pos, srv === 0 ? p0 : p1);
-    pos = putString(out, pos, '},"first_ts":');
+    pos = putBytes(out, pos, DL_FIRST_TS);
     pos = putTsUs(out, pos, this.CD[d + CD_FIRST]);
-    pos = putString(out, pos, ',"last_ts":');
+    pos = putBytes(out, pos, DL_LAST_TS);
     pos = putTsUs(out, pos, D[d + D_LAST]);
-    pos = putString(out, pos, ',"packets":{"c":');
+    pos = putBytes(out, pos, DL_PACKETS);
     pos = putNumber(out, pos, D[sc + SD_PACKETS]);
-    pos = putString(out, pos, ',"s":');
+    pos = putBytes(out, pos, DL_S);
     pos = putNumber(out, pos, D[ss + SD_PACKETS]);
-    pos = putString(out, pos, '},"bytes":{"c":');
+    pos = putBytes(out, pos, DL_BYTES);
     pos = putNumber(out, pos, D[sc + SD_BYTES]);
-    pos = putString(out, pos, ',"s":');
+    pos = putBytes(out, pos, DL_S);
     pos = putNumber(out, pos, D[ss + SD_BYTES]);
-    pos = putString(out, pos, '},"missing":{"c":');
+    pos = putBytes(out, pos, DL_MISSING);
     pos = putNumber(out, pos, D[sc + SD_STREAM] - D[sc + SD_BYTES]);
-    pos = putString(out, pos, ',"s":');
+    pos = putBytes(out, pos, DL_S);
     pos = putNumber(out, pos, D[ss + SD_STREAM] - D[ss + SD_BYTES]);
-    pos = putString(out, pos, '},"end":"');
-    pos = putString(out, pos, end);
-    pos = putString(out, pos, '","flags":');
-    pos = putString(out, pos, this.dataFlags(slot, client));
-    pos = putString(out, pos, ',"sniff":{"c":"');
-    pos = putString(out, pos, this.sniffOf(slot, client));
-    pos = putString(out, pos, '","s":"');
-    pos = putString(out, pos, this.sniffOf(slot, srv));
-    pos = putString(out, pos, '"}}\n');
+    pos = putBytes(out, pos, DL_END[end]);
+    pos = putBytes(out, pos, DL_FLAGS[this.dataFlags(slot)]);
+    pos = putBytes(out, pos, DL_SNIFF_C[this.sniffOf(slot, client)]);
+    pos = putBytes(out, pos, DL_SNIFF_S[this.sniffOf(slot, srv)]);
     if (pos > out.length) throw new Error('data line longer than its bound');
     return pos;
   }
@@ -1297,7 +1288,14 @@ export class FlowTable {
     const alen = this.I[r + I_BITS] & B_V6 ? 16 : 4;
     putCommunityIdV1(idScratch, 0, this.addrs, slot * AS, slot * AS + 16, alen, this.C[r + C_PORT0], this.C[r + C_PORT1]);
     const end = putFlowId(idScratch, COMMUNITY_ID_BYTES, idScratch, 0, COMMUNITY_ID_BYTES, this.CD[slot * RD + CD_FIRST]);
-    return idScratch.toString('latin1', COMMUNITY_ID_BYTES, end);
+    // the id is 17 ASCII bytes: one fromCharCode (Buffer#toString cost about 1 µs a call here)
+    if (end - COMMUNITY_ID_BYTES !== 17) return idScratch.toString('latin1', COMMUNITY_ID_BYTES, end);
+    const b = idScratch;
+    const o = COMMUNITY_ID_BYTES;
+    return String.fromCharCode(
+      b[o], b[o + 1], b[o + 2], b[o + 3], b[o + 4], b[o + 5], b[o + 6], b[o + 7], b[o + 8],
+      b[o + 9], b[o + 10], b[o + 11], b[o + 12], b[o + 13], b[o + 14], b[o + 15], b[o + 16],
+    );
   }
 
   private ipOf(slot: number, side: number): string {
@@ -1761,9 +1759,10 @@ export class FlowTable {
 
   private putIp(out: Buffer, pos: number, off: number, len: number): number {
     if (len !== 4) return putString(out, pos, ipString(this.addrs, off, len));
+    const a = this.addrs;
     for (let i = 0; i < 4; i++) {
       if (i) out[pos++] = 0x2e; // .
-      pos = putNumber(out, pos, this.addrs[off + i]);
+      pos = putOctet(out, pos, a[off + i]);
     }
     return pos;
   }
@@ -1879,6 +1878,41 @@ export function dataLine(r: DataRecord): string {
   );
 }
 
+const ascii = (t: string): Uint8Array => Uint8Array.from(t, (ch) => ch.charCodeAt(0));
+/** the data line's fixed text between its fields (writeDataLine) */
+const DL_HEAD = ascii('{"type":"data","v":1,"community_id":"');
+const DL_CONTROL = ascii('","control":"');
+const DL_ACTIVE = ascii('","mode":"active","announced":{"ip":"');
+const DL_PASSIVE = ascii('","mode":"passive","announced":{"ip":"');
+const DL_PORT = ascii('","port":');
+const DL_ANNOUNCED_TS = ascii('},"announced_ts":');
+const DL_CLIENT = ascii(',"client":{"ip":"');
+const DL_SERVER = ascii('},"server":{"ip":"');
+const DL_FIRST_TS = ascii('},"first_ts":');
+const DL_LAST_TS = ascii(',"last_ts":');
+const DL_PACKETS = ascii(',"packets":{"c":');
+const DL_S = ascii(',"s":');
+const DL_BYTES = ascii('},"bytes":{"c":');
+const DL_MISSING = ascii('},"missing":{"c":');
+const DL_END: Record<FlowEnd, Uint8Array> = {
+  fin: ascii('},"end":"fin","flags":'),
+  rst: ascii('},"end":"rst","flags":'),
+  idle: ascii('},"end":"idle","flags":'),
+  evicted: ascii('},"end":"evicted","flags":'),
+  eof: ascii('},"end":"eof","flags":'),
+};
+/** data flags (dataFlags), and the text of each combination in the record's order */
+const DF_NO_SYN = 1;
+const DF_GAP = 2;
+const DF_EVICTED = 4;
+const DL_FLAGS = Array.from({ length: 8 }, (_, m) => {
+  const f = [m & DF_NO_SYN && 'no_syn', m & DF_GAP && 'gap', m & DF_EVICTED && 'evicted'].filter((w): w is string => !!w);
+  return ascii(f.length ? `["${f.join('","')}"]` : '[]');
+});
+/** the sniff object, by class number (SNIFF_CLASSES) */
+const DL_SNIFF_C = SNIFF_CLASSES.map((c) => ascii(`,"sniff":{"c":"${c}`));
+const DL_SNIFF_S = SNIFF_CLASSES.map((c) => ascii(`","s":"${c}"}}\n`));
+
 /** a data line's bound: fixed text and names (< 400), two IPv6 addresses and the announced one, numbers, the sniff classes */
 const DATA_LINE_MAX = 1024;
 
@@ -1937,10 +1971,29 @@ function connKeyOf(b: Buffer, first: number, second: number, n: number, kp: numb
 
 /** an IPv4 address given as an unsigned number, dotted */
 function putIp4(out: Buffer, pos: number, ip: number): number {
-  for (let i = 3; i >= 0; i--) {
-    pos = putNumber(out, pos, Math.floor(ip / 2 ** (8 * i)) & 0xff);
-    if (i) out[pos++] = 0x2e; // .
-  }
+  pos = putOctet(out, pos, ip >>> 24);
+  out[pos++] = 0x2e; // .
+  pos = putOctet(out, pos, (ip >>> 16) & 0xff);
+  out[pos++] = 0x2e;
+  pos = putOctet(out, pos, (ip >>> 8) & 0xff);
+  out[pos++] = 0x2e;
+  return putOctet(out, pos, ip & 0xff);
+}
+
+/** a number 0..255 in decimal */
+function putOctet(out: Buffer, pos: number, v: number): number {
+  if (v >= 100) {
+    const h = (v / 100) | 0;
+    out[pos++] = 0x30 + h;
+    v -= h * 100;
+    const t = (v / 10) | 0;
+    out[pos++] = 0x30 + t;
+    out[pos++] = 0x30 + v - t * 10;
+  } else if (v >= 10) {
+    const t = (v / 10) | 0;
+    out[pos++] = 0x30 + t;
+    out[pos++] = 0x30 + v - t * 10;
+  } else out[pos++] = 0x30 + v;
   return pos;
 }
 
