@@ -5,7 +5,7 @@
  * - `extractStage(options)` — highland: flow records (labelled or not) → ExchangeRow objects, for
  *   chaining stages in one process;
  * - `runExtract(...)` — what `bin/ftp-extract` runs: captures (through ftp-flows' reader, in-process) or
- *   lines from files/stdin → CSV on a Writable, batched (csvRowsBuffer per batch) and honouring
+ *   lines from files/stdin → CSV on a Writable, batched (each row written into the batch's bytes by CsvWriter as it comes) and honouring
  *   backpressure. Rows of every complete flow are written before a bad line stops the run with an
  *   error naming that line (for a capture: the byte offset).
  */
@@ -20,7 +20,7 @@ import { Counters } from '../src/common/bounds.js';
 import type { Progress } from '../src/common/cli.js';
 import { createExchangeExtractor } from '../src/extract/extractor.js';
 import type { TimeFormat } from '../src/common/time.js';
-import { csvHeader, csvRowsBuffer, seedRows, type OutputFormat } from '../src/extract/csv.js';
+import { csvHeader, CsvWriter, seedRows, type OutputFormat } from '../src/extract/csv.js';
 import { SuricataEveReader, ZeekFtpLogReader } from '../src/extract/sensor-logs.js';
 import { parseFlowLine, parseRecordBytes, parseRecordLine } from '../src/extract/flow-line.js';
 import type { DataRecord, ExchangeRow, FlowRecord } from '../src/extract/types.js';
@@ -207,18 +207,29 @@ export async function runExtract(inputs: InputSource[], output: Writable, option
   const counters = options.counters ?? new Counters();
   const signatures = options.signatures ?? DEFAULT_SIGNATURES;
   const batchRows = options.batchRows ?? 2048;
+  // CSV: each row is written into the batch's bytes as it comes (no row kept: they die young); seed: rows kept
+  const csv = format === 'seed' ? null : new CsvWriter(options.timeFormat);
   let batch: ExchangeRow[] = [];
-  const onRow = (row: ExchangeRow): void => {
-    batch.push(row);
-  };
+  let held = 0;
+  const onRow = csv
+    ? (row: ExchangeRow): void => {
+      csv.row(row);
+      held++;
+    }
+    : (row: ExchangeRow): void => {
+      batch.push(row);
+      held++;
+    };
   const write = async (text: string | Buffer): Promise<void> => {
     if (text.length !== 0 && !output.write(text)) await once(output, 'drain');
   };
   const flush = async (): Promise<void> => {
-    if (batch.length === 0) return;
+    if (held === 0) return;
+    held = 0;
+    if (csv) return write(csv.take());
     const rows = batch;
     batch = [];
-    await write(format === 'seed' ? seedRows(rows) : csvRowsBuffer(rows, options.timeFormat));
+    await write(seedRows(rows));
   };
   const extractor = createExchangeExtractor(
     { ...options.extract, labelOf: labelOf(signatures), counters },
@@ -234,10 +245,14 @@ export async function runExtract(inputs: InputSource[], output: Writable, option
   /** a flow's rows are written whole or not at all */
   const pushFlow = (flow: FlowRecord, file: string, lineNo?: number): void => {
     const before = batch.length;
+    const beforeHeld = held;
+    const beforePos = csv ? csv.pos : 0;
     try {
       extractor.pushFlow(flow);
     } catch (e) {
       batch.length = before;
+      held = beforeHeld;
+      if (csv) csv.pos = beforePos;
       if (isFtpIdsError(e)) throw new FtpIdsError(e.code, e.message, lineNo === undefined ? { file } : { file, line: lineNo });
       throw e;
     }
@@ -326,7 +341,7 @@ export async function runExtract(inputs: InputSource[], output: Writable, option
           }
           pushFlow(flow, input.name, lineNo);
         }
-        if (batch.length >= batchRows) {
+        if (held >= batchRows) {
           await flush();
           options.progress?.update(() => `${input.name}: line ${lineNo}, ${counters.get('extract.rows')} rows`);
         }
