@@ -15,7 +15,7 @@ import type { Readable, Writable } from 'node:stream';
 import _ from 'highland';
 import { captureChunks } from '../src/capture/input.js';
 import { FtpIdsError, isFtpIdsError } from '../src/common/errors.js';
-import { createFlowReader, type FlowReader } from '../src/flows/index.js';
+import { createEmittingFlowReader, type FlowReader } from '../src/flows/index.js';
 import { Counters } from '../src/common/bounds.js';
 import type { Progress } from '../src/common/cli.js';
 import { createExchangeExtractor } from '../src/extract/extractor.js';
@@ -270,10 +270,11 @@ export async function runExtract(inputs: InputSource[], output: Writable, option
   if (format === 'csv') await write(csvHeader());
   try {
     const readCapture = async (name: string, blocks: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<void> => {
-      reader ??= createFlowReader(
+      // each flow borrowed from the flow table (its payload not copied: the extractor is done with it on return)
+      reader ??= createEmittingFlowReader(
         options.flows ?? {},
-        (f) => pushFlow(f as unknown as FlowRecord, captureFile),
-        (d) => extractor.pushData(d),
+        (e) => (e.kind === 'flow' ? pushFlow(e.borrowRecord() as unknown as FlowRecord, captureFile) : extractor.pushData(e.toDataRecord())),
+        { withData: true },
       );
       captureFile = name;
       reader.startFile(name);

@@ -17,7 +17,7 @@ import { normalizeExtractOptions, type ExtractOptions } from './options.js';
 import { ReplyAssembler, type Reply } from './replies.js';
 import { parseRequest } from './requests.js';
 import { argumentTags } from './tags.js';
-import { chunkBytes, EMPTY, ENCRYPTED, GAP, GREETING, UNSOLICITED, type DataRecord, type ExchangeRow, type FlowRecord } from './types.js';
+import { pushChunk, EMPTY, ENCRYPTED, GAP, GREETING, UNSOLICITED, type DataRecord, type ExchangeRow, type FlowRecord } from './types.js';
 import { canonicalIp, parseEprtArg, parseEpsvReply, parsePasvReply, parsePortArg, TRANSFER_COMMANDS, type Announcement } from '../common/ftp-data.js';
 
 /** bound: servers whose label is remembered for their empty connections (oldest forgotten, counted) */
@@ -258,7 +258,7 @@ class FlowSession {
     const take = (i: number): void => {
       const ch = chunks[i];
       if (typeof ch.gap === 'number') this.gap(ch.dir, ch.gap, ch.ts);
-      else if (ch.data !== undefined) (ch.dir === 'c' ? this.client : this.server).push(chunkBytes(ch.data), ch.ts);
+      else if (ch.data !== undefined) pushChunk(ch.dir === 'c' ? this.client : this.server, ch);
       else throw new FtpIdsError('BAD_FLOW', `flow ${this.flow.id}: chunk ${i}: neither data nor gap`);
       if (i === cutC) this.client.end(true, ch.ts);
       else if (i === cutS) this.server.end(true, ch.ts);
