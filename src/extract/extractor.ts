@@ -239,22 +239,31 @@ class FlowSession {
     let recordForward = true;
     let dirForward = true;
     let prev = -Infinity;
-    const prevOf = { c: -Infinity, s: -Infinity };
-    const lastData = { c: -1, s: -1 };
+    // (one variable per direction, not an object indexed by dir: a keyed access per chunk)
+    let prevC = -Infinity;
+    let prevS = -Infinity;
+    let lastDataC = -1;
+    let lastDataS = -1;
     for (let i = 0; i < n; i++) {
       const ch = chunks[i];
       const dir = ch.dir;
-      if (dir !== 'c' && dir !== 's') throw new FtpIdsError('BAD_FLOW', `flow ${this.flow.id}: chunk ${i}: dir must be "c" or "s"`);
       const ts = ch.ts;
       if (ts < prev) recordForward = false;
-      if (ts < prevOf[dir]) dirForward = false;
-      prev = prevOf[dir] = ts;
-      if (ch.data !== undefined) lastData[dir] = i;
+      if (dir === 'c') {
+        if (ts < prevC) dirForward = false;
+        prevC = ts;
+        if (ch.data !== undefined) lastDataC = i;
+      } else if (dir === 's') {
+        if (ts < prevS) dirForward = false;
+        prevS = ts;
+        if (ch.data !== undefined) lastDataS = i;
+      } else throw new FtpIdsError('BAD_FLOW', `flow ${this.flow.id}: chunk ${i}: dir must be "c" or "s"`);
+      prev = ts;
     }
     this.timeBackwards = !dirForward;
     const flags = this.flow.flags ?? [];
-    const cutC = flags.includes('truncated_c') ? lastData.c : -1;
-    const cutS = flags.includes('truncated_s') ? lastData.s : -1;
+    const cutC = flags.includes('truncated_c') ? lastDataC : -1;
+    const cutS = flags.includes('truncated_s') ? lastDataS : -1;
     const take = (i: number): void => {
       const ch = chunks[i];
       if (typeof ch.gap === 'number') this.gap(ch.dir, ch.gap, ch.ts);
