@@ -234,7 +234,8 @@ export async function runExtract(inputs: InputSource[], output: Writable, option
     await write(seedRows(rows));
   };
   const extractor = createExchangeExtractor(
-    { ...options.extract, labelOf: labelOf(signatures), counters },
+    // CSV: each row is written as it comes, so one row object serves them all
+    { ...options.extract, labelOf: labelOf(signatures), counters, reuseRows: csv !== null },
     onRow,
   );
   const sensorOptions = {

@@ -169,6 +169,7 @@ const ROW_FIXED_BOUND = 25 * 2 + 4 * 24 + 2 * 40;
 export class CsvWriter {
   private buf: Buffer;
   pos = 0;
+  /** the columns the prefix was made from (copied: a row object may be refilled, reuseRows) */
   private last: ExchangeRow | null = null;
   private prefix = Buffer.alloc(0);
   private flowEnd = Buffer.alloc(0);
@@ -199,7 +200,8 @@ export class CsvWriter {
         `${field(r.flow_id)},${field(r.community_id)},${field(r.client_ip)},${r.client_port},${field(r.server_ip)},${r.server_port},${field(r.label)},`,
       );
       this.flowEnd = Buffer.from(field(r.flow_end));
-      this.last = r;
+      const { flow_id, community_id, client_ip, client_port, server_ip, server_port, label, flow_end } = r;
+      this.last = { flow_id, community_id, client_ip, client_port, server_ip, server_port, label, flow_end } as ExchangeRow;
     }
     const dataMode = r.data_mode;
     const dataFlags = r.data_flags;
