@@ -277,9 +277,10 @@ function fastChunks(buf: Buffer, p: number, end: number): { chunks: FlowChunk[];
 
 /**
  * Number(text) of the JSON number `buf[p, end)`, without the text for the times ftp-flows writes:
- * digits, optionally `.` and up to 6 more, 15 digits at most. Then the decimal is exactly the integer
- * of all its digits (below 2^53, so exact as a double) over 10^k (exact too), and IEEE division rounds
- * that quotient correctly, as Number does the decimal. Anything else goes through Number.
+ * digits, optionally `.` and up to 6 more, whose digits read as one integer stay below 2^53 (ftp-flows'
+ * times have 16). Then the decimal is exactly that integer (exact as a double: every step below 2^53
+ * is) over 10^k (exact too), and IEEE division rounds that quotient correctly, as Number does the
+ * decimal. Anything else goes through Number.
  */
 function decimalTime(buf: Buffer, p: number, end: number): number {
   let v = 0;
@@ -293,33 +294,35 @@ function decimalTime(buf: Buffer, p: number, end: number): number {
       scale *= 10;
     }
   }
-  if (q !== end || digits === 0 || digits > 15) return Number(buf.toString('latin1', p, end));
+  if (q !== end || digits === 0 || !(v < 2 ** 53)) return Number(buf.toString('latin1', p, end));
   return v / scale;
 }
 
 /** The end of a JSON number at `p` (RFC 8259 grammar), or -1. */
 function jsonNumberEnd(buf: Buffer, p: number, end: number): number {
-  const digits = (q: number): number => {
-    while (q < end && buf[q] >= 0x30 && buf[q] <= 0x39) q++;
-    return q;
-  };
   if (buf[p] === 0x2d) p++; // -
   if (buf[p] === 0x30) p++;
-  else if (buf[p] >= 0x31 && buf[p] <= 0x39) p = digits(p + 1);
+  else if (buf[p] >= 0x31 && buf[p] <= 0x39) p = digitsEnd(buf, p + 1, end);
   else return -1;
   if (buf[p] === 0x2e) {
-    const q = digits(p + 1);
+    const q = digitsEnd(buf, p + 1, end);
     if (q === p + 1) return -1;
     p = q;
   }
   if (buf[p] === 0x65 || buf[p] === 0x45) {
     p++;
     if (buf[p] === 0x2b || buf[p] === 0x2d) p++;
-    const q = digits(p);
+    const q = digitsEnd(buf, p, end);
     if (q === p) return -1;
     p = q;
   }
   return p;
+}
+
+/** past the digits from q */
+function digitsEnd(buf: Buffer, q: number, end: number): number {
+  while (q < end && buf[q] >= 0x30 && buf[q] <= 0x39) q++;
+  return q;
 }
 
 /**
