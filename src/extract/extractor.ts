@@ -18,7 +18,7 @@ import { ReplyAssembler, type Reply } from './replies.js';
 import { parseRequest } from './requests.js';
 import { argumentTags } from './tags.js';
 import { pushChunk, EMPTY, ENCRYPTED, GAP, GREETING, UNSOLICITED, type DataRecord, type ExchangeRow, type FlowRecord } from './types.js';
-import { canonicalIp, parseEprtArg, parseEpsvReply, parsePasvReply, parsePortArg, TRANSFER_COMMANDS, type Announcement } from '../common/ftp-data.js';
+import { parseEprtArg, parseEpsvReply, parsePasvReply, parsePortArg, TRANSFER_COMMANDS, type Announcement } from '../common/ftp-data.js';
 
 /** bound: servers whose label is remembered for their empty connections (oldest forgotten, counted) */
 export const MAX_SERVER_LABELS = 65_536;
@@ -575,8 +575,9 @@ class FlowSession {
 
   private announce(a: Announcement | null, index: number, ts: number): void {
     if (!a) return;
-    const ip = a.ip === null ? this.flow.server.ip : canonicalIp(a.ip);
-    if (ip === null) return;
+    // (the parsers give addresses canonical already — PORT/227 dotted from numbers 0–255, EPRT through
+    // canonicalIpv4/6 — so canonicalIp, a regular expression per transfer, is what they would be)
+    const ip = a.ip === null ? this.flow.server.ip : a.ip;
     this.announced.push({ index, mode: a.mode, ip, port: a.port, ts, used: false });
   }
 
