@@ -18,7 +18,8 @@ export function readGreeting(flow: FlowRecord, maxBytes = 4096): string {
     if (replies.line(buf, start, end) || text.length >= maxBytes) done = true;
   });
   for (const ch of flow.chunks) {
-    if (done || ch.dir !== 's') continue;
+    if (done) break; // (the rest of the flow's chunks cannot change the text)
+    if (ch.dir !== 's') continue;
     if (typeof ch.gap === 'number') break;
     if (ch.data !== undefined) pushChunk(split, ch);
   }
