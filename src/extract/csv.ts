@@ -181,6 +181,12 @@ export class CsvWriter {
 
   /** the bytes written since the last take (a buffer of their own) */
   take(): Buffer {
+    if (this.pos <= this.size >> 4) {
+      // a few rows (live input: the rows of one read): a copy of them, the buffer kept
+      const out = Buffer.from(this.buf.subarray(0, this.pos));
+      this.pos = 0;
+      return out;
+    }
     const out = this.buf.subarray(0, this.pos);
     this.buf = Buffer.allocUnsafe(this.size);
     this.pos = 0;
