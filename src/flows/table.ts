@@ -1869,7 +1869,10 @@ class EmittedView implements EmittedFlow {
     return { ...this.head(), chunks };
   }
 
-  /** borrowRecord's chunk objects (reused: toRecord's copy and one object per chunk cost ~1 µs a chunk) */
+  /**
+   * borrowRecord's chunk objects (reused: toRecord's copy and one object per chunk cost ~1 µs a chunk);
+   * as many as the largest flow borrowed had chunks, which its kept payload bounds (maxFlowBytes)
+   */
   private readonly borrowed: BorrowedChunk[] = [];
 
   borrowRecord(): BorrowedFlowRecord {
