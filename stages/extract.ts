@@ -5,23 +5,23 @@
  * - `extractStage(options)` — highland: flow records (labelled or not) → ExchangeRow objects, for
  *   chaining stages in one process;
  * - `runExtract(...)` — what `bin/ftp-extract` runs: captures (through ftp-flows' reader, in-process) or
- *   lines from files/stdin → CSV on a Writable, batched (csvRowsBuffer per batch) and honouring
+ *   lines from files/stdin → CSV on a Writable, batched (each row written into the batch's bytes by CsvWriter as it comes) and honouring
  *   backpressure. Rows of every complete flow are written before a bad line stops the run with an
  *   error naming that line (for a capture: the byte offset).
  */
 import { once } from 'node:events';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import _ from 'highland';
+import { createRequire } from 'node:module';
 import { captureChunks } from '../src/capture/input.js';
 import { FtpIdsError, isFtpIdsError } from '../src/common/errors.js';
-import { createFlowReader, type FlowReader } from '../src/flows/index.js';
+import { createEmittingFlowReader, type FlowReader } from '../src/flows/index.js';
 import { Counters } from '../src/common/bounds.js';
 import type { Progress } from '../src/common/cli.js';
 import { createExchangeExtractor } from '../src/extract/extractor.js';
 import type { TimeFormat } from '../src/common/time.js';
-import { csvHeader, csvRowsBuffer, seedRows, type OutputFormat } from '../src/extract/csv.js';
-import { SuricataEveReader, ZeekFtpLogReader } from '../src/extract/sensor-logs.js';
+import { csvHeader, CsvWriter, seedRows, type OutputFormat } from '../src/extract/csv.js';
+import type { SuricataEveReader, ZeekFtpLogReader } from '../src/extract/sensor-logs.js';
 import { parseFlowLine, parseRecordBytes, parseRecordLine } from '../src/extract/flow-line.js';
 import type { DataRecord, ExchangeRow, FlowRecord } from '../src/extract/types.js';
 
@@ -136,6 +136,8 @@ export interface ExtractRunOptions {
  * records are held until their control flow comes and fill its transfer rows' data columns.
  */
 export function extractStage(options: ExtractRunOptions = {}): (s: Highland.Stream<FlowRecord | DataRecord>) => Highland.Stream<ExchangeRow> {
+  // highland loaded here, not by every run of bin/ftp-extract (a tenth of its start-up)
+  const _ = createRequire(import.meta.url)('highland') as typeof import('highland');
   return (s) => {
     let rows: ExchangeRow[] = [];
     const ex = createExchangeExtractor(
@@ -207,21 +209,33 @@ export async function runExtract(inputs: InputSource[], output: Writable, option
   const counters = options.counters ?? new Counters();
   const signatures = options.signatures ?? DEFAULT_SIGNATURES;
   const batchRows = options.batchRows ?? 2048;
+  // CSV: each row is written into the batch's bytes as it comes (no row kept: they die young); seed: rows kept
+  const csv = format === 'seed' ? null : new CsvWriter(options.timeFormat);
   let batch: ExchangeRow[] = [];
-  const onRow = (row: ExchangeRow): void => {
-    batch.push(row);
-  };
+  let held = 0;
+  const onRow = csv
+    ? (row: ExchangeRow): void => {
+      csv.row(row);
+      held++;
+    }
+    : (row: ExchangeRow): void => {
+      batch.push(row);
+      held++;
+    };
   const write = async (text: string | Buffer): Promise<void> => {
     if (text.length !== 0 && !output.write(text)) await once(output, 'drain');
   };
   const flush = async (): Promise<void> => {
-    if (batch.length === 0) return;
+    if (held === 0) return;
+    held = 0;
+    if (csv) return write(csv.take());
     const rows = batch;
     batch = [];
-    await write(format === 'seed' ? seedRows(rows) : csvRowsBuffer(rows, options.timeFormat));
+    await write(seedRows(rows));
   };
   const extractor = createExchangeExtractor(
-    { ...options.extract, labelOf: labelOf(signatures), counters },
+    // CSV: each row is written as it comes, so one row object serves them all
+    { ...options.extract, labelOf: labelOf(signatures), counters, reuseRows: csv !== null },
     onRow,
   );
   const sensorOptions = {
@@ -234,10 +248,14 @@ export async function runExtract(inputs: InputSource[], output: Writable, option
   /** a flow's rows are written whole or not at all */
   const pushFlow = (flow: FlowRecord, file: string, lineNo?: number): void => {
     const before = batch.length;
+    const beforeHeld = held;
+    const beforePos = csv ? csv.pos : 0;
     try {
       extractor.pushFlow(flow);
     } catch (e) {
       batch.length = before;
+      held = beforeHeld;
+      if (csv) csv.pos = beforePos;
       if (isFtpIdsError(e)) throw new FtpIdsError(e.code, e.message, lineNo === undefined ? { file } : { file, line: lineNo });
       throw e;
     }
@@ -255,10 +273,11 @@ export async function runExtract(inputs: InputSource[], output: Writable, option
   if (format === 'csv') await write(csvHeader());
   try {
     const readCapture = async (name: string, blocks: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<void> => {
-      reader ??= createFlowReader(
+      // each flow borrowed from the flow table (its payload not copied: the extractor is done with it on return)
+      reader ??= createEmittingFlowReader(
         options.flows ?? {},
-        (f) => pushFlow(f as unknown as FlowRecord, captureFile),
-        (d) => extractor.pushData(d),
+        (e) => (e.kind === 'flow' ? pushFlow(e.borrowRecord() as unknown as FlowRecord, captureFile) : extractor.pushData(e.toDataRecord())),
+        { withData: true },
       );
       captureFile = name;
       reader.startFile(name);
@@ -313,8 +332,9 @@ export async function runExtract(inputs: InputSource[], output: Writable, option
           text = buf!.toString('utf8');
           if (text.trim() === '') continue;
           kind = detectInputKind(text);
-          if (kind === 'zeek') sensor = new ZeekFtpLogReader({ ...sensorOptions, file: input.name }, onRow);
-          else if (kind === 'eve') sensor = new SuricataEveReader({ ...sensorOptions, file: input.name }, onRow);
+          // (the sensor-log readers are loaded when one is met, not by every run)
+          if (kind === 'zeek') sensor = new (await import('../src/extract/sensor-logs.js')).ZeekFtpLogReader({ ...sensorOptions, file: input.name }, onRow);
+          else if (kind === 'eve') sensor = new (await import('../src/extract/sensor-logs.js')).SuricataEveReader({ ...sensorOptions, file: input.name }, onRow);
         }
         if (sensor) sensor.line(text ?? buf!.toString('utf8'), lineNo);
         else if (buf![0] === 0x7b || (text ?? buf!.toString('utf8')).trim() !== '') {
@@ -326,7 +346,7 @@ export async function runExtract(inputs: InputSource[], output: Writable, option
           }
           pushFlow(flow, input.name, lineNo);
         }
-        if (batch.length >= batchRows) {
+        if (held >= batchRows) {
           await flush();
           options.progress?.update(() => `${input.name}: line ${lineNo}, ${counters.get('extract.rows')} rows`);
         }

@@ -206,3 +206,41 @@ describe('timeText = String', () => {
     fc.assert(fc.property(fc.double({ min: 1e9, max: 4e9 }), (t) => timeText(t) === String(t)), { numRuns: 50000 });
   });
 });
+
+describe('EmittedFlow.borrowRecord = toRecord', () => {
+  it('every capture: the same head, and each chunk the same bytes from the table\'s pages (chunks split across pages copied)', () => {
+    let chunks = 0;
+    let split = 0;
+    for (const cap of captures) {
+      const raw = readFileSync(cap);
+      const reader = createEmittingFlowReader({}, (e) => {
+        const rec = e.toRecord();
+        const b = e.borrowRecord();
+        const { chunks: bc, ...bHead } = b;
+        const { chunks: rc, ...rHead } = rec;
+        expect(bHead, relative(ROOT, cap)).toEqual(rHead);
+        expect(bc.length).toBe(rc.length);
+        for (let i = 0; i < rc.length; i++) {
+          const r = rc[i];
+          const c = bc[i];
+          expect([c.dir, c.ts, c.gap]).toEqual([r.dir, r.ts, r.gap]);
+          if (r.data === undefined) expect(c.data).toBeUndefined();
+          else {
+            expect(c.data!.subarray(c.at, c.at + c.len).equals(r.data), `${relative(ROOT, cap)}: chunk ${i}`).toBe(true);
+            if (c.len > 512 - 24 - 32) split++;
+          }
+          chunks++;
+        }
+      });
+      reader.startFile(cap);
+      reader.push(cap.endsWith('.gz') ? gunzipSync(raw) : raw);
+      try {
+        reader.end();
+      } catch {
+        reader.flushOpen();
+      }
+    }
+    expect(chunks).toBeGreaterThan(10000);
+    expect(split).toBeGreaterThan(0); // chunks longer than a page's room
+  });
+});

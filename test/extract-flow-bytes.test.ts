@@ -25,9 +25,12 @@ function linesOf(capture: string): string[] {
 /** the record with payloads as base64 text whatever form they came in, or the error message */
 function outcome(f: () => unknown): unknown {
   try {
-    const r = f() as { type: string; chunks?: { data?: string | Buffer }[] };
+    const r = f() as { type: string; chunks?: { data?: string | Buffer; at?: number; len?: number }[] };
     if (r.type !== 'flow') return r;
-    return { ...r, chunks: r.chunks!.map((c) => (c.data === undefined ? c : { ...c, data: Buffer.from(c.data as never, typeof c.data === 'string' ? 'base64' : undefined).toString('hex') })) };
+    // (a chunk's bytes may be given as data[at, at + len))
+    const bytes = (c: { data?: string | Buffer; at?: number; len?: number }): Buffer =>
+      typeof c.data === 'string' ? Buffer.from(c.data, 'base64') : c.at !== undefined ? c.data!.subarray(c.at, c.at + c.len!) : c.data!;
+    return { ...r, chunks: r.chunks!.map(({ at: _at, len: _len, ...c }) => (c.data === undefined ? c : { ...c, data: bytes({ ...c, at: _at, len: _len }).toString('hex') })) };
   } catch (e) {
     return `error: ${(e as Error).message}`;
   }
@@ -45,6 +48,17 @@ describe('parseRecordBytes = parseRecordLine', () => {
     expect(lines.length).toBeGreaterThan(100);
     expect(lines.some((l) => l.includes('"type":"data"'))).toBe(true);
     for (const l of lines) same(l);
+  });
+  it('chunk times: any decimal (digits, places, both sides of 15 digits), read as Number reads it (fast-check)', async () => {
+    const fc = (await import('fast-check')).default;
+    const flow = lines.find((l) => l.includes('"data":"'))!;
+    const digits = (min: number, max: number) => fc.array(fc.constantFrom(...'0123456789'), { minLength: min, maxLength: max }).map((d) => d.join(''));
+    const ts = fc.oneof(
+      fc.tuple(fc.integer({ min: 1, max: 9 }), digits(0, 15), fc.option(digits(1, 8))).map(([a, b, f]) => `${a}${b}${f === null ? '' : '.' + f}`),
+      fc.integer({ min: 1e15, max: 4e15 }).map((us) => String(us / 1e6)),
+      fc.double({ min: 0, max: 1e12, noNaN: true }).map(String),
+    );
+    fc.assert(fc.property(ts, (t) => same(flow.replace(/"ts":[\d.]+/, `"ts":${t}`))), { numRuns: 5000 });
   });
   it('lines changed in the ways that must fall back or fail alike', () => {
     const flow = lines.find((l) => l.includes('"data":"') && l.includes('"gap":')) ?? lines.find((l) => l.includes('"data":"'))!;

@@ -60,7 +60,6 @@ const NO_DATA: (string | number | null)[] = [null, '', null, '', '', '', ''];
 export function csvRowReference(r: ExchangeRow): string {
   return stringify([rowArray(r)], CSV_OPTIONS);
 }
-const NO_DATA_TEXT = ',,,,,,,';
 
 /** A field as csv-stringify writes it (CSV_OPTIONS): quoted, its quotes doubled, when it holds `,` `"` CR or LF. */
 function field(s: string | undefined): string {
@@ -69,97 +68,249 @@ function field(s: string | undefined): string {
 }
 const QUOTES = /"/g;
 
-// The first seven columns and flow_end are the same on every row of a flow: their text is made once
-// per flow (rows of one flow come together) and reused while the next row's values are the same.
-let last: ExchangeRow | null = null;
-let prefix = '';
-let flowEnd = '';
-
 function samePrefix(a: ExchangeRow, b: ExchangeRow): boolean {
   return a.flow_id === b.flow_id && a.community_id === b.community_id && a.client_ip === b.client_ip && a.client_port === b.client_port &&
     a.server_ip === b.server_ip && a.server_port === b.server_port && a.label === b.label && a.flow_end === b.flow_end;
 }
 
-let lastSec = -1;
-let lastSecText = '';
-const ZEROS = ['', '0', '00', '000', '0000', '00000'];
-
 /**
- * String(t) for a capture time, faster for the times captures have: whole microseconds since 1970
- * between 2001 and 2096 (`t === us / 1e6`). There the text `seconds.micro` with its trailing zeros
- * dropped is what String(t) writes: it reads back as t (t is that decimal correctly rounded), and no
- * shorter decimal does (decimals with fewer places lie 1e-6 or more away, doubles at most 4.8e-7 apart).
- * Anything else (a time given as text by a test, 1.5, NaN): String(t). Tested against String.
+ * String(t) for a capture time (CsvWriter's time text: tested against String on the range it takes,
+ * its edges and any double).
  */
 export function timeText(t: number): string {
-  if (typeof t !== 'number' || !(t >= 1e9 && t < 4e9)) return String(t);
-  const us = Math.round(t * 1e6);
-  if (us / 1e6 !== t) return String(t);
-  const sec = Math.floor(us / 1e6);
-  let frac = us - sec * 1e6;
-  if (sec !== lastSec) {
-    lastSec = sec;
-    lastSecText = String(sec);
-  }
-  if (frac === 0) return lastSecText;
-  let places = 6;
-  while (frac % 10 === 0) {
-    frac /= 10;
-    places--;
-  }
-  const digits = String(frac);
-  return lastSecText + '.' + ZEROS[places - digits.length] + digits;
+  if (typeof t !== 'number') return String(t);
+  return timeScratch.toString('latin1', 0, putTime(timeScratch, 0, t, timeSec));
+}
+const timeScratch = Buffer.alloc(64);
+
+/** the 10 digits of the last whole second written ([10]: the second; every second of 2001–2096 has 10 digits) */
+type SecondDigits = Float64Array;
+const newSecondDigits = (): SecondDigits => new Float64Array(11).fill(-1);
+const timeSec = newSecondDigits();
+
+/** the three digits of 0–999 */
+const DIGITS3 = new Uint8Array(3000);
+for (let i = 0; i < 1000; i++) {
+  DIGITS3[3 * i] = 0x30 + Math.floor(i / 100);
+  DIGITS3[3 * i + 1] = 0x30 + (Math.floor(i / 10) % 10);
+  DIGITS3[3 * i + 2] = 0x30 + (i % 10);
 }
 
 /**
- * One CSV line, byte for byte what csv-stringify writes for the row (the reference: tested identical
- * on every corpus capture and sample, and on random fields). Each field is tested for the characters
- * that need quoting on its own: testing one concatenation of them all built and flattened a string
- * per row.
+ * String(t) at b[p], faster for the times captures have: whole microseconds since 1970 between 2001
+ * and 2096 (`t === us / 1e6`). There the text `seconds.micro` with its trailing zeros dropped is what
+ * String(t) writes: it reads back as t (t is that decimal correctly rounded), and no shorter decimal
+ * does (decimals with fewer places lie 1e-6 or more away, doubles at most 4.8e-7 apart). Anything
+ * else (1.5, NaN): String(t). `sec` keeps the digits of the last second (rows of a flow share it).
+ */
+function putTime(b: Buffer, p: number, t: number, sec: SecondDigits): number {
+  if (!(t >= 1e9 && t < 4e9)) return p + b.write(String(t), p, 'latin1');
+  const us = Math.round(t * 1e6);
+  if (us / 1e6 !== t) return p + b.write(String(t), p, 'latin1');
+  const s = Math.floor(us / 1e6);
+  const frac = us - s * 1e6;
+  if (s !== sec[10]) {
+    sec[10] = s;
+    for (let i = 9, x = s; i >= 0; i--, x = Math.floor(x / 10)) sec[i] = 0x30 + (x % 10);
+  }
+  for (let i = 0; i < 10; i++) b[p + i] = sec[i];
+  p += 10;
+  if (frac === 0) return p;
+  // `.` and the six digits of the microseconds, trailing zeros dropped
+  const hi = 3 * Math.floor(frac / 1000);
+  const lo = 3 * (frac % 1000);
+  b[p] = DOT;
+  b[p + 1] = DIGITS3[hi];
+  b[p + 2] = DIGITS3[hi + 1];
+  b[p + 3] = DIGITS3[hi + 2];
+  b[p + 4] = DIGITS3[lo];
+  b[p + 5] = DIGITS3[lo + 1];
+  b[p + 6] = DIGITS3[lo + 2];
+  let end = p + 7;
+  while (b[end - 1] === 0x30) end--;
+  return end;
+}
+
+/**
+ * One CSV line, byte for byte what csv-stringify writes for the row (CsvWriter's line, as text).
  */
 export function csvRow(r: ExchangeRow): string {
-  if (last === null || !samePrefix(r, last)) {
-    prefix = `${field(r.flow_id)},${field(r.community_id)},${field(r.client_ip)},${r.client_port},${field(r.server_ip)},${r.server_port},${field(r.label)},`;
-    flowEnd = field(r.flow_end);
-    last = r;
-  }
-  // (a row without a data connection, nearly all of them, ends in empty fields; one whose transfer found
-  // none has its data_flags only, as dataFields)
-  const data = r.data_mode
-    ? `,${r.data_bytes ?? ''},${field(r.data_direction)},${r.data_duration ?? ''},${field(r.data_mode)},${field(r.data_peer)},${field(r.data_type)},${field(r.data_flags)}`
-    : r.data_flags ? `,,,,,,,${field(r.data_flags)}` : NO_DATA_TEXT;
-  return `${prefix}${r.index},${timeText(r.ts_request)},${r.ts_reply === null ? '' : timeText(r.ts_reply)},${field(r.command)},${field(r.arg)},${field(r.reply_codes)},${field(r.final_code)},${field(r.flags)},${field(r.tags)},${flowEnd},${field(r.reply_path)}${data}\n`;
+  oneRow.row(r);
+  return oneRow.takeText();
 }
 
-const isoRow = (r: ExchangeRow): ExchangeRow =>
-  // the same row with its two times as text (ISO 8601 has no character that needs quoting)
-  ({ ...r, ts_request: epochToIso(r.ts_request), ts_reply: r.ts_reply === null ? null : epochToIso(r.ts_reply) }) as unknown as ExchangeRow;
-
+/** csvRow's text of rows (written by CsvWriter: the fast-check test against csv-stringify covers both) */
 export function csvRows(rows: ExchangeRow[], time: TimeFormat = 'epoch'): string {
-  let out = '';
-  if (time === 'iso') for (const r of rows) out += csvRow(isoRow(r));
-  else for (const r of rows) out += csvRow(r);
-  return out;
+  return csvRowsBuffer(rows, time).toString('utf8');
+}
+
+/** The CSV bytes of rows (csvRows' text, UTF-8). */
+export function csvRowsBuffer(rows: ExchangeRow[], time: TimeFormat = 'epoch'): Buffer {
+  const w = new CsvWriter(time, rows.length * 160 + 1024);
+  for (const r of rows) w.row(r);
+  return w.take();
+}
+
+const COMMA = 0x2c;
+const LF = 0x0a;
+const DOT = 0x2e;
+/** bytes a row needs besides its string fields at 3 bytes a UTF-16 unit (numbers, separators, times) */
+const ROW_FIXED_BOUND = 25 * 2 + 4 * 24 + 2 * 40;
+
+/**
+ * CSV lines written straight into a byte buffer, byte for byte csvRow's text (so csv-stringify's):
+ * building each line as a string and encoding it into the batch Buffer cost 0.6 µs a row in the
+ * encoding call alone (issue 12's second profile: 6 % of capture → CSV), more than writing it. ASCII
+ * fields that need no quoting (nearly all) are copied a character at a time; any other field goes
+ * through field() and Buffer.write. The first seven columns and flow_end are encoded once per flow.
+ * `take()` hands over what was written and starts a new buffer (the old one may still be queued in
+ * a stream).
+ */
+export class CsvWriter {
+  private buf: Buffer;
+  pos = 0;
+  /** the columns the prefix was made from (copied: a row object may be refilled, reuseRows) */
+  private last: ExchangeRow | null = null;
+  private prefix = Buffer.alloc(0);
+  private flowEnd = Buffer.alloc(0);
+  private readonly sec = newSecondDigits();
+
+  constructor(private readonly time: TimeFormat = 'epoch', private readonly size = 1 << 18) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  /** the bytes written since the last take (a buffer of their own) */
+  take(): Buffer {
+    if (this.pos <= this.size >> 4) {
+      // a few rows (live input: the rows of one read): a copy of them, the buffer kept
+      const out = Buffer.from(this.buf.subarray(0, this.pos));
+      this.pos = 0;
+      return out;
+    }
+    const out = this.buf.subarray(0, this.pos);
+    this.buf = Buffer.allocUnsafe(this.size);
+    this.pos = 0;
+    return out;
+  }
+
+  /** take() as text, the buffer kept (csvRow: one line at a time) */
+  takeText(): string {
+    const text = this.buf.toString('utf8', 0, this.pos);
+    this.pos = 0;
+    return text;
+  }
+
+  row(r: ExchangeRow): void {
+    if (this.last === null || !samePrefix(r, this.last)) {
+      this.prefix = Buffer.from(
+        `${field(r.flow_id)},${field(r.community_id)},${field(r.client_ip)},${r.client_port},${field(r.server_ip)},${r.server_port},${field(r.label)},`,
+      );
+      this.flowEnd = Buffer.from(field(r.flow_end));
+      const { flow_id, community_id, client_ip, client_port, server_ip, server_port, label, flow_end } = r;
+      this.last = { flow_id, community_id, client_ip, client_port, server_ip, server_port, label, flow_end } as ExchangeRow;
+    }
+    const dataMode = r.data_mode;
+    const dataFlags = r.data_flags;
+    // (a field may be absent: written as nothing, as csv-stringify does)
+    let units = (r.command?.length ?? 0) + (r.arg?.length ?? 0) + (r.reply_codes?.length ?? 0) + (r.final_code?.length ?? 0) + (r.flags?.length ?? 0) +
+      (r.tags?.length ?? 0) + (r.reply_path?.length ?? 0);
+    if (dataMode) units += dataMode.length + (r.data_direction?.length ?? 0) + (r.data_peer?.length ?? 0) + (r.data_type?.length ?? 0);
+    if (dataFlags) units += dataFlags.length;
+    this.room(this.prefix.length + this.flowEnd.length + 3 * units + ROW_FIXED_BOUND);
+    const b = this.buf;
+    let p = this.pos;
+    b.set(this.prefix, p);
+    p += this.prefix.length;
+    p = putInt(b, p, r.index);
+    b[p++] = COMMA;
+    p = this.putTime(b, p, r.ts_request);
+    b[p++] = COMMA;
+    if (r.ts_reply !== null) p = this.putTime(b, p, r.ts_reply);
+    b[p++] = COMMA;
+    p = putField(b, p, r.command);
+    b[p++] = COMMA;
+    p = putField(b, p, r.arg);
+    b[p++] = COMMA;
+    p = putField(b, p, r.reply_codes);
+    b[p++] = COMMA;
+    p = putField(b, p, r.final_code);
+    b[p++] = COMMA;
+    p = putField(b, p, r.flags);
+    b[p++] = COMMA;
+    p = putField(b, p, r.tags);
+    b[p++] = COMMA;
+    b.set(this.flowEnd, p);
+    p += this.flowEnd.length;
+    b[p++] = COMMA;
+    p = putField(b, p, r.reply_path);
+    // (a row without a data connection, nearly all of them, ends in empty fields; one whose transfer found
+    // none has its data_flags only, as dataFields)
+    if (dataMode) {
+      b[p++] = COMMA;
+      if (r.data_bytes !== undefined && r.data_bytes !== null) p += b.write(String(r.data_bytes), p, 'latin1');
+      b[p++] = COMMA;
+      p = putField(b, p, r.data_direction);
+      b[p++] = COMMA;
+      if (r.data_duration !== undefined && r.data_duration !== null) p += b.write(String(r.data_duration), p, 'latin1');
+      b[p++] = COMMA;
+      p = putField(b, p, dataMode);
+      b[p++] = COMMA;
+      p = putField(b, p, r.data_peer);
+      b[p++] = COMMA;
+      p = putField(b, p, r.data_type);
+      b[p++] = COMMA;
+      p = putField(b, p, dataFlags);
+    } else {
+      for (let i = 0; i < 7; i++) b[p++] = COMMA;
+      if (dataFlags) p = putField(b, p, dataFlags);
+    }
+    b[p++] = LF;
+    this.pos = p;
+  }
+
+  /** room for `n` more bytes */
+  private room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(bigger, 0, 0, this.pos);
+    this.buf = bigger;
+  }
+
+  /** timeText(t) (or its ISO 8601 text) */
+  private putTime(b: Buffer, p: number, t: number): number {
+    return this.time === 'iso' ? p + b.write(epochToIso(t), p, 'latin1') : putTime(b, p, t, this.sec);
+  }
+}
+
+/** csvRow's writer (its buffer reused) */
+const oneRow = new CsvWriter('epoch', 1024);
+
+/** a non-negative integer's digits (String(n) for the safe integers; anything else as String) */
+function putInt(b: Buffer, p: number, n: number): number {
+  if (!(n >= 0 && n <= 0xffffffff) || n !== Math.floor(n)) return p + b.write(String(n), p, 'latin1');
+  if (n < 10) {
+    b[p] = 0x30 + n;
+    return p + 1;
+  }
+  let digits = 1;
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+  for (let i = p + digits - 1; i >= p; i--, n = Math.floor(n / 10)) b[i] = 0x30 + (n % 10);
+  return p + digits;
 }
 
 /**
- * The CSV bytes of rows (csvRows' text, UTF-8): each line is encoded into one Buffer as it is made.
- * Appending a batch's lines to one string and encoding it at the write cost more than making them
- * (issue 12's profile: 0.48 s of string appends on 540k rows).
+ * field(s) as UTF-8 at b[p] (room for 3 bytes a UTF-16 unit and two quotes is the caller's): ASCII
+ * that needs no quoting a character at a time, anything else through field() and Buffer.write.
  */
-export function csvRowsBuffer(rows: ExchangeRow[], time: TimeFormat = 'epoch'): Buffer {
-  let buf = Buffer.allocUnsafe(rows.length * 160 + 1024);
-  let pos = 0;
-  for (const r of rows) {
-    const line = csvRow(time === 'iso' ? isoRow(r) : r);
-    if (pos + line.length * 3 > buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, pos + line.length * 3));
-      buf.copy(bigger, 0, 0, pos);
-      buf = bigger;
-    }
-    pos += buf.write(line, pos);
+function putField(b: Buffer, p: number, s: string | undefined): number {
+  if (s === undefined) return p;
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80 || c === 0x2c || c === 0x22 || c === 0x0d || c === 0x0a) return p + b.write(field(s), p, 'utf8');
+    b[p + i] = c;
   }
-  return buf.subarray(0, pos);
+  return p + n;
 }
 
 function endpoint(ip: string, port: number): string {

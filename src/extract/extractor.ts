@@ -17,8 +17,8 @@ import { normalizeExtractOptions, type ExtractOptions } from './options.js';
 import { ReplyAssembler, type Reply } from './replies.js';
 import { parseRequest } from './requests.js';
 import { argumentTags } from './tags.js';
-import { chunkBytes, EMPTY, ENCRYPTED, GAP, GREETING, UNSOLICITED, type DataRecord, type ExchangeRow, type FlowRecord } from './types.js';
-import { canonicalIp, parseEprtArg, parseEpsvReply, parsePasvReply, parsePortArg, TRANSFER_COMMANDS, type Announcement } from '../common/ftp-data.js';
+import { pushChunk, EMPTY, ENCRYPTED, GAP, GREETING, UNSOLICITED, type DataRecord, type ExchangeRow, type FlowRecord } from './types.js';
+import { parseEprtArg, parseEpsvReply, parsePasvReply, parsePortArg, TRANSFER_COMMANDS, type Announcement } from '../common/ftp-data.js';
 
 /** bound: servers whose label is remembered for their empty connections (oldest forgotten, counted) */
 export const MAX_SERVER_LABELS = 65_536;
@@ -103,6 +103,7 @@ export function createExchangeExtractor(rawOptions: Record<string, unknown> | Ex
   /** data records by control flow id, waiting for it (a Map keeps insertion order: the oldest go first) */
   const waiting = new Map<string, DataRecord[]>();
   let held = 0;
+  const sharedRow = options.reuseRows ? newRow() : null;
   return {
     options,
     pushData(data: DataRecord): void {
@@ -124,7 +125,7 @@ export function createExchangeExtractor(rawOptions: Record<string, unknown> | Ex
         waiting.delete(flow.id);
         held -= data.length;
       }
-      const session = new FlowSession(flow, options, onRow, data ?? NO_DATA);
+      const session = new FlowSession(flow, options, onRow, data ?? NO_DATA, sharedRow);
       session.run();
       const server = `${flow.server?.ip}:${flow.server?.port}`;
       if (session.rows === 0) {
@@ -176,6 +177,16 @@ export function createExchangeExtractor(rawOptions: Record<string, unknown> | Ex
 
 const NO_DATA: DataRecord[] = [];
 
+/** a row with every column (reuseRows: one object, refilled; the data columns absent = undefined) */
+function newRow(): ExchangeRow {
+  return {
+    flow_id: '', community_id: '', client_ip: '', client_port: 0, server_ip: '', server_port: 0, label: '', index: 0, ts_request: 0,
+    ts_reply: null, command: '', arg: '', reply_codes: '', final_code: '', flags: '', tags: '', flow_end: '', reply_path: '',
+    data_bytes: undefined, data_direction: undefined, data_duration: undefined, data_mode: undefined, data_peer: undefined,
+    data_type: undefined, data_flags: undefined,
+  };
+}
+
 class FlowSession {
   private readonly queue: Pending[] = [];
   private head = 0;
@@ -211,6 +222,8 @@ class FlowSession {
     private readonly onRow: RowSink,
     /** the data records of this control flow (ftp-flows), in the order they came */
     readonly data: DataRecord[] = NO_DATA,
+    /** reuseRows: the row object every row is written into */
+    private readonly sharedRow: ExchangeRow | null = null,
   ) {
     this.client = new LineSplitter(o.maxLineBytes, (buf, start, end, overlong, ts, cut) => this.clientLine(buf, start, end, overlong, ts, cut));
     this.server = new LineSplitter(o.maxLineBytes, (buf, start, end, overlong, ts, cut) => this.serverLine(buf, start, end, overlong, ts, cut));
@@ -239,26 +252,35 @@ class FlowSession {
     let recordForward = true;
     let dirForward = true;
     let prev = -Infinity;
-    const prevOf = { c: -Infinity, s: -Infinity };
-    const lastData = { c: -1, s: -1 };
+    // (one variable per direction, not an object indexed by dir: a keyed access per chunk)
+    let prevC = -Infinity;
+    let prevS = -Infinity;
+    let lastDataC = -1;
+    let lastDataS = -1;
     for (let i = 0; i < n; i++) {
       const ch = chunks[i];
       const dir = ch.dir;
-      if (dir !== 'c' && dir !== 's') throw new FtpIdsError('BAD_FLOW', `flow ${this.flow.id}: chunk ${i}: dir must be "c" or "s"`);
       const ts = ch.ts;
       if (ts < prev) recordForward = false;
-      if (ts < prevOf[dir]) dirForward = false;
-      prev = prevOf[dir] = ts;
-      if (ch.data !== undefined) lastData[dir] = i;
+      if (dir === 'c') {
+        if (ts < prevC) dirForward = false;
+        prevC = ts;
+        if (ch.data !== undefined) lastDataC = i;
+      } else if (dir === 's') {
+        if (ts < prevS) dirForward = false;
+        prevS = ts;
+        if (ch.data !== undefined) lastDataS = i;
+      } else throw new FtpIdsError('BAD_FLOW', `flow ${this.flow.id}: chunk ${i}: dir must be "c" or "s"`);
+      prev = ts;
     }
     this.timeBackwards = !dirForward;
     const flags = this.flow.flags ?? [];
-    const cutC = flags.includes('truncated_c') ? lastData.c : -1;
-    const cutS = flags.includes('truncated_s') ? lastData.s : -1;
+    const cutC = flags.includes('truncated_c') ? lastDataC : -1;
+    const cutS = flags.includes('truncated_s') ? lastDataS : -1;
     const take = (i: number): void => {
       const ch = chunks[i];
       if (typeof ch.gap === 'number') this.gap(ch.dir, ch.gap, ch.ts);
-      else if (ch.data !== undefined) (ch.dir === 'c' ? this.client : this.server).push(chunkBytes(ch.data), ch.ts);
+      else if (ch.data !== undefined) pushChunk(ch.dir === 'c' ? this.client : this.server, ch);
       else throw new FtpIdsError('BAD_FLOW', `flow ${this.flow.id}: chunk ${i}: neither data nor gap`);
       if (i === cutC) this.client.end(true, ch.ts);
       else if (i === cutS) this.server.end(true, ch.ts);
@@ -488,7 +510,6 @@ class FlowSession {
       this.greetingDone = true;
       if (g) this.emit(g);
     }
-    const f = this.flow;
     let flags = p.flags & ~F_WAITED;
     const isCommand = p.command.charCodeAt(0) !== 0x3c; // '<'
     if (isCommand && p.replies === 0) flags |= F_UNANSWERED;
@@ -498,7 +519,14 @@ class FlowSession {
       else if (p.command === 'PASS' && !this.o.showPasswords && arg !== '') arg = '****';
     }
     this.rows++;
-    const row: ExchangeRow = {
+    const row = this.sharedRow === null ? this.newRow(p, arg, flags) : this.refill(this.sharedRow, p, arg, flags);
+    if (isCommand && TRANSFER_COMMANDS.has(p.command)) this.linkData(row, p);
+    this.onRow(row);
+  }
+
+  private newRow(p: Pending, arg: string, flags: number): ExchangeRow {
+    const f = this.flow;
+    return {
       flow_id: f.id,
       community_id: f.community_id,
       client_ip: f.client.ip,
@@ -518,14 +546,38 @@ class FlowSession {
       flow_end: f.end ?? '',
       reply_path: p.replyPath,
     };
-    if (isCommand && TRANSFER_COMMANDS.has(p.command)) this.linkData(row, p);
-    this.onRow(row);
+  }
+
+  /** newRow's values in `row` (one shape for every row: the data columns undefined until linkData) */
+  private refill(row: ExchangeRow, p: Pending, arg: string, flags: number): ExchangeRow {
+    const f = this.flow;
+    row.flow_id = f.id;
+    row.community_id = f.community_id;
+    row.client_ip = f.client.ip;
+    row.client_port = f.client.port;
+    row.server_ip = f.server.ip;
+    row.server_port = f.server.port;
+    row.label = this.label;
+    row.index = p.index;
+    row.ts_request = p.tsRequest;
+    row.ts_reply = p.tsReply;
+    row.command = p.command;
+    row.arg = arg;
+    row.reply_codes = p.codes;
+    row.final_code = p.final;
+    row.flags = FLAG_STRINGS[flags];
+    row.tags = p.tags;
+    row.flow_end = f.end ?? '';
+    row.reply_path = p.replyPath;
+    row.data_bytes = row.data_direction = row.data_duration = row.data_mode = row.data_peer = row.data_type = row.data_flags = undefined;
+    return row;
   }
 
   private announce(a: Announcement | null, index: number, ts: number): void {
     if (!a) return;
-    const ip = a.ip === null ? this.flow.server.ip : canonicalIp(a.ip);
-    if (ip === null) return;
+    // (the parsers give addresses canonical already — PORT/227 dotted from numbers 0–255, EPRT through
+    // canonicalIpv4/6 — so canonicalIp, a regular expression per transfer, is what they would be)
+    const ip = a.ip === null ? this.flow.server.ip : a.ip;
     this.announced.push({ index, mode: a.mode, ip, port: a.port, ts, used: false });
   }
 

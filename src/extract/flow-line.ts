@@ -244,17 +244,19 @@ function fastChunks(buf: Buffer, p: number, end: number): { chunks: FlowChunk[];
     p += TS_KEY.length;
     const numEnd = jsonNumberEnd(buf, p, end);
     if (numEnd < 0) return null;
-    const ts = Number(buf.toString('latin1', p, numEnd));
+    const ts = decimalTime(buf, p, numEnd);
     if (!Number.isFinite(ts)) return null;
     p = numEnd;
     if (at(buf, p, DATA_KEY)) {
       p += DATA_KEY.length;
-      const q = buf.indexOf(0x22, p);
-      if (q < 0 || q >= end) return null;
+      let q = p;
+      while (q < end && buf[q] !== 0x22) q++; // (base64 has no quote or backslash)
+      if (q >= end) return null;
       payload ??= Buffer.allocUnsafe(((end - p) >> 2) * 3 + 3);
       const n = decodeBase64(buf, p, q, payload, used);
       if (n < 0) return null;
-      chunks.push({ dir, ts, data: payload.subarray(used, used + n) });
+      // the bytes are payload[used, used + n) (FlowChunk at/len: no view object per chunk)
+      chunks.push({ dir, ts, data: payload, at: used, len: n });
       used += n;
       p = q + 1;
     } else if (at(buf, p, GAP_KEY)) {
@@ -273,29 +275,54 @@ function fastChunks(buf: Buffer, p: number, end: number): { chunks: FlowChunk[];
   }
 }
 
+/**
+ * Number(text) of the JSON number `buf[p, end)`, without the text for the times ftp-flows writes:
+ * digits, optionally `.` and up to 6 more, whose digits read as one integer stay below 2^53 (ftp-flows'
+ * times have 16). Then the decimal is exactly that integer (exact as a double: every step below 2^53
+ * is) over 10^k (exact too), and IEEE division rounds that quotient correctly, as Number does the
+ * decimal. Anything else goes through Number.
+ */
+function decimalTime(buf: Buffer, p: number, end: number): number {
+  let v = 0;
+  let digits = 0;
+  let scale = 1;
+  let q = p;
+  for (; q < end && buf[q] >= 0x30 && buf[q] <= 0x39; q++, digits++) v = v * 10 + (buf[q] - 0x30);
+  if (q < end && buf[q] === 0x2e) {
+    for (q++; q < end && buf[q] >= 0x30 && buf[q] <= 0x39 && scale < 1e6; q++, digits++) {
+      v = v * 10 + (buf[q] - 0x30);
+      scale *= 10;
+    }
+  }
+  if (q !== end || digits === 0 || !(v < 2 ** 53)) return Number(buf.toString('latin1', p, end));
+  return v / scale;
+}
+
 /** The end of a JSON number at `p` (RFC 8259 grammar), or -1. */
 function jsonNumberEnd(buf: Buffer, p: number, end: number): number {
-  const digits = (q: number): number => {
-    while (q < end && buf[q] >= 0x30 && buf[q] <= 0x39) q++;
-    return q;
-  };
   if (buf[p] === 0x2d) p++; // -
   if (buf[p] === 0x30) p++;
-  else if (buf[p] >= 0x31 && buf[p] <= 0x39) p = digits(p + 1);
+  else if (buf[p] >= 0x31 && buf[p] <= 0x39) p = digitsEnd(buf, p + 1, end);
   else return -1;
   if (buf[p] === 0x2e) {
-    const q = digits(p + 1);
+    const q = digitsEnd(buf, p + 1, end);
     if (q === p + 1) return -1;
     p = q;
   }
   if (buf[p] === 0x65 || buf[p] === 0x45) {
     p++;
     if (buf[p] === 0x2b || buf[p] === 0x2d) p++;
-    const q = digits(p);
+    const q = digitsEnd(buf, p, end);
     if (q === p) return -1;
     p = q;
   }
   return p;
+}
+
+/** past the digits from q */
+function digitsEnd(buf: Buffer, q: number, end: number): number {
+  while (q < end && buf[q] >= 0x30 && buf[q] <= 0x39) q++;
+  return q;
 }
 
 /**

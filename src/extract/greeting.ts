@@ -1,6 +1,6 @@
 import { LineSplitter } from './lines.js';
 import { ReplyAssembler } from './replies.js';
-import { chunkBytes, type FlowRecord } from './types.js';
+import { pushChunk, type FlowRecord } from './types.js';
 
 /**
  * The server's first reply as text: every line up to and including the one that completes the
@@ -18,9 +18,10 @@ export function readGreeting(flow: FlowRecord, maxBytes = 4096): string {
     if (replies.line(buf, start, end) || text.length >= maxBytes) done = true;
   });
   for (const ch of flow.chunks) {
-    if (done || ch.dir !== 's') continue;
+    if (done) break; // (the rest of the flow's chunks cannot change the text)
+    if (ch.dir !== 's') continue;
     if (typeof ch.gap === 'number') break;
-    if (ch.data !== undefined) split.push(chunkBytes(ch.data), ch.ts);
+    if (ch.data !== undefined) pushChunk(split, ch);
   }
   // picked up mid-session: the first reply is a greeting only if it is a 220 (as in the extractor)
   if (flow.flags?.includes('no_syn') && !text.startsWith('220')) return '';

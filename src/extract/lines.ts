@@ -29,9 +29,10 @@ export class LineSplitter {
 
   constructor(private readonly maxLineBytes: number, private readonly onLine: LineSink) {}
 
-  push(buf: Buffer, ts: number): void {
-    let start = 0;
-    const n = buf.length;
+  /** the bytes buf[from, to) */
+  push(buf: Buffer, ts: number, from = 0, to = buf.length): void {
+    let start = from;
+    const n = to;
     while (start < n) {
       let lf = start;
       let iac = false;

@@ -22,6 +22,11 @@ export interface ExtractOptions {
   readonly onWarning: (message: string) => void;
   /** data records held until their control flow comes (the oldest dropped beyond, counted) */
   readonly maxDataRecords: number;
+  /**
+   * the row handed to onRow is one object per extractor, refilled for every row: valid during the
+   * call only (for a consumer that writes each row at once: ftp-extract's CSV)
+   */
+  readonly reuseRows: boolean;
 }
 
 export const EXTRACT_DEFAULTS = {
@@ -46,6 +51,7 @@ export function normalizeExtractOptions(raw: Record<string, unknown> = {}): Extr
     showPasswords: optBool(raw, 'showPasswords', false),
     noArgs: optBool(raw, 'noArgs', false),
     maxDataRecords: optInt(raw, 'maxDataRecords', EXTRACT_DEFAULTS.maxDataRecords, 1),
+    reuseRows: optBool(raw, 'reuseRows', false),
     labelOf: typeof labelOf === 'function' ? (labelOf as (f: FlowRecord) => string) : DEFAULT_LABEL_OF,
     counters: counters instanceof Counters ? counters : new Counters(),
     onWarning: typeof onWarning === 'function' ? (onWarning as (message: string) => void) : () => {},

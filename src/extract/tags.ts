@@ -71,7 +71,7 @@ export function parseEprtArg(arg: string): PortTarget | null {
 
 /** Address equality across spellings (IPv6 zero compression, case, IPv4-mapped IPv6). */
 export function sameAddress(a: string, b: string): boolean {
-  return canonicalIp(a) === canonicalIp(b);
+  return a === b || canonicalIp(a) === canonicalIp(b); // (a PORT naming the client's own address, as written: the usual case)
 }
 
 function canonicalIp(ip: string): string {

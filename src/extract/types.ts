@@ -17,6 +17,12 @@ export interface FlowChunk {
   ts: number;
   data?: string | Buffer;
   gap?: number;
+  /**
+   * with a Buffer `data`: its bytes are data[at, at + len) (a record borrowed from the flow table,
+   * EmittedFlow.borrowRecord, whose data is a page of the table's own storage), else the whole Buffer
+   */
+  at?: number;
+  len?: number;
 }
 
 export interface FlowEndpoint {
@@ -46,6 +52,12 @@ export interface FlowRecord {
 /** The bytes of a data chunk, whichever form it came in. */
 export function chunkBytes(data: string | Buffer): Buffer {
   return typeof data === 'string' ? Buffer.from(data, 'base64') : data;
+}
+
+/** A data chunk's bytes given to `split.push` (a borrowed chunk's range of its page, without a view of it). */
+export function pushChunk(split: { push(buf: Buffer, ts: number, start?: number, end?: number): void }, ch: FlowChunk): void {
+  if (ch.at !== undefined && typeof ch.data !== 'string') split.push(ch.data!, ch.ts, ch.at, ch.at + ch.len!);
+  else split.push(chunkBytes(ch.data!), ch.ts);
 }
 
 export interface LabelledFlowRecord extends FlowRecord {

@@ -203,6 +203,8 @@ export class ChunkCursor {
   buf: Buffer = Buffer.alloc(0);
   view: DataView = new DataView(new ArrayBuffer(0));
   at = 0;
+  /** after data(): buf is the cursor's scratch (the record continues in further pages), reused by the next split record */
+  scratchData = false;
   private page = -1;
   /** offset of the record in its page */
   private off = 0;
@@ -278,6 +280,7 @@ export class ChunkCursor {
       this.buf = a.slab(this.page);
       this.view = a.view(this.page);
       this.at = a.base(this.page) + start;
+      this.scratchData = false;
       return;
     }
     if (this.scratch.length < this.len) {
@@ -295,6 +298,7 @@ export class ChunkCursor {
     this.buf = this.scratch;
     this.view = this.scratchView;
     this.at = 0;
+    this.scratchData = true;
   }
 
   private read(page: number, off: number): void {

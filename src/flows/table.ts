@@ -219,7 +219,26 @@ export interface EmittedFlow {
   /** an upper bound of the bytes writeLine writes */
   lineMaxBytes(): number;
   writeLine(out: Buffer, pos: number): number;
+  /**
+   * toRecord without its copies, for a consumer done with the flow when the callback returns
+   * (ftp-extract reading a capture): each data chunk's bytes are `data[at, at + len)` of the table's
+   * own pages (a copy only for a chunk split across pages), and the chunk objects are reused for the
+   * next flow. Valid during the callback only.
+   */
+  borrowRecord(): BorrowedFlowRecord;
 }
+
+/** A chunk of a borrowed record: the bytes are data[at, at + len) (data undefined for a gap of len bytes). */
+export interface BorrowedChunk {
+  dir: 'c' | 's';
+  ts: number;
+  data: Buffer | undefined;
+  gap: number | undefined;
+  at: number;
+  len: number;
+}
+
+export type BorrowedFlowRecord = Omit<FlowRecord, 'chunks'> & { chunks: BorrowedChunk[] };
 
 const NO_PENDING: Segment[] = [];
 
@@ -1845,6 +1864,40 @@ class EmittedView implements EmittedFlow {
         chunks.push({ dir, ts, data: payload.subarray(at, at + c.len) });
         at += c.len;
       }
+    }
+    return { ...this.head(), chunks };
+  }
+
+  /**
+   * borrowRecord's chunk objects (reused: toRecord's copy and one object per chunk cost ~1 µs a chunk);
+   * as many as the largest flow borrowed had chunks, which its kept payload bounds (maxFlowBytes)
+   */
+  private readonly borrowed: BorrowedChunk[] = [];
+
+  borrowRecord(): BorrowedFlowRecord {
+    if (this.kind !== 'flow') throw new Error('borrowRecord: a data record (toDataRecord)');
+    const t = this.table;
+    const client = t.clientOf(this.slot);
+    const pool = this.borrowed;
+    const chunks: BorrowedChunk[] = [];
+    for (let c = t.firstChunk(this.slot), ok = c !== null; ok && c; ok = c.next()) {
+      let ch = pool[chunks.length];
+      if (ch === undefined) pool.push((ch = { dir: 'c', ts: 0, data: undefined, gap: undefined, at: 0, len: 0 }));
+      ch.dir = c.side === client ? 'c' : 's';
+      ch.ts = c.tsUs / 1e6;
+      ch.len = c.len;
+      if (c.gap) {
+        ch.data = undefined;
+        ch.gap = c.len;
+        ch.at = 0;
+      } else {
+        c.data();
+        ch.gap = undefined;
+        // (a chunk split across pages is gathered in the cursor's scratch, which the next one reuses)
+        ch.data = c.scratchData ? Buffer.from(c.buf.subarray(c.at, c.at + c.len)) : c.buf;
+        ch.at = c.scratchData ? 0 : c.at;
+      }
+      chunks.push(ch);
     }
     return { ...this.head(), chunks };
   }
