@@ -53,6 +53,9 @@ export class DepthFirstSearch {
    */
   protected txLo: Int32Array | null = null;
   protected txHi: Int32Array | null = null;
+  /** with txLo/txHi: per element of the current pattern its items' bits (elementMasks) */
+  protected elLo = new Int32Array(16);
+  protected elHi = new Int32Array(16);
   /** patterns skipped with their whole subtree by BackScan */
   backScanPruned = 0;
   /** stopped by the deadline: what was found is incomplete */
@@ -132,6 +135,26 @@ export class DepthFirstSearch {
     }
   }
 
+  /** Per element i < n of the current pattern (items patItems[es[i]..es[i + 1])), its items' bits. */
+  protected elementMasks(es: Int32Array, n: number): void {
+    if (this.txLo === null) return;
+    if (this.elLo.length < n) {
+      this.elLo = new Int32Array(2 * n);
+      this.elHi = new Int32Array(2 * n);
+    }
+    for (let i = 0; i < n; i++) {
+      let ml = 0;
+      let mh = 0;
+      for (let j = es[i]; j < es[i + 1]; j++) {
+        const x = this.patItems[j];
+        if (x < 32) ml |= 1 << x;
+        else mh |= 1 << (x - 32);
+      }
+      this.elLo[i] = ml;
+      this.elHi[i] = mh;
+    }
+  }
+
   /** Whether transaction t holds item e. */
   protected itemAt(t: number, e: number): boolean {
     const lo = this.txLo;
@@ -182,6 +205,32 @@ export class DepthFirstSearch {
       }
     }
     return best;
+  }
+
+  /**
+   * BackScan one level early: an item e outside the last element E_n that EVERY transaction
+   * holding an item of E_n also holds (buildImplied: 227 -> PASV on FTP data). Any pattern of
+   * this subtree embeds its n-th element (E_n plus later I-items X) at a transaction holding E_n
+   * — with a window, in an interval of transactions one of which holds that item of E_n — hence
+   * e, so adding e to that element keeps every embedding: same supporters, so the pattern is
+   * neither closed nor maximal — unless its n-th element already holds e, which only the
+   * I-children with items <= e can reach (I-extensions add larger items). So e < lastItem prunes
+   * every child; e > lastItem keeps only the I-children x <= e (the others, S-children included,
+   * are what BackScan would prune after joining each of them). The kept I-children move to
+   * ext[0..); returns how many, or -1 when there is no such e (nothing pruned).
+   */
+  protected impliedCut(ext: Int32Array, nS: number, nI: number, lastElemStart: number, depth: number): number {
+    const e = this.impliedItem(lastElemStart, depth);
+    if (e < 0) return -1;
+    let keep = 0;
+    if (this.taxonomy && this.descendants[e].length > 0) {
+      // an I-child's later items may be descendants of e, and then e cannot join its
+      // element: only the S-children (E_n fixed) go. (Later ancestors of e are no obstacle:
+      // e replaces them, as above.)
+      keep = nI;
+    } else if (e > this.patItems[depth - 1]) while (keep < nI && ext[nS + keep] <= e) keep++;
+    ext.copyWithin(0, nS, nS + keep);
+    return keep;
   }
 
   /**
@@ -279,3 +328,17 @@ export function grow(a: Int32Array, n: number): Int32Array<ArrayBuffer> {
   return b;
 }
 
+
+/**
+ * BackScan keys are (2·element + kind)·m + item: the lowest element index the first nCand
+ * candidates read — the one before the lowest candidate's element (its period starts there).
+ */
+export function lowestPeriod(cand: Int32Array, nCand: number, m: number): number {
+  const m2 = 2 * m;
+  let lo = 0x7fffffff;
+  for (let c = 0; c < nCand; c++) {
+    const i = Math.floor(cand[c] / m2);
+    if (i < lo) lo = i;
+  }
+  return lo > 0 ? lo - 1 : 0;
+}

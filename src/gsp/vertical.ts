@@ -1,5 +1,5 @@
 import { gallop, type SeqDb, type VerticalIndex } from './db.js';
-import { buildLastOccurrences, DepthFirstSearch, grow, hasItem, NO_LAST } from './dfs.js';
+import { buildLastOccurrences, DepthFirstSearch, grow, hasItem, lowestPeriod, NO_LAST } from './dfs.js';
 import type { EngineOptions, PatternSink } from './mine-types.js';
 
 /**
@@ -98,9 +98,6 @@ export class VerticalMiner extends DepthFirstSearch {
   private cand = new Int32Array(64);
   private mark = new Int32Array(0);
   private markTag = 0;
-  /** BackScan: per element of the current pattern its items' bits (with txLo/txHi, see buildMasks) */
-  private elLo = new Int32Array(16);
-  private elHi = new Int32Array(16);
   /** per depth d: the node's children are ext[0..frameEnd[d]) (S items first, frameNS[d] of them); frameI[d] = the one being visited */
   private readonly frameEnd: number[] = [];
   private readonly frameNS: number[] = [];
@@ -540,23 +537,7 @@ export class VerticalMiner extends DepthFirstSearch {
     let n = 0;
     for (let i = 0; i < depth; i++) if (patNew[i]) es[n++] = i;
     es[n] = depth;
-    if (this.txLo !== null) {
-      if (this.elLo.length < n) {
-        this.elLo = new Int32Array(2 * n);
-        this.elHi = new Int32Array(2 * n);
-      }
-      for (let i = 0; i < n; i++) {
-        let ml = 0;
-        let mh = 0;
-        for (let j = es[i]; j < es[i + 1]; j++) {
-          const x = patItems[j];
-          if (x < 32) ml |= 1 << x;
-          else mh |= 1 << (x - 32);
-        }
-        this.elLo[i] = ml;
-        this.elHi[i] = mh;
-      }
-    }
+    this.elementMasks(es, n);
     const keys = 2 * n * m;
     if (this.mark.length < keys) {
       this.mark = new Int32Array(Math.max(keys, 2 * this.mark.length));
@@ -589,7 +570,7 @@ export class VerticalMiner extends DepthFirstSearch {
     nCand = kept;
     // later sequences: test each surviving candidate through its item's positions; the latest
     // embedding is computed back only to the earliest element a surviving candidate reads
-    let downTo = this.lowestPeriod(nCand);
+    let downTo = lowestPeriod(this.cand, nCand, this.m);
     for (let k = 1; k < len && nCand > 0; k++) {
       const s = sids[k];
       this.latestEmbedding(s, n, pos[off[k]], downTo);
@@ -597,7 +578,7 @@ export class VerticalMiner extends DepthFirstSearch {
       for (let c = 0; c < nCand; c++) {
         if (this.candidateIn(cand[c], s)) cand[kept++] = cand[c];
       }
-      if (kept < nCand) downTo = this.lowestPeriod(kept);
+      if (kept < nCand) downTo = lowestPeriod(this.cand, kept, this.m);
       nCand = kept;
     }
     return nCand > 0;
@@ -618,17 +599,6 @@ export class VerticalMiner extends DepthFirstSearch {
     const e = key - slot * m;
     for (let j = es[i]; j < es[i + 1]; j++) if (this.ancestors[this.patItems[j]].includes(e)) return true;
     return false;
-  }
-
-  /** The lowest l index the first nCand candidates read: l_{i-1} for a candidate of element i. */
-  private lowestPeriod(nCand: number): number {
-    const m2 = 2 * this.m;
-    let lo = 0x7fffffff;
-    for (let c = 0; c < nCand; c++) {
-      const i = Math.floor(this.cand[c] / m2);
-      if (i < lo) lo = i;
-    }
-    return lo > 0 ? lo - 1 : 0;
   }
 
   /**
@@ -721,26 +691,10 @@ export class VerticalMiner extends DepthFirstSearch {
       nS = this.nS;
       nI = this.nI;
       if (this.backScan) {
-        // BackScan one level early: an item e outside the last element E_n that EVERY transaction
-        // holding an item of E_n also holds (buildImplied: 227 -> PASV on FTP data). Any pattern of
-        // this subtree embeds its n-th element (E_n plus later I-items X) at a transaction holding
-        // E_n, hence e, so adding e to that element keeps every embedding: same supporters, so the
-        // pattern is neither closed nor maximal — unless its n-th element already holds e, which
-        // only the I-children with items <= e can reach (I-extensions add larger items). So e <
-        // lastItem prunes every child; e > lastItem keeps only the I-children x <= e (the others,
-        // S-children included, are what BackScan would prune after joining each of them).
-        const e = this.impliedItem(lastElemStart, depth);
-        if (e >= 0) {
-          hasEqual = true; // P with e added to E_n: same support, frequent
+        const keep = this.impliedCut(ext, nS, nI, lastElemStart, depth);
+        if (keep >= 0) {
+          hasEqual = true; // P with the implied item added to E_n: same support, frequent
           hasFreqExt = true;
-          let keep = 0;
-          if (this.taxonomy && this.descendants[e].length > 0) {
-            // an I-child's later items may be descendants of e, and then e cannot join its
-            // element: only the S-children (E_n fixed) go. (Later ancestors of e are no obstacle:
-            // e replaces them, as above.)
-            keep = nI;
-          } else if (e > lastItem) while (keep < nI && ext[nS + keep] <= e) keep++;
-          ext.copyWithin(0, nS, nS + keep);
           this.backScanPruned += nS + nI - keep;
           nS = 0;
           nI = keep;

@@ -1,6 +1,6 @@
 import { gallop, type SeqDb, type VerticalIndex } from './db.js';
 import type { EngineOptions, PatternSink } from './mine-types.js';
-import { buildLastOccurrences, DepthFirstSearch, grow, hasItem } from './dfs.js';
+import { buildLastOccurrences, DepthFirstSearch, grow, lowestPeriod } from './dfs.js';
 import type { SearchControl } from './vertical.js';
 
 /**
@@ -61,6 +61,9 @@ export class WindowMiner extends DepthFirstSearch {
     super(db, v, o, sink, control);
     this.window = o.constraints.window;
     this.last = buildLastOccurrences(db, this.freq);
+    if (this.backScan) this.buildImplied();
+    // bit sets (up to 64 items): BackScan's element tests and the I-extension count
+    if (this.m <= 64) this.buildMasks();
   }
 
   mineAll(): void {
@@ -143,6 +146,17 @@ export class WindowMiner extends DepthFirstSearch {
     let nI = 0;
     let best = 0;
     let rest = support;
+    // with bit sets: the items an I-extension may add (frequent, above the last item, not blocked)
+    const { txLo, txHi } = this;
+    let aboveLo = 0;
+    let aboveHi = 0;
+    if (txLo !== null) {
+      for (let y = lastItem + 1; y < this.m; y++) {
+        if (freq[y] === 0 || blocked[y] !== 0) continue;
+        if (y < 32) aboveLo |= 1 << y;
+        else aboveHi |= 1 << (y - 32);
+      }
+    }
     for (let k = 0; k < n; k++) {
       const s = sid[k];
       const w = weight ? weight[s] : 1;
@@ -158,9 +172,39 @@ export class WindowMiner extends DepthFirstSearch {
       }
       // I: transactions q > F with T[max(u, q)] − T[min(l, q)] <= window for some interval; the
       // ranges of successive intervals move forward, so each transaction is read once
-      const visit = this.nextVisit();
       const end = this.seqStart[s + 1];
       let next = F[k] + 1;
+      if (txLo !== null) {
+        // up to 64 items: the union of the transactions in reach as a bit set, then its items
+        let ul = 0;
+        let uh = 0;
+        for (let i = a; i < b; i++) {
+          const lo = T[U[i]] - window;
+          const hi = T[L[i]] + window;
+          let q = next;
+          while (q < end && T[q] < lo) q++;
+          for (; q < end && T[q] <= hi; q++) {
+            ul |= txLo[q];
+            uh |= txHi![q];
+          }
+          next = q;
+          if ((ul & aboveLo) === aboveLo && (uh & aboveHi) === aboveHi) break; // every item seen
+        }
+        for (let word = 0; word < 2; word++) {
+          let bits = word === 0 ? ul & aboveLo : uh & aboveHi;
+          while (bits !== 0) {
+            const y = 32 * word + 31 - Math.clz32(bits & -bits);
+            bits &= bits - 1;
+            if (cntI[y] === 0) touchedI[nI++] = y;
+            const c = (cntI[y] += w);
+            if (c > best) best = c;
+          }
+        }
+        rest -= w;
+        if (best + rest < this.minCount) break;
+        continue;
+      }
+      const visit = this.nextVisit();
       for (let i = a; i < b; i++) {
         const lo = T[U[i]] - window;
         const hi = T[L[i]] + window;
@@ -335,6 +379,7 @@ export class WindowMiner extends DepthFirstSearch {
     let nS = 0;
     let nI = 0;
     let hasEqual = false;
+    let hasFreq = false;
     this.ensure(depth + 1, 0, 0);
     let ext = this.bExt[depth];
     if (depth < this.maxLength) {
@@ -348,9 +393,19 @@ export class WindowMiner extends DepthFirstSearch {
       hasEqual = this.collect(ext, support);
       nS = this.nS;
       nI = this.nI;
+      if (this.backScan) {
+        const keep = this.impliedCut(ext, nS, nI, lastElemStart, depth);
+        if (keep >= 0) {
+          hasEqual = true;
+          hasFreq = true;
+          this.backScanPruned += nS + nI - keep;
+          nS = 0;
+          nI = keep;
+        }
+      }
     }
     const sids = this.o.wantSids ? this.bSid[depth].slice(0, this.bN[depth]) : null;
-    this.sink.pattern(this.buildPattern, support, sids, nS + nI > 0, hasEqual);
+    this.sink.pattern(this.buildPattern, support, sids, hasFreq || nS + nI > 0, hasEqual);
     if (this.o.progress && (this.totalFrequent & 63) === 0) this.o.progress(depth, this.levelStat(depth + 1).candidates, this.totalFrequent);
     for (let i = 0; i < nS + nI; i++) {
       const y = ext[i];
@@ -368,12 +423,25 @@ export class WindowMiner extends DepthFirstSearch {
 
   /** Whether transaction t holds item x. */
   private has(t: number, x: number): boolean {
-    return hasItem(this.txItems, this.txStart[t], this.txStart[t + 1], x);
+    return this.itemAt(t, x);
   }
 
-  /** Whether the union of transactions a..b holds every item of patItems[from..to). */
-  private unionHolds(a: number, b: number, from: number, to: number): boolean {
-    for (let j = from; j < to; j++) {
+  /** Whether the union of transactions a..b holds element i (patItems[es[i]..es[i + 1])). */
+  private unionHolds(a: number, b: number, i: number): boolean {
+    const lo = this.txLo;
+    if (lo !== null) {
+      const hi = this.txHi!;
+      const ml = this.elLo[i];
+      const mh = this.elHi[i];
+      let ul = 0;
+      let uh = 0;
+      for (let t = a; t <= b; t++) {
+        ul |= lo[t];
+        uh |= hi[t];
+      }
+      return (ul & ml) === ml && (uh & mh) === mh;
+    }
+    for (let j = this.es[i]; j < this.es[i + 1]; j++) {
       const x = this.patItems[j];
       let found = false;
       for (let t = a; t <= b && !found; t++) found = this.has(t, x);
@@ -387,25 +455,26 @@ export class WindowMiner extends DepthFirstSearch {
    * backwards, element i starts as late as possible (its end before the next element's start) and
    * ends as early as possible from there. Exists whenever P has an embedding whose last element
    * starts at R (that one's prefix ends before R), and the latest start leaves the most room for
-   * the elements before it. Returns false if not (cannot happen; defensive).
+   * the elements before it. Only elements n−2 down to downTo (the candidates left read no earlier
+   * one). Returns false if there is none (cannot happen; defensive).
    */
-  private latestEmbedding(s: number, n: number, R: number): boolean {
-    const { T, window, es } = this;
+  private latestEmbedding(s: number, n: number, R: number, downTo: number): boolean {
+    const { T, window } = this;
     const first = this.seqStart[s];
     let bound = R;
-    for (let i = n - 2; i >= 0; i--) {
+    for (let i = n - 2; i >= downTo; i--) {
       let found = -1;
       let uMax = bound - 1;
       for (let l = bound - 1; l >= first; l--) {
         while (T[uMax] - T[l] > window) uMax--;
-        if (this.unionHolds(l, uMax, es[i], es[i + 1])) {
+        if (this.unionHolds(l, uMax, i)) {
           found = l;
           break;
         }
       }
       if (found < 0) return false;
       let u = found;
-      while (!this.unionHolds(found, u, es[i], es[i + 1])) u++;
+      while (!this.unionHolds(found, u, i)) u++;
       this.el[i] = found;
       this.eu[i] = u;
       bound = found;
@@ -463,7 +532,8 @@ export class WindowMiner extends DepthFirstSearch {
     const cnt = this.bN[depth];
     // first supporter: every insertable key becomes a candidate
     const s0 = sid[0];
-    if (!this.latestEmbedding(s0, n, this.earliestStart(s0, F[0], U[off[0]]))) return false;
+    this.elementMasks(es, n);
+    if (!this.latestEmbedding(s0, n, this.earliestStart(s0, F[0], U[off[0]]), 0)) return false;
     let nCand = 0;
     for (let i = 0; i < n; i++) {
       const [a, b] = this.periodS(s0, i);
@@ -475,11 +545,13 @@ export class WindowMiner extends DepthFirstSearch {
     let kept = 0;
     for (let c = 0; c < nCand; c++) if (this.insertable(this.cand[c], es)) this.cand[kept++] = this.cand[c];
     nCand = kept;
+    let downTo = lowestPeriod(this.cand, nCand, this.m);
     for (let k = 1; k < cnt && nCand > 0; k++) {
       const s = sid[k];
-      if (!this.latestEmbedding(s, n, this.earliestStart(s, F[k], U[off[k]]))) return false;
+      if (!this.latestEmbedding(s, n, this.earliestStart(s, F[k], U[off[k]]), downTo)) return false;
       kept = 0;
       for (let c = 0; c < nCand; c++) if (this.candidateIn(this.cand[c], s)) this.cand[kept++] = this.cand[c];
+      if (kept < nCand) downTo = lowestPeriod(this.cand, kept, this.m);
       nCand = kept;
     }
     return nCand > 0;
@@ -565,6 +637,10 @@ export class WindowMiner extends DepthFirstSearch {
  * ends then increase too); returns how many.
  */
 export function minimalIntervals(cl: Int32Array, cu: Int32Array, n: number): number {
+  // mostly they come sorted with both ends increasing: then all are minimal
+  let i = 1;
+  while (i < n && cl[i] > cl[i - 1] && cu[i] > cu[i - 1]) i++;
+  if (i === n) return n;
   // insertion sort by (l, u): a handful of candidates per sequence
   for (let i = 1; i < n; i++) {
     const l = cl[i];
