@@ -56,6 +56,9 @@ export class DepthFirstSearch {
   /** with txLo/txHi: per element of the current pattern its items' bits (elementMasks) */
   protected elLo = new Int32Array(16);
   protected elHi = new Int32Array(16);
+  /** with txLo/txHi: each item's bit (-1: occurs in no transaction), and back */
+  protected bitOf = new Int32Array(0);
+  protected itemOfBit = new Int32Array(0);
   /** patterns skipped with their whole subtree by BackScan */
   backScanPruned = 0;
   /** stopped by the deadline: what was found is incomplete */
@@ -121,16 +124,28 @@ export class DepthFirstSearch {
     return levels[k - 1];
   }
 
+  /**
+   * The bit sets, when at most 64 items occur (dropInfrequent leaves only frequent items in the
+   * transactions, but keeps the ids of all: a taxonomy's groups make 76 ids on the samples, ~40 of
+   * them frequent): each occurring item gets a bit (bitOf, itemOfBit), in id order.
+   */
   protected buildMasks(): void {
     const { txStart, txItems } = this;
+    const bitOf = new Int32Array(this.m).fill(-1);
+    const itemOfBit: number[] = [];
+    for (let k = 0; k < txItems.length; k++) bitOf[txItems[k]] = 0;
+    for (let x = 0; x < this.m; x++) if (bitOf[x] === 0) bitOf[x] = itemOfBit.push(x) - 1;
+    if (itemOfBit.length > 64) return;
+    this.bitOf = bitOf;
+    this.itemOfBit = Int32Array.from(itemOfBit);
     const nTx = txStart.length - 1;
     const lo = (this.txLo = new Int32Array(nTx));
     const hi = (this.txHi = new Int32Array(nTx));
     for (let t = 0; t < nTx; t++) {
       for (let k = txStart[t]; k < txStart[t + 1]; k++) {
-        const x = txItems[k];
-        if (x < 32) lo[t] |= 1 << x;
-        else hi[t] |= 1 << (x - 32);
+        const b = bitOf[txItems[k]];
+        if (b < 32) lo[t] |= 1 << b;
+        else hi[t] |= 1 << (b - 32);
       }
     }
   }
@@ -146,9 +161,9 @@ export class DepthFirstSearch {
       let ml = 0;
       let mh = 0;
       for (let j = es[i]; j < es[i + 1]; j++) {
-        const x = this.patItems[j];
-        if (x < 32) ml |= 1 << x;
-        else mh |= 1 << (x - 32);
+        const b = this.bitOf[this.patItems[j]];
+        if (b < 32) ml |= 1 << b;
+        else mh |= 1 << (b - 32);
       }
       this.elLo[i] = ml;
       this.elHi[i] = mh;
@@ -159,7 +174,9 @@ export class DepthFirstSearch {
   protected itemAt(t: number, e: number): boolean {
     const lo = this.txLo;
     if (lo === null) return hasItem(this.txItems, this.txStart[t], this.txStart[t + 1], e);
-    return e < 32 ? (lo[t] & (1 << e)) !== 0 : (this.txHi![t] & (1 << (e - 32))) !== 0;
+    const b = this.bitOf[e];
+    if (b < 0) return false; // occurs nowhere
+    return b < 32 ? (lo[t] & (1 << b)) !== 0 : (this.txHi![t] & (1 << (b - 32))) !== 0;
   }
 
   protected buildImplied(): void {
@@ -221,7 +238,54 @@ export class DepthFirstSearch {
    */
   protected impliedCut(ext: Int32Array, nS: number, nI: number, lastElemStart: number, depth: number): number {
     const e = this.impliedItem(lastElemStart, depth);
-    if (e < 0) return -1;
+    return e < 0 ? -1 : this.cutFor(e, ext, nS, nI, depth);
+  }
+
+  /**
+   * Items held, in EVERY supporter, by the transaction at the node's first end position f (pos at
+   * the offsets off[0..len)), outside E_n and no ancestor of its items (with a taxonomy a
+   * descendant may be one: it replaces its ancestors, see impliedItem). If there is one, e, every
+   * pattern X of the node's S-subtree (the S-children and below: E_n stays the n-th element) is
+   * neither closed nor maximal, and neither is the node: a supporter of X embeds it with E_n at
+   * some g >= f and the rest after g; E_n at f (the prefix embedding that ends there) with the
+   * same rest embeds X with e added to E_n — a larger pattern with every supporter of X. The
+   * I-children are not covered: their n-th element can only end at later positions, which need
+   * not hold e. Bit sets only (else -1); returns nI (every I-child kept, moved to ext[0..)) or -1.
+   */
+  protected firstImpliedCut(pos: Int32Array, off: Int32Array, len: number, ext: Int32Array, nS: number, nI: number, lastElemStart: number, depth: number): number {
+    const lo = this.txLo;
+    if (lo === null || len === 0 || nS === 0) return -1;
+    const hi = this.txHi!;
+    let ml = -1;
+    let mh = -1;
+    for (let k = 0; k < len && (ml | mh) !== 0; k++) {
+      const f = pos[off[k]];
+      ml &= lo[f];
+      mh &= hi[f];
+    }
+    return this.cutSChildren(ml, mh, ext, nS, nI, lastElemStart, depth);
+  }
+
+  /** firstImpliedCut for the bits (ml, mh) of the items at every supporter's first end. */
+  protected cutSChildren(ml: number, mh: number, ext: Int32Array, nS: number, nI: number, lastElemStart: number, depth: number): number {
+    if ((ml | mh) === 0) return -1;
+    const bitOf = this.bitOf;
+    for (let k = lastElemStart; k < depth; k++) {
+      const x = this.patItems[k];
+      for (let j = -1; j < this.ancestors[x].length; j++) {
+        const b = bitOf[j < 0 ? x : this.ancestors[x][j]];
+        if (b < 0) continue;
+        if (b < 32) ml &= ~(1 << b);
+        else mh &= ~(1 << (b - 32));
+      }
+    }
+    if ((ml | mh) === 0) return -1;
+    ext.copyWithin(0, nS, nS + nI);
+    return nI;
+  }
+
+  /** impliedCut for a known implied item e. */
+  private cutFor(e: number, ext: Int32Array, nS: number, nI: number, depth: number): number {
     let keep = 0;
     if (this.taxonomy && this.descendants[e].length > 0) {
       // an I-child's later items may be descendants of e, and then e cannot join its

@@ -125,7 +125,7 @@ export class VerticalMiner extends DepthFirstSearch {
     this.markExtendable();
     this.stampS = new Int32Array(m);
     if (this.backScan) this.buildImplied();
-    if (this.backScan && m <= 64) this.buildMasks();
+    if (this.backScan) this.buildMasks();
   }
 
   /** Whether transaction t holds element i of the pattern (items patItems[a..b)). */
@@ -691,7 +691,8 @@ export class VerticalMiner extends DepthFirstSearch {
       nS = this.nS;
       nI = this.nI;
       if (this.backScan) {
-        const keep = this.impliedCut(ext, nS, nI, lastElemStart, depth);
+        let keep = this.impliedCut(ext, nS, nI, lastElemStart, depth);
+        if (keep < 0) keep = this.firstImpliedCut(pos, off, len, ext, nS, nI, lastElemStart, depth);
         if (keep >= 0) {
           hasEqual = true; // P with the implied item added to E_n: same support, frequent
           hasFreqExt = true;

@@ -63,7 +63,7 @@ export class WindowMiner extends DepthFirstSearch {
     this.last = buildLastOccurrences(db, this.freq);
     if (this.backScan) this.buildImplied();
     // bit sets (up to 64 items): BackScan's element tests and the I-extension count
-    if (this.m <= 64) this.buildMasks();
+    this.buildMasks();
   }
 
   mineAll(): void {
@@ -147,14 +147,15 @@ export class WindowMiner extends DepthFirstSearch {
     let best = 0;
     let rest = support;
     // with bit sets: the items an I-extension may add (frequent, above the last item, not blocked)
-    const { txLo, txHi } = this;
+    const { txLo, txHi, itemOfBit } = this;
     let aboveLo = 0;
     let aboveHi = 0;
     if (txLo !== null) {
       for (let y = lastItem + 1; y < this.m; y++) {
-        if (freq[y] === 0 || blocked[y] !== 0) continue;
-        if (y < 32) aboveLo |= 1 << y;
-        else aboveHi |= 1 << (y - 32);
+        const bit = this.bitOf[y];
+        if (freq[y] === 0 || blocked[y] !== 0 || bit < 0) continue;
+        if (bit < 32) aboveLo |= 1 << bit;
+        else aboveHi |= 1 << (bit - 32);
       }
     }
     for (let k = 0; k < n; k++) {
@@ -193,7 +194,7 @@ export class WindowMiner extends DepthFirstSearch {
         for (let word = 0; word < 2; word++) {
           let bits = word === 0 ? ul & aboveLo : uh & aboveHi;
           while (bits !== 0) {
-            const y = 32 * word + 31 - Math.clz32(bits & -bits);
+            const y = itemOfBit[32 * word + 31 - Math.clz32(bits & -bits)];
             bits &= bits - 1;
             if (cntI[y] === 0) touchedI[nI++] = y;
             const c = (cntI[y] += w);
@@ -394,7 +395,8 @@ export class WindowMiner extends DepthFirstSearch {
       nS = this.nS;
       nI = this.nI;
       if (this.backScan) {
-        const keep = this.impliedCut(ext, nS, nI, lastElemStart, depth);
+        let keep = this.impliedCut(ext, nS, nI, lastElemStart, depth);
+        if (keep < 0) keep = this.firstIntervalCut(depth, ext, nS, nI, lastElemStart);
         if (keep >= 0) {
           hasEqual = true;
           hasFreq = true;
@@ -419,6 +421,35 @@ export class WindowMiner extends DepthFirstSearch {
       patNew.pop();
       if (this.stopped) break;
     }
+  }
+
+  /**
+   * firstImpliedCut (dfs.ts) with intervals: the items in the union of every supporter's first
+   * minimal interval [l0, u0] (the earliest end). A pattern X of the S-subtree embeds E_n in some
+   * interval ending at u' >= u0 and its rest after u'; E_n ∪ {e} in [l0, u0] (after F, within the
+   * window) with the same rest embeds X with e added to E_n.
+   */
+  private firstIntervalCut(depth: number, ext: Int32Array, nS: number, nI: number, lastElemStart: number): number {
+    const lo = this.txLo;
+    const n = this.bN[depth];
+    if (lo === null || n === 0 || nS === 0) return -1;
+    const hi = this.txHi!;
+    const off = this.bOff[depth];
+    const L = this.bL[depth];
+    const U = this.bU[depth];
+    let ml = -1;
+    let mh = -1;
+    for (let k = 0; k < n && (ml | mh) !== 0; k++) {
+      let ul = 0;
+      let uh = 0;
+      for (let t = L[off[k]]; t <= U[off[k]]; t++) {
+        ul |= lo[t];
+        uh |= hi[t];
+      }
+      ml &= ul;
+      mh &= uh;
+    }
+    return this.cutSChildren(ml, mh, ext, nS, nI, lastElemStart, depth);
   }
 
   /** Whether transaction t holds item x. */
