@@ -64,6 +64,44 @@ export class WindowMiner extends DepthFirstSearch {
     if (this.backScan) this.buildImplied();
     // bit sets (up to 64 items): BackScan's element tests and the I-extension count
     this.buildMasks();
+    if (this.txLo !== null) this.buildWindows(db);
+  }
+
+  /** per transaction q: the first transaction of its sequence within the window before it, and the union of its window */
+  private winFrom = new Int32Array(0);
+  private winLo = new Int32Array(0);
+  private winHi = new Int32Array(0);
+
+  /**
+   * Per transaction q, the union (bit sets) of the transactions q' of its sequence with
+   * |T[q'] − T[q]| <= window: what an I-extension of a one-transaction interval [q, q] can reach
+   * (the I-count reads it instead of walking the window, when the whole window lies after F).
+   */
+  private buildWindows(db: SeqDb): void {
+    const { T, window } = this;
+    const lo = this.txLo!;
+    const hi = this.txHi!;
+    const nTx = lo.length;
+    const from = (this.winFrom = new Int32Array(nTx));
+    const wl = (this.winLo = new Int32Array(nTx));
+    const wh = (this.winHi = new Int32Array(nTx));
+    for (let s = 0; s < db.n; s++) {
+      const a = db.seqStart[s];
+      const b = db.seqStart[s + 1];
+      let first = a;
+      for (let q = a; q < b; q++) {
+        while (T[first] < T[q] - window) first++;
+        from[q] = first;
+        let ul = 0;
+        let uh = 0;
+        for (let t = first; t < b && T[t] <= T[q] + window; t++) {
+          ul |= lo[t];
+          uh |= hi[t];
+        }
+        wl[q] = ul;
+        wh[q] = uh;
+      }
+    }
   }
 
   mineAll(): void {
@@ -147,7 +185,7 @@ export class WindowMiner extends DepthFirstSearch {
     let best = 0;
     let rest = support;
     // with bit sets: the items an I-extension may add (frequent, above the last item, not blocked)
-    const { txLo, txHi, itemOfBit } = this;
+    const { txLo, txHi, itemOfBit, winFrom, winLo, winHi } = this;
     let aboveLo = 0;
     let aboveHi = 0;
     if (txLo !== null) {
@@ -179,16 +217,24 @@ export class WindowMiner extends DepthFirstSearch {
         // up to 64 items: the union of the transactions in reach as a bit set, then its items
         let ul = 0;
         let uh = 0;
+        const f = F[k];
         for (let i = a; i < b; i++) {
-          const lo = T[U[i]] - window;
-          const hi = T[L[i]] + window;
-          let q = next;
-          while (q < end && T[q] < lo) q++;
-          for (; q < end && T[q] <= hi; q++) {
-            ul |= txLo[q];
-            uh |= txHi![q];
+          const l = L[i];
+          if (l === U[i] && winFrom[l] > f) {
+            // one transaction, its whole window after F: the precomputed union
+            ul |= winLo[l];
+            uh |= winHi[l];
+          } else {
+            const lo = T[U[i]] - window;
+            const hi = T[l] + window;
+            let q = next;
+            while (q < end && T[q] < lo) q++;
+            for (; q < end && T[q] <= hi; q++) {
+              ul |= txLo[q];
+              uh |= txHi![q];
+            }
+            next = q;
           }
-          next = q;
           if ((ul & aboveLo) === aboveLo && (uh & aboveHi) === aboveHi) break; // every item seen
         }
         for (let word = 0; word < 2; word++) {
