@@ -654,7 +654,17 @@ export class WindowMiner extends DepthFirstSearch {
 
   /** (I) range of element i < n − 1: transactions [a, b) strictly between u_{i−1} and l_{i+1}. */
   private periodI(s: number, i: number): [number, number] {
-    return [i === 0 ? this.seqStart[s] : this.eu[i - 1] + 1, this.el[i + 1]];
+    // only transactions within the window of E_i's interval can join it: the period cut to those
+    const { T, window } = this;
+    let a = i === 0 ? this.seqStart[s] : this.eu[i - 1] + 1;
+    let b = this.el[i + 1];
+    let q = this.el[i];
+    while (q > a && T[q - 1] >= T[this.eu[i]] - window) q--;
+    if (q > a) a = q;
+    q = this.eu[i] + 1;
+    while (q < b && T[q] <= T[this.el[i]] + window) q++;
+    if (q < b) b = q;
+    return [a, b];
   }
 
   /** Whether q joined to element i's interval stays within the window. */
