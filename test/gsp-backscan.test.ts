@@ -153,6 +153,33 @@ describe('BackScan pruning for maximal / closed output', () => {
     expect(prunedCases).toBeGreaterThan(40);
   });
 
+  it('counterexample: an item at every first end prunes the S-children only, never the I-children (taxonomy)', () => {
+    // d1 = 0 and d2 = 1 are-a g = 10; y = 20, z = 30. {<{d1,y}{z}>, <{d1}{d2,y}{z}>}, min count 2: every
+    // supporter of <{g}> holds d1 at its first end, so the node and its S-subtree (<{g}{z}>, covered
+    // by <{d1}{z}>) go (firstImpliedCut). But {g,y} ends at the first transaction in one supporter and
+    // at a later one in the other: neither <{d1,y}{z}> nor <{d1}{g,y}{z}> has both supporters, and
+    // <{g,y}{z}> is maximal — pruning the I-children too (the whole subtree, as the global implied
+    // items do) would lose it.
+    const parents = new Map<number, number[]>([
+      [0, [10]],
+      [1, [10]],
+    ]);
+    const taxonomy: Taxonomy = new Map([...parents].map(([k, v]) => [String(k), v.map(String)]));
+    const cs: Case = {
+      db: [
+        { itemsets: [[0, 20], [30]], times: [0, 1] },
+        { itemsets: [[0], [1, 20], [30]], times: [0, 1, 2] },
+      ],
+      alphabet: [0, 1, 10, 20, 30],
+      minCount: 2,
+      bound: 4,
+    };
+    const truth = oracleFilter(oracleMine(cs.db, cs.alphabet, 2, 4, none, parents), 'maximal', parents);
+    expect(new Set(truth.keys())).toEqual(new Set(['10,20|30', '0|30']));
+    const max = mine(cs, 'maximal', { taxonomy });
+    expect(max.got).toEqual(asMap(truth));
+  });
+
   it('worked example: <{a}{b}> in every sequence after an a-free prefix c prunes <{b}> and its subtree', () => {
     // sequences <{c}{a}{b}>, <{c}{a,b}{b}>: <{b}> is not closed (<{c}{b}> and <{a}{b}> have equal
     // support 2); closed: <{c}{a}{b}> (2) only, plus nothing else with its own support
