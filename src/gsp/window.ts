@@ -14,8 +14,8 @@ import type { SearchControl } from './vertical.js';
  *   F     = the earliest transaction where an embedding of P' can end (before the sequence: P' empty),
  *   L/U   = the minimal intervals [l, u] (no other inside) holding E_n with l > F, sorted (l and u
  *           both increase).
- * This decides every extension exactly: an embedding of P'' ⊒ … needs P' to end before E_n's
- * interval, and the earliest end F allows every interval the others allow.
+ * This decides every extension exactly: an extension's embedding needs one of P' that ends before
+ * E_n's interval, and the earliest end F allows every interval that any other end allows.
  *   S-extension by y: F := min u (the first interval's u), intervals [q, q] for y's positions q > F.
  *   I-extension by z: every interval holding E_n ∪ {z} holds a minimal one of E_n and a position q
  *     of z, so the candidates [min(l, q), max(u, q)] within the window (l > F) include every
@@ -56,6 +56,10 @@ export class WindowMiner extends DepthFirstSearch {
   private mark = new Int32Array(0);
   private markTag = 0;
   private pollIn = 1;
+  /** per transaction q: the first transaction of its sequence within the window before it, and the union of its window */
+  private winFrom = new Int32Array(0);
+  private winLo = new Int32Array(0);
+  private winHi = new Int32Array(0);
 
   constructor(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink: PatternSink, control?: SearchControl) {
     super(db, v, o, sink, control);
@@ -66,11 +70,6 @@ export class WindowMiner extends DepthFirstSearch {
     this.buildMasks();
     if (this.txLo !== null) this.buildWindows(db);
   }
-
-  /** per transaction q: the first transaction of its sequence within the window before it, and the union of its window */
-  private winFrom = new Int32Array(0);
-  private winLo = new Int32Array(0);
-  private winHi = new Int32Array(0);
 
   /**
    * Per transaction q, the union (bit sets) of the transactions q' of its sequence with
