@@ -110,8 +110,9 @@ class CandidateIndex {
    * Whether a live candidate covers e (e ⊑ c, e ≠ c). The depth-first engines offer neighbours of
    * the search tree one after another, and they are mostly covered by the same candidate, or by
    * one found lately: the last cover is tried first, then the list from its newest end (the
-   * answer does not depend on the order; at 20 % with --window 1 on the samples this cut the
-   * subsequence tests 1.65M → see docs/BENCHMARKS.md).
+   * answer does not depend on the order). With the pair signature (mayCover) this took the
+   * samples at 20 % with --window 1 from 6.8M signature and 1.65M subsequence tests to 0.6M and
+   * 0.44M (docs/BENCHMARKS.md).
    */
   covered(e: Entry): boolean {
     const last = this.lastCover;
