@@ -14,7 +14,8 @@
  *  3. IBM Quest-style databases (bench/gsp-quest.ts) at several sizes and supports;
  *  4. Weka 3.6 GeneralizedSequentialPatterns side by side on samples/benign.pcap (when installed);
  *  5. R arulesSequences' cSPADE side by side with time constraints (bench/gsp-cspade.ts; when the
- *     programs are built outside the repository, see $CSPADE_DIR there).
+ *     programs are built outside the repository, see $CSPADE_DIR there);
+ *  6. `--window 1` and `--taxonomy ftp` against plain maximal mining on samples/benign.pcap (CPU ratio).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,7 +26,7 @@ import { minSupportCount, normalizeGspConfig } from '../src/gsp/config.js';
 import { dropInfrequent, finishDb, flatBuilder, mergeIdentical, type FlatInput } from '../src/gsp/db.js';
 import { parseSpmf } from '../src/gsp/input.js';
 import { minePatterns } from '../src/gsp/mine.js';
-import { cspadeSideBySide } from './gsp-cspade.js';
+import { cspadeSideBySide, timed } from './gsp-cspade.js';
 import { spmfMaximalRows } from './gsp-spmf.js';
 import { generateQuest, QUEST_DEFAULT, type QuestParams } from './gsp-quest.js';
 
@@ -341,6 +342,9 @@ export async function runGspBench(report: Report, opts: { quick?: boolean } = {}
   // 4. Weka side by side
   report('gsp: Weka 3.6 GeneralizedSequentialPatterns vs ftp-gsp on samples/benign.pcap', wekaSideBySide(quick));
 
+  // 6. (before cSPADE, which may be absent) the window and the taxonomy against plain mining
+  report('gsp: --window 1 and --taxonomy ftp vs plain maximal mining on samples/benign.pcap (whole processes, one thread)', constraintsOnSamples(quick));
+
   // 5. cSPADE (R arulesSequences) with time constraints; "ftp-gsp mine s" = in-process mining only
   report(
     'gsp: R arulesSequences cSPADE vs ftp-gsp, output all, with min-gap / max-gap (whole processes, best of 3)',
@@ -351,6 +355,57 @@ export async function runGspBench(report: Report, opts: { quick?: boolean } = {}
   );
 }
 
+/** samples/benign.pcap through ftp-flows | ftp-extract into dir/benign.csv (null when the pipeline is not built). */
+function samplesCsv(dir: string): string | null {
+  const pcap = join(ROOT, 'samples/benign.pcap');
+  const flows = join(ROOT, 'dist/bin/ftp-flows.js');
+  const extract = join(ROOT, 'dist/bin/ftp-extract.js');
+  if (!existsSync(pcap) || !existsSync(flows) || !existsSync(extract)) return null;
+  const csv = join(dir, 'benign.csv');
+  writeFileSync(csv, execFileSync('node', [extract], { input: execFileSync('node', [flows, pcap], { maxBuffer: 1 << 30 }), maxBuffer: 1 << 30 }));
+  return csv;
+}
+
+/**
+ * The issue's target "--window 1 and --taxonomy ftp maximal mining within 3× the unconstrained time on
+ * the samples at 30 % and 20 %": whole ftp-gsp processes (GNU time's user+sys, one thread, a 60 s
+ * budget each), alternating plain / window / taxonomy so that load changes hit all three alike.
+ */
+export function constraintsOnSamples(quick: boolean): Row[] {
+  const dir = mkdtempSync(join(tmpdir(), 'gsp-bench-'));
+  const csv = samplesCsv(dir);
+  const gsp = join(ROOT, 'dist/bin/ftp-gsp.js');
+  if (!csv) return [{ result: 'not available (samples or pipeline missing)' }];
+  const variants: [string, string[]][] = [
+    ['plain', []],
+    ['--window 1', ['--window', '1']],
+    ['--taxonomy ftp', ['--taxonomy', 'ftp']],
+  ];
+  const out: Row[] = [];
+  for (const s of quick ? ['0.3'] : ['0.3', '0.2']) {
+    let plainCpu = NaN;
+    for (const [name, extra] of variants) {
+      const t = timed([process.execPath, gsp, '-s', s, '--no-profiles', '-f', 'text', '--threads', '1', '--time-budget', '60', ...extra, csv], dir);
+      const lines = t.stdout.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+      const finished = !t.stdout.includes('# incomplete');
+      if (!t.ok && finished) {
+        out.push({ minsup: s, run: name, result: `failed: ${t.err}` });
+        continue;
+      }
+      if (name === 'plain') plainCpu = t.cpu;
+      out.push({
+        minsup: s,
+        run: name,
+        'maximal patterns': finished ? lines.length : `${lines.length} (not finished in 60 s)`,
+        'CPU s': s3(t.cpu),
+        'wall s': s3(t.wall),
+        '× plain CPU': Math.round((t.cpu / plainCpu) * 100) / 100,
+      });
+    }
+  }
+  return out;
+}
+
 function wekaSideBySide(quick: boolean): Row[] {
   const jar = '/usr/share/java/weka.jar';
   const pcap = join(ROOT, 'samples/benign.pcap');
@@ -359,8 +414,7 @@ function wekaSideBySide(quick: boolean): Row[] {
   const gsp = join(ROOT, 'dist/bin/ftp-gsp.js');
   if (!existsSync(jar) || !existsSync(pcap) || !existsSync(flows) || !existsSync(extract)) return [{ result: 'not available (weka, samples or pipeline missing)' }];
   const dir = mkdtempSync(join(tmpdir(), 'gsp-bench-'));
-  const csv = join(dir, 'benign.csv');
-  writeFileSync(csv, execFileSync('node', [extract], { input: execFileSync('node', [flows, pcap], { maxBuffer: 1 << 30 }), maxBuffer: 1 << 30 }));
+  const csv = samplesCsv(dir)!;
   // ARFF: flow id, command, code (NOREPLY for an unanswered command: Weka refuses missing values)
   const rows = readFileSync(csv, 'utf8').trim().split('\n');
   const head = rows[0].split(',');

@@ -5,7 +5,7 @@ import { FilterSink } from '../src/gsp/filter.js';
 import { mineVertical } from '../src/gsp/vertical.js';
 import { minePatterns } from '../src/gsp/mine.js';
 import { Rng } from '../bench/synthetic-ftp.js';
-import { okey, oracleFilter, oracleMine, type OracleConstraints, type OracleSeq } from './gsp-oracle.js';
+import { frequentFillers, okey, oracleFilter, oracleMine, type OracleConstraints, type OracleSeq } from './gsp-oracle.js';
 
 /**
  * BackScan pruning (src/gsp/vertical.ts) skips whole subtrees of non-closed patterns for maximal
@@ -104,10 +104,11 @@ describe('BackScan pruning for maximal / closed output', () => {
     expect(prunedCases).toBeGreaterThan(40);
   });
 
-  it('item ids above 31 and above 63 (BackScan reads transactions as 64-bit sets up to 64 items, as lists beyond)', () => {
+  it('item ids above 31 and above 63 (BackScan reads transactions as 64-bit sets of the occurring items)', () => {
     // filler words sort before the numeric items, so 40 of them put the case's items at ids 40+
-    // (the second word of the bit sets) and 70 past 64 items (the list path). They stand once each in
-    // one extra sequence, infrequent at min count >= 2, which changes no frequent pattern's support
+    // and 70 past 64. They stand once each in one extra sequence, infrequent at min count >= 2,
+    // which changes no frequent pattern's support; dropInfrequent removes them, and the bit sets
+    // number the items that occur (bitOf), so high ids take low bits
     for (const fillers of [40, 70]) {
       let prunedCases = 0;
       for (let seed = 34001; seed <= 34200; seed++) {
@@ -129,6 +130,54 @@ describe('BackScan pruning for maximal / closed output', () => {
       }
       expect(prunedCases).toBeGreaterThan(40);
     }
+  });
+
+  it('more than 64 occurring items: BackScan and the implied items read item lists instead of bit sets', () => {
+    let prunedCases = 0;
+    for (let seed = 35001; seed <= 35150; seed++) {
+      const cs = randomCase(seed, 4);
+      const all = oracleMine(cs.db, cs.alphabet, cs.minCount, cs.bound, none);
+      const raw: RawSequence[] = cs.db.map((d, i) => ({ name: i, label: '', itemsets: d.itemsets.map((is) => is.map(String)), times: d.times }));
+      const fill = frequentFillers(70, cs.minCount);
+      fill.itemsets.forEach((t, j) => raw.push({ name: `filler${j}`, label: '', itemsets: [t], times: [0] }));
+      const db = buildDb(raw);
+      for (const output of ['maximal', 'closed'] as const) {
+        const got = new Map<string, number>();
+        const res = minePatterns(db, normalizeGspConfig({ minSupport: cs.minCount, output, algorithm: 'vertical' }), (fp) =>
+          got.set(okey(fp.pattern.map((e) => e.map((x) => Number(db.items[x])))), fp.support),
+        );
+        expect(got, `seed ${seed} ${output}`).toEqual(new Map([...asMap(oracleFilter(all, output)), ...fill.patterns]));
+        if (output === 'maximal' && res.frequent < all.size + 70) prunedCases++;
+      }
+    }
+    expect(prunedCases).toBeGreaterThan(40);
+  });
+
+  it('counterexample: an item at every first end prunes the S-children only, never the I-children (taxonomy)', () => {
+    // d1 = 0 and d2 = 1 are-a g = 10; y = 20, z = 30. {<{d1,y}{z}>, <{d1}{d2,y}{z}>}, min count 2: every
+    // supporter of <{g}> holds d1 at its first end, so the node and its S-subtree (<{g}{z}>, covered
+    // by <{d1}{z}>) go (firstImpliedCut). But {g,y} ends at the first transaction in one supporter and
+    // at a later one in the other: neither <{d1,y}{z}> nor <{d1}{g,y}{z}> has both supporters, and
+    // <{g,y}{z}> is maximal — pruning the I-children too (the whole subtree, as the global implied
+    // items do) would lose it.
+    const parents = new Map<number, number[]>([
+      [0, [10]],
+      [1, [10]],
+    ]);
+    const taxonomy: Taxonomy = new Map([...parents].map(([k, v]) => [String(k), v.map(String)]));
+    const cs: Case = {
+      db: [
+        { itemsets: [[0, 20], [30]], times: [0, 1] },
+        { itemsets: [[0], [1, 20], [30]], times: [0, 1, 2] },
+      ],
+      alphabet: [0, 1, 10, 20, 30],
+      minCount: 2,
+      bound: 4,
+    };
+    const truth = oracleFilter(oracleMine(cs.db, cs.alphabet, 2, 4, none, parents), 'maximal', parents);
+    expect(new Set(truth.keys())).toEqual(new Set(['10,20|30', '0|30']));
+    const max = mine(cs, 'maximal', { taxonomy });
+    expect(max.got).toEqual(asMap(truth));
   });
 
   it('worked example: <{a}{b}> in every sequence after an a-free prefix c prunes <{b}> and its subtree', () => {

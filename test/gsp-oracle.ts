@@ -160,3 +160,20 @@ export function oracleFilter(
   }
   return out;
 }
+
+/**
+ * `count` frequent filler items (numbers from 1000, so they sort after small test items), in
+ * count + minCount - 1 extra one-transaction sequences: filler k stands in exactly minCount of
+ * them and no two fillers share minCount. With the case's own sequences they make more than 64
+ * occurring items (the miners' 64-bit item sets give way to item lists) while adding to the
+ * frequent patterns only the singletons <{k}>, each with support minCount, maximal and closed.
+ */
+export function frequentFillers(count: number, minCount: number): { itemsets: string[][]; patterns: Map<string, number> } {
+  const itemsets: string[][] = [];
+  for (let j = 0; j < count + minCount - 1; j++) {
+    const t: string[] = [];
+    for (let k = Math.max(0, j - minCount + 1); k <= Math.min(j, count - 1); k++) t.push(String(1000 + k));
+    itemsets.push(t);
+  }
+  return { itemsets, patterns: new Map(Array.from({ length: count }, (_, k) => [String(1000 + k), minCount])) };
+}

@@ -152,7 +152,8 @@ describe.skipIf(!haveWorker)('--time-budget: a long run stops with what it found
       expect(full.incomplete).toBe(false);
       expect(full.patterns).toBeGreaterThan(cut.patterns);
     }
-    const lw = minePatterns(db, normalizeGspConfig({ minSupport: 1, output: 'all', window: 1 }), () => {}, undefined, { timeBudgetMs: 0 });
+    // a window with max-gap runs the level-wise engine (without gaps the depth-first window engine)
+    const lw = minePatterns(db, normalizeGspConfig({ minSupport: 1, output: 'all', window: 1, maxGap: 5 }), () => {}, undefined, { timeBudgetMs: 0 });
     expect(lw.engine).toBe('levelwise');
     expect(lw.stats.incomplete).toBe(true);
   });

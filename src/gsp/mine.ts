@@ -7,6 +7,7 @@ import type { EngineOptions, EngineStats, PatternSink } from './mine-types.js';
 import type { TimeConstraints } from './steps.js';
 import { mineInWorkers } from './parallel.js';
 import { mineVertical, type SearchControl, type TaskPath } from './vertical.js';
+import { mineWindowed } from './window.js';
 
 export interface MineResult {
   readonly sequences: number;
@@ -60,11 +61,15 @@ export function minePatterns(
 ): MineResult {
   const minCount = minSupportCount(cfg.minSupport, db.n);
   const constraints: TimeConstraints = { minGap: cfg.minGap, maxGap: cfg.maxGap, window: cfg.window };
-  let engine: 'vertical' | 'levelwise' = cfg.algorithm === 'levelwise' || cfg.window > 0 ? 'levelwise' : 'vertical';
-  if (cfg.algorithm === 'vertical' && cfg.window > 0) {
-    throw new FtpIdsError('INVALID_OPTION', 'option algorithm: the vertical engine needs window 0 (use auto or levelwise)');
+  // a window with min-gap or max-gap stays with the level-wise engine (the depth-first window
+  // engine, window.ts, keeps one earliest prefix end per sequence, which only order constraints allow)
+  const gaps = cfg.minGap !== null || cfg.maxGap !== Infinity;
+  let engine: 'vertical' | 'levelwise' = cfg.algorithm === 'levelwise' || (cfg.window > 0 && gaps) ? 'levelwise' : 'vertical';
+  if (cfg.algorithm === 'vertical' && cfg.window > 0 && gaps) {
+    throw new FtpIdsError('INVALID_OPTION', 'option algorithm: the vertical engine takes a window only without min-gap and max-gap (use auto or levelwise)');
   }
   if (cfg.algorithm === 'vertical') engine = 'vertical';
+  const windowed = engine === 'vertical' && cfg.window > 0;
   let cdb = dropInfrequent(db, minCount);
   const merged = mergeIdentical(cdb);
   if (merged) cdb = merged.db;
@@ -87,12 +92,9 @@ export function minePatterns(
   // <(b)> is maximal among the patterns of length <= 1 ({<(a)>, <(b)>}). Since every subtree
   // reaches length L wherever it is deep enough, the pruning holds for no node in general; what
   // stays true (P itself is not maximal when |P| < L) saves no search. So it is off with max-length.
-  const pruneNonClosed =
-    cfg.output !== 'all' &&
-    cfg.minGap === null &&
-    cfg.maxGap === Infinity &&
-    cfg.window === 0 &&
-    cfg.maxLength === Infinity;
+  // A window keeps the proof when the insertion is placed by intervals (window.ts, backScanPrunable);
+  // the level-wise engine has no pruning.
+  const pruneNonClosed = cfg.output !== 'all' && !gaps && cfg.maxLength === Infinity && (cfg.window === 0 || windowed);
   const eo: EngineOptions = {
     minCount,
     constraints,
@@ -126,7 +128,11 @@ export function minePatterns(
       },
     };
     const control = deadline < Infinity ? { deadline } : undefined;
-    if (engine === 'vertical') {
+    if (windowed) {
+      const miner = mineWindowed(cdb, v, eo, sink, control);
+      stats = miner.stats;
+      incomplete = miner.stopped;
+    } else if (engine === 'vertical') {
       const miner = mineVertical(cdb, v, eo, sink, control);
       stats = miner.stats;
       incomplete = miner.stopped;
@@ -141,7 +147,15 @@ export function minePatterns(
     // sequence indices stay those of the merged database until the answers are known
     const fsink = new FilterSink(kind, db.ancestors, bound);
     let found: FoundPattern[];
-    if (engine === 'vertical') {
+    if (windowed) {
+      // one thread: the window engine has no hand-off (TaskPath states are vertical.ts's)
+      const miner = mineWindowed(cdb, v, eo, fsink, deadline < Infinity ? { deadline } : undefined);
+      stats = miner.stats;
+      incomplete = miner.stopped;
+      found = [...fsink.filter.results()];
+      frequent = fsink.frequent;
+      filterPeak = fsink.peak;
+    } else if (engine === 'vertical') {
       // start on this thread; a search still running after parallelAfterMs hands every open
       // subtree to the workers (small runs never pay for starting threads)
       const handOff: TaskPath[] = [];

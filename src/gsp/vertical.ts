@@ -1,6 +1,6 @@
 import { gallop, type SeqDb, type VerticalIndex } from './db.js';
-import type { EngineOptions, EngineStats, PatternSink } from './mine-types.js';
-import type { Pattern } from './steps.js';
+import { buildLastOccurrences, DepthFirstSearch, grow, hasItem, lowestPeriod, NO_LAST } from './dfs.js';
+import type { EngineOptions, PatternSink } from './mine-types.js';
 
 /**
  * The vertical engine (window = 0): GSP's pattern set and supports, enumerated depth first.
@@ -68,32 +68,14 @@ export interface SearchControl {
 }
 const POLL_EVERY = 8;
 
-type Level = { k: number; candidates: number; frequent: number };
-
-export class VerticalMiner {
-  readonly m: number;
-  readonly T: Float64Array;
-  readonly txStart: Int32Array;
-  readonly txItems: Int32Array;
-  readonly seqStart: Int32Array;
+export class VerticalMiner extends DepthFirstSearch {
   readonly hasMinGap: boolean;
   readonly minGap: number;
   readonly maxGap: number;
-  readonly minCount: number;
-  readonly weight: Int32Array | null;
-  readonly maxLength: number;
-  readonly wantSids: boolean;
-  readonly freq: Uint8Array;
-  readonly f1: number[] = [];
-  readonly itemSupport: Float64Array;
-  readonly taxonomy: boolean;
-  readonly ancestors: readonly Int32Array[];
-  readonly descendants: number[][];
-  readonly blocked: Uint8Array;
   /** per sequence: its distinct frequent items by descending last occurrence (S-extension counting) */
   readonly lastStart: Int32Array;
-  lastItem: Int32Array = new Int32Array(0);
-  lastPos: Int32Array = new Int32Array(0);
+  readonly lastItem: Int32Array;
+  readonly lastPos: Int32Array;
   /** with one item per transaction there are no I-extensions to count */
   readonly itemsets: boolean;
   /**
@@ -103,33 +85,12 @@ export class VerticalMiner {
    */
   readonly iExtendable: Uint8Array;
   readonly stampS: Int32Array;
-  readonly stampI: Int32Array;
-  readonly cntS: Int32Array;
-  readonly cntI: Int32Array;
-  readonly touchedS: Int32Array;
-  readonly touchedI: Int32Array;
-  /** per frequent item x: the other items in EVERY transaction holding x (PASV -> 227 on FTP data) */
-  private implied: Int32Array[] = [];
   visit = 0;
-  nS = 0;
-  nI = 0;
-  /** the largest extension count so far in the current counting pass */
-  best = 0;
-  /** result of the last join: its support */
-  joinSup = 0;
-  readonly stats: EngineStats = { levels: [] };
-  totalFrequent = 0;
-  /** the pattern on the DFS path */
-  readonly patItems: number[] = [];
-  readonly patNew: boolean[] = [];
   /** per-depth buffers: the state of the node at that depth, and its frequent extension items */
   readonly bufSids: Int32Array[] = [];
   readonly bufOff: Int32Array[] = [];
   readonly bufPos: Int32Array[] = [];
   readonly bufExt: Int32Array[] = [];
-  readonly buildPattern: () => Pattern;
-  /** BackScan (see backScanPrunable): on only when EngineOptions.pruneNonClosed */
-  readonly backScan: boolean;
   /** BackScan scratch: element starts in patItems, and the latest embedding l_i ending at f */
   private elemStart = new Int32Array(16);
   private lastIn = new Int32Array(16);
@@ -137,17 +98,6 @@ export class VerticalMiner {
   private cand = new Int32Array(64);
   private mark = new Int32Array(0);
   private markTag = 0;
-  /**
-   * BackScan with at most 64 items: each transaction's items as a bit set (two words), and per
-   * element of the current pattern its items' bits, so "does transaction t hold E_i" is two ANDs
-   * instead of a merge of sorted lists (BackScan walks transactions backwards per supporter)
-   */
-  private txLo: Int32Array | null = null;
-  private txHi: Int32Array | null = null;
-  private elLo = new Int32Array(16);
-  private elHi = new Int32Array(16);
-  /** patterns skipped with their whole subtree by BackScan */
-  backScanPruned = 0;
   /** per depth d: the node's children are ext[0..frameEnd[d]) (S items first, frameNS[d] of them); frameI[d] = the one being visited */
   private readonly frameEnd: number[] = [];
   private readonly frameNS: number[] = [];
@@ -156,118 +106,26 @@ export class VerticalMiner {
   private rootDepth = 1;
   private pollIn = 1;
   private polled = 0;
-  /** stopped by the deadline: what was found is incomplete */
-  stopped = false;
   /** stopped after handing every open subtree off (control.handOffAt) */
   handedOff = false;
 
-  constructor(
-    db: SeqDb,
-    readonly v: VerticalIndex,
-    readonly o: EngineOptions,
-    readonly sink: PatternSink,
-    readonly control?: SearchControl,
-  ) {
-    const m = (this.m = db.items.length);
-    this.T = db.txTime;
-    this.txStart = db.txStart;
-    this.txItems = db.txItems;
-    this.seqStart = db.seqStart;
+  constructor(db: SeqDb, v: VerticalIndex, o: EngineOptions, sink: PatternSink, control?: SearchControl) {
+    super(db, v, o, sink, control);
+    const m = this.m;
     this.hasMinGap = o.constraints.minGap !== null;
     this.minGap = o.constraints.minGap ?? 0;
     this.maxGap = o.constraints.maxGap;
-    this.minCount = o.minCount;
-    this.weight = o.weight;
-    this.maxLength = o.maxLength;
-    this.wantSids = o.wantSids;
-    this.freq = new Uint8Array(m);
-    this.itemSupport = new Float64Array(m);
-    for (let x = 0; x < m; x++) {
-      const sx = v.sids[x];
-      let sup = 0;
-      if (this.weight) for (let k = 0; k < sx.length; k++) sup += this.weight[sx[k]];
-      else sup = sx.length;
-      this.itemSupport[x] = sup;
-      if (sup >= this.minCount) {
-        this.freq[x] = 1;
-        this.f1.push(x);
-      }
-    }
-    // taxonomy: items that may not join an element (ancestors and descendants of its items)
-    this.ancestors = db.ancestors;
-    this.taxonomy = db.ancestors.some((a) => a.length > 0);
-    const descendants: number[][] = (this.descendants = Array.from({ length: m }, () => []));
-    if (this.taxonomy) db.ancestors.forEach((anc, x) => anc.forEach((a) => descendants[a].push(x)));
-    this.blocked = new Uint8Array(m);
     // only the S count without max-gap (countSFree) reads the last occurrences
-    this.lastStart = new Int32Array(this.maxGap === Infinity ? db.n + 1 : 0);
-    if (this.maxGap === Infinity) this.buildLastOccurrences(db.n);
+    const last = this.maxGap === Infinity ? buildLastOccurrences(db, this.freq) : NO_LAST;
+    this.lastStart = last.lastStart;
+    this.lastItem = last.lastItem;
+    this.lastPos = last.lastPos;
     this.itemsets = hasItemsets(db);
     this.iExtendable = new Uint8Array(m);
     this.markExtendable();
     this.stampS = new Int32Array(m);
-    this.stampI = new Int32Array(m);
-    this.cntS = new Int32Array(m);
-    this.cntI = new Int32Array(m);
-    this.touchedS = new Int32Array(m);
-    this.touchedI = new Int32Array(m);
-    this.levelStat(1).candidates = m;
-    this.backScan = o.pruneNonClosed === true;
     if (this.backScan) this.buildImplied();
-    if (this.backScan && m <= 64) this.buildMasks();
-    const patItems = this.patItems;
-    const patNew = this.patNew;
-    this.buildPattern = (): Pattern => {
-      const p: Pattern = [];
-      for (let i = 0; i < patItems.length; i++) {
-        if (patNew[i]) p.push([patItems[i]]);
-        else p[p.length - 1].push(patItems[i]);
-      }
-      return p;
-    };
-  }
-
-  private buildLastOccurrences(n: number): void {
-    const { seqStart, txStart, txItems, freq } = this;
-    let li = new Int32Array(1024);
-    let lp = new Int32Array(1024);
-    let len = 0;
-    const seen = new Int32Array(this.m).fill(-1);
-    for (let s = 0; s < n; s++) {
-      this.lastStart[s] = len;
-      for (let q = seqStart[s + 1] - 1; q >= seqStart[s]; q--) {
-        for (let t = txStart[q + 1] - 1; t >= txStart[q]; t--) {
-          const y = txItems[t];
-          if (freq[y] === 1 && seen[y] !== s) {
-            seen[y] = s;
-            if (len === li.length) {
-              li = grow(li, len * 2);
-              lp = grow(lp, len * 2);
-            }
-            li[len] = y;
-            lp[len] = q;
-            len++;
-          }
-        }
-      }
-    }
-    this.lastStart[n] = len;
-    this.lastItem = li.slice(0, len);
-    this.lastPos = lp.slice(0, len);
-  }
-
-  private buildMasks(): void {
-    const { txStart, txItems } = this;
-    const nTx = txStart.length - 1;
-    const lo = (this.txLo = new Int32Array(nTx));
-    const hi = (this.txHi = new Int32Array(nTx));
-    for (let t = 0; t < nTx; t++) {
-      for (let k = txStart[t]; k < txStart[t + 1]; k++) {
-        const x = txItems[k];
-        if (x < 32) lo[t] |= 1 << x;
-        else hi[t] |= 1 << (x - 32);
-      }
-    }
+    if (this.backScan) this.buildMasks();
   }
 
   /** Whether transaction t holds element i of the pattern (items patItems[a..b)). */
@@ -277,58 +135,6 @@ export class VerticalMiner {
     const ml = this.elLo[i];
     const mh = this.elHi[i];
     return (lo[t] & ml) === ml && (this.txHi![t] & mh) === mh;
-  }
-
-  /** Whether transaction t holds item e. */
-  private itemAt(t: number, e: number): boolean {
-    const lo = this.txLo;
-    if (lo === null) return hasItem(this.txItems, this.txStart[t], this.txStart[t + 1], e);
-    return e < 32 ? (lo[t] & (1 << e)) !== 0 : (this.txHi![t] & (1 << (e - 32))) !== 0;
-  }
-
-  private buildImplied(): void {
-    const { txStart, txItems, v } = this;
-    const empty = new Int32Array(0);
-    for (let x = 0; x < this.m; x++) {
-      const px = v.pos[x];
-      if (this.freq[x] === 0 || px.length === 0) {
-        this.implied.push(empty);
-        continue;
-      }
-      const c: number[] = [];
-      for (let t = txStart[px[0]]; t < txStart[px[0] + 1]; t++) if (txItems[t] !== x) c.push(txItems[t]);
-      let n = c.length;
-      for (let j = 1; j < px.length && n > 0; j++) {
-        const a = txStart[px[j]];
-        const b = txStart[px[j] + 1];
-        let kept = 0;
-        for (let i = 0; i < n; i++) if (hasItem(txItems, a, b, c[i])) c[kept++] = c[i];
-        n = kept;
-      }
-      this.implied.push(Int32Array.from(c.slice(0, n)));
-    }
-  }
-
-  /**
-   * The smallest item outside patItems[from..depth) that every transaction holding one of them
-   * holds, or -1. With a taxonomy, not an ancestor of one of them (USER implies its ancestor auth,
-   * which adds nothing to an element holding USER). A descendant d may be one: the element with d
-   * in place of d's ancestors is a larger pattern (generalised order) with the same embeddings —
-   * every item it drops is an ancestor of d, and no item left is related to d (the element was
-   * an antichain).
-   */
-  private impliedItem(from: number, depth: number): number {
-    const patItems = this.patItems;
-    let best = -1;
-    for (let k = from; k < depth; k++) {
-      for (const y of this.implied[patItems[k]]) {
-        if (best >= 0 && y >= best) break;
-        let own = false;
-        for (let i = from; i < depth; i++) if (patItems[i] === y || (this.taxonomy && this.ancestors[patItems[i]].includes(y))) own = true;
-        if (!own) best = y;
-      }
-    }
-    return best;
   }
 
   private markExtendable(): void {
@@ -425,12 +231,6 @@ export class VerticalMiner {
       paths.push({ items: [...prefix, ext[i]], isNew: [...prefixNew, i < this.frameNS[d]] });
     }
     this.frameEnd[d] = Math.min(this.frameEnd[d], this.frameI[d] + 1);
-  }
-
-  levelStat(k: number): Level {
-    const levels = this.stats.levels;
-    while (levels.length < k) levels.push({ k: levels.length + 1, candidates: 0, frequent: 0 });
-    return levels[k - 1];
   }
 
   private ensure(d: number, nSids: number, nPos: number): void {
@@ -579,38 +379,6 @@ export class VerticalMiner {
     }
   }
 
-  /**
-   * The frequent ones of the counted extensions into ext (S items first, then I items, each sorted),
-   * their numbers in nS / nI; resets the counters. Returns whether one has the pattern's support.
-   */
-  private collect(ext: Int32Array, support: number): boolean {
-    const { cntS, cntI, touchedS, touchedI, minCount } = this;
-    let hasEqual = false;
-    let n = 0;
-    for (let i = 0; i < this.nS; i++) {
-      const y = touchedS[i];
-      if (cntS[y] >= minCount) {
-        ext[n++] = y;
-        if (cntS[y] === support) hasEqual = true;
-      }
-      cntS[y] = 0;
-    }
-    const nS = n;
-    for (let i = 0; i < this.nI; i++) {
-      const y = touchedI[i];
-      if (cntI[y] >= minCount) {
-        ext[n++] = y;
-        if (cntI[y] === support) hasEqual = true;
-      }
-      cntI[y] = 0;
-    }
-    ext.subarray(0, nS).sort();
-    ext.subarray(nS, n).sort();
-    this.nS = nS;
-    this.nI = n - nS;
-    return hasEqual;
-  }
-
   /** Temporal join for the S-extension by y into the buffers of depth d; returns the number of sequences. */
   private joinS(y: number, sids: Int32Array, off: Int32Array, pos: Int32Array, len: number, d: number): number {
     const ys = this.v.sids[y];
@@ -727,14 +495,6 @@ export class VerticalMiner {
     return n;
   }
 
-  private setBlocked(depth: number, lastElemStart: number, on: number): void {
-    for (let i = lastElemStart; i < depth; i++) {
-      const x = this.patItems[i];
-      for (const a of this.ancestors[x]) this.blocked[a] = on;
-      for (const d of this.descendants[x]) this.blocked[d] = on;
-    }
-  }
-
   /** Adds the keys keyBase + item of transaction p as candidates (once each: marked with tag). */
   private markKeys(p: number, keyBase: number, tag: number, nCand: number): number {
     const { txStart, txItems, mark } = this;
@@ -777,23 +537,7 @@ export class VerticalMiner {
     let n = 0;
     for (let i = 0; i < depth; i++) if (patNew[i]) es[n++] = i;
     es[n] = depth;
-    if (this.txLo !== null) {
-      if (this.elLo.length < n) {
-        this.elLo = new Int32Array(2 * n);
-        this.elHi = new Int32Array(2 * n);
-      }
-      for (let i = 0; i < n; i++) {
-        let ml = 0;
-        let mh = 0;
-        for (let j = es[i]; j < es[i + 1]; j++) {
-          const x = patItems[j];
-          if (x < 32) ml |= 1 << x;
-          else mh |= 1 << (x - 32);
-        }
-        this.elLo[i] = ml;
-        this.elHi[i] = mh;
-      }
-    }
+    this.elementMasks(es, n);
     const keys = 2 * n * m;
     if (this.mark.length < keys) {
       this.mark = new Int32Array(Math.max(keys, 2 * this.mark.length));
@@ -826,7 +570,7 @@ export class VerticalMiner {
     nCand = kept;
     // later sequences: test each surviving candidate through its item's positions; the latest
     // embedding is computed back only to the earliest element a surviving candidate reads
-    let downTo = this.lowestPeriod(nCand);
+    let downTo = lowestPeriod(this.cand, nCand, this.m);
     for (let k = 1; k < len && nCand > 0; k++) {
       const s = sids[k];
       this.latestEmbedding(s, n, pos[off[k]], downTo);
@@ -834,7 +578,7 @@ export class VerticalMiner {
       for (let c = 0; c < nCand; c++) {
         if (this.candidateIn(cand[c], s)) cand[kept++] = cand[c];
       }
-      if (kept < nCand) downTo = this.lowestPeriod(kept);
+      if (kept < nCand) downTo = lowestPeriod(this.cand, kept, this.m);
       nCand = kept;
     }
     return nCand > 0;
@@ -855,17 +599,6 @@ export class VerticalMiner {
     const e = key - slot * m;
     for (let j = es[i]; j < es[i + 1]; j++) if (this.ancestors[this.patItems[j]].includes(e)) return true;
     return false;
-  }
-
-  /** The lowest l index the first nCand candidates read: l_{i-1} for a candidate of element i. */
-  private lowestPeriod(nCand: number): number {
-    const m2 = 2 * this.m;
-    let lo = 0x7fffffff;
-    for (let c = 0; c < nCand; c++) {
-      const i = Math.floor(this.cand[c] / m2);
-      if (i < lo) lo = i;
-    }
-    return lo > 0 ? lo - 1 : 0;
   }
 
   /**
@@ -958,26 +691,11 @@ export class VerticalMiner {
       nS = this.nS;
       nI = this.nI;
       if (this.backScan) {
-        // BackScan one level early: an item e outside the last element E_n that EVERY transaction
-        // holding an item of E_n also holds (buildImplied: 227 -> PASV on FTP data). Any pattern of
-        // this subtree embeds its n-th element (E_n plus later I-items X) at a transaction holding
-        // E_n, hence e, so adding e to that element keeps every embedding: same supporters, so the
-        // pattern is neither closed nor maximal — unless its n-th element already holds e, which
-        // only the I-children with items <= e can reach (I-extensions add larger items). So e <
-        // lastItem prunes every child; e > lastItem keeps only the I-children x <= e (the others,
-        // S-children included, are what BackScan would prune after joining each of them).
-        const e = this.impliedItem(lastElemStart, depth);
-        if (e >= 0) {
-          hasEqual = true; // P with e added to E_n: same support, frequent
+        let keep = this.impliedCut(ext, nS, nI, lastElemStart, depth);
+        if (keep < 0) keep = this.firstImpliedCut(pos, off, len, ext, nS, nI, lastElemStart, depth);
+        if (keep >= 0) {
+          hasEqual = true; // P with the implied item added to E_n: same support, frequent
           hasFreqExt = true;
-          let keep = 0;
-          if (this.taxonomy && this.descendants[e].length > 0) {
-            // an I-child's later items may be descendants of e, and then e cannot join its
-            // element: only the S-children (E_n fixed) go. (Later ancestors of e are no obstacle:
-            // e replaces them, as above.)
-            keep = nI;
-          } else if (e > lastItem) while (keep < nI && ext[nS + keep] <= e) keep++;
-          ext.copyWithin(0, nS, nS + keep);
           this.backScanPruned += nS + nI - keep;
           nS = 0;
           nI = keep;
@@ -1008,15 +726,6 @@ export class VerticalMiner {
 
 /** BackScan walks gaps up to this many transactions directly, longer ones through id-lists. */
 const SHORT_GAP = 24;
-
-/** Whether sorted txItems[a..b) holds x. */
-function hasItem(txItems: Int32Array, a: number, b: number, x: number): boolean {
-  for (let k = a; k < b; k++) {
-    const y = txItems[k];
-    if (y >= x) return y === x;
-  }
-  return false;
-}
 
 /** Whether an (I) BackScan key names an item already in its element. */
 function isOwnItem(key: number, m: number, items: number[], es: Int32Array): boolean {
@@ -1051,12 +760,6 @@ function holds(txStart: Int32Array, txItems: Int32Array, q: number, items: numbe
     t++;
   }
   return true;
-}
-
-function grow(a: Int32Array, n: number): Int32Array<ArrayBuffer> {
-  const b = new Int32Array(n);
-  b.set(a);
-  return b;
 }
 
 function hasItemsets(db: SeqDb): boolean {
