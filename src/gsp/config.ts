@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { FtpIdsError } from '../common/errors.js';
 import { optBool, optEnum, optInt, optNumber } from '../common/options.js';
 import { DEFAULT_ITEMS, parseItemsSpec, itemsSpecToString, type ItemsConfig } from '../dataset/items.js';
@@ -189,3 +190,25 @@ export function configParams(c: GspConfig): Record<string, unknown> {
     maxCandidates: c.maxCandidates,
   };
 }
+
+/** "30s", "5m", "1h", "250ms", "90" (seconds) -> ms */
+export function parseDuration(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(text);
+  const v = m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'] : NaN;
+  if (!Number.isFinite(v) || v <= 0) {
+    throw new FtpIdsError('INVALID_OPTION', `option time-budget: expected a duration such as 30s, 5m or 1h, got ${JSON.stringify(text)}`);
+  }
+  return v;
+}
+
+/** --threads: 1..MAX_THREADS; none = the cores available */
+export function parseThreads(text: string | undefined): number {
+  if (text === undefined) return availableParallelism();
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
+    throw new FtpIdsError('INVALID_OPTION', `option threads: expected a whole number from 1 to ${MAX_THREADS}, got ${JSON.stringify(text)}`);
+  }
+  return n;
+}
+/** more threads than this only add copies of the miner's per-thread buffers */
+export const MAX_THREADS = 256;

@@ -25,7 +25,7 @@ export interface RunGspOptions {
   /** the is-a hierarchy read from config.taxonomy when it names a file */
   taxonomyFile?: Taxonomy;
   /**
-   * Hook for further top-level model fields learned from the same training sessions (bin/ftp-gsp
+   * Hook for further top-level model fields learned from the same training sessions (stages/gsp.ts gspMain
    * passes `profiles: learnProfiles(sessions)` from src/match/profiles.ts). Only for CSV input.
    */
   extraModelFields?: (sessions: Session[]) => Record<string, unknown>;
