@@ -1224,9 +1224,47 @@ export class FlowTable {
   }
 
   /** the data record, read back from what writeDataLine writes (as flowHead: the two cannot disagree) */
+  /**
+   * The data record as an object, built from the row: what JSON.parse of writeDataLine's line gives
+   * (tested on every capture), without the line — writing and parsing it cost about 9 µs per data
+   * connection in ftp-extract reading a capture. Times: every table time is whole µs, and `us / 1e6`
+   * is the double nearest to the decimal the line prints, the one JSON.parse reads back.
+   */
   dataRecord(slot: number, end: FlowEnd): DataRecord {
-    const n = this.writeDataLine(slot, end, dataScratch, 0);
-    return JSON.parse(dataScratch.toString('latin1', 0, n)) as DataRecord;
+    const x = slot * XI;
+    const d = slot * RD;
+    const client = this.clientOf(slot);
+    const srv = 1 - client;
+    const r = slot * RI;
+    const alen = this.I[r + I_BITS] & B_V6 ? 16 : 4;
+    const p0 = this.C[r + C_PORT0];
+    const p1 = this.C[r + C_PORT1];
+    const sc = d + D_SIDE + DS_SIDE * client;
+    const ss = d + D_SIDE + DS_SIDE * srv;
+    const D = this.D;
+    const idEnd = putCommunityIdV1(dataScratch, 0, this.addrs, slot * AS, slot * AS + 16, alen, p0, p1);
+    const communityId = dataScratch.toString('latin1', 0, idEnd);
+    const ip6 = this.dataIp6[slot];
+    const announcedIp = ip6 !== null ? ip6 : dataScratch.toString('latin1', 0, putIp4(dataScratch, 0, this.XDs[slot * XD + XD_IP4]));
+    return {
+      type: 'data',
+      v: 1,
+      community_id: communityId,
+      control: this.dataCtl[slot] as string,
+      mode: this.X[x + X_ACTIVE] ? 'active' : 'passive',
+      announced: { ip: announcedIp, port: this.X[x + X_PORT] },
+      announced_ts: this.XDs[slot * XD + XD_TS] / 1e6,
+      client: { ip: this.ipOf(slot, client), port: client === 0 ? p0 : p1 },
+      server: { ip: this.ipOf(slot, srv), port: srv === 0 ? p0 : p1 },
+      first_ts: this.CD[d + CD_FIRST] / 1e6,
+      last_ts: D[d + D_LAST] / 1e6,
+      packets: { c: D[sc + SD_PACKETS], s: D[ss + SD_PACKETS] },
+      bytes: { c: D[sc + SD_BYTES], s: D[ss + SD_BYTES] },
+      missing: { c: D[sc + SD_STREAM] - D[sc + SD_BYTES], s: D[ss + SD_STREAM] - D[ss + SD_BYTES] },
+      end,
+      flags: DATA_FLAG_NAMES[this.dataFlags(slot)].slice(),
+      sniff: { c: SNIFF_CLASSES[this.sniffOf(slot, client)], s: SNIFF_CLASSES[this.sniffOf(slot, srv)] },
+    };
   }
 
   /** the data flags of the slot's data connection: DF_* bits (DL_FLAGS has their text) */
@@ -1958,10 +1996,10 @@ const DL_END: Record<FlowEnd, Uint8Array> = {
 const DF_NO_SYN = 1;
 const DF_GAP = 2;
 const DF_EVICTED = 4;
-const DL_FLAGS = Array.from({ length: 8 }, (_, m) => {
-  const f = [m & DF_NO_SYN && 'no_syn', m & DF_GAP && 'gap', m & DF_EVICTED && 'evicted'].filter((w): w is string => !!w);
-  return ascii(f.length ? `["${f.join('","')}"]` : '[]');
-});
+const DATA_FLAG_NAMES = Array.from({ length: 8 }, (_, m) =>
+  [m & DF_NO_SYN && 'no_syn', m & DF_GAP && 'gap', m & DF_EVICTED && 'evicted'].filter((w): w is string => !!w),
+);
+const DL_FLAGS = DATA_FLAG_NAMES.map((f) => ascii(f.length ? `["${f.join('","')}"]` : '[]'));
 /** the sniff object, by class number (SNIFF_CLASSES) */
 const DL_SNIFF_C = SNIFF_CLASSES.map((c) => ascii(`,"sniff":{"c":"${c}`));
 const DL_SNIFF_S = SNIFF_CLASSES.map((c) => ascii(`","s":"${c}"}}\n`));
